@@ -1,0 +1,1 @@
+//! Layers, losses, optimizers and checkpoints for kiln.

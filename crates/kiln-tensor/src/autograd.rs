@@ -1,0 +1,169 @@
+//! Define-by-run reverse-mode differentiation.
+//!
+//! An operation whose inputs track gradients records a [`Node`]: its inputs and a closure that
+//! maps the gradient of its output to the gradients of its inputs. [`backward`] sorts the graph
+//! topologically from the loss, walks it once in reverse, and accumulates gradients; the leaves
+//! keep theirs in [`Tensor::grad`]. Nodes are dropped as they are visited, so a graph's memory
+//! goes with its backward pass.
+
+use crate::{Error, Result, Shape, Tensor};
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+/// Maps the gradient of an op's output to the gradient of each input (`None`: not needed).
+pub(crate) type BackwardFn = Box<dyn Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + Send + Sync>;
+
+/// How a tensor was computed.
+pub(crate) struct Node {
+    pub(crate) inputs: Vec<Tensor>,
+    pub(crate) backward: BackwardFn,
+}
+
+thread_local! {
+    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Whether operations on this thread record the graph.
+pub fn is_grad_enabled() -> bool {
+    GRAD_ENABLED.with(|g| g.get())
+}
+
+/// While alive, operations on this thread record nothing (evaluation, optimizer updates).
+pub struct NoGradGuard {
+    previous: bool,
+}
+
+impl NoGradGuard {
+    /// Disables recording until the guard drops.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        NoGradGuard {
+            previous: GRAD_ENABLED.with(|g| g.replace(false)),
+        }
+    }
+}
+
+impl Drop for NoGradGuard {
+    fn drop(&mut self) {
+        GRAD_ENABLED.with(|g| g.set(self.previous));
+    }
+}
+
+/// Runs `f` with graph recording disabled.
+pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
+    let _guard = NoGradGuard::new();
+    f()
+}
+
+impl Tensor {
+    /// The result of an op: records `backward` when recording is on and an input tracks grad.
+    pub(crate) fn from_op(
+        storage: crate::Storage,
+        shape: Shape,
+        inputs: &[&Tensor],
+        backward: impl Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + Send + Sync + 'static,
+    ) -> Tensor {
+        Tensor::from_op_shared(Arc::new(RwLock::new(storage)), shape, inputs, backward)
+    }
+
+    /// [`Tensor::from_op`] over storage that other handles may share (a reshape, or a detached
+    /// view of the output captured by its own backward).
+    pub(crate) fn from_op_shared(
+        storage: Arc<RwLock<crate::Storage>>,
+        shape: Shape,
+        inputs: &[&Tensor],
+        backward: impl Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + Send + Sync + 'static,
+    ) -> Tensor {
+        let track = is_grad_enabled() && inputs.iter().any(|t| t.tracks_grad());
+        let node = track.then(|| Node {
+            inputs: inputs.iter().map(|&t| t.clone()).collect(),
+            backward: Box::new(backward),
+        });
+        Tensor::with_storage(storage, shape, track, node)
+    }
+}
+
+/// Tensors reachable from `root` through recorded nodes, inputs before the tensors using them.
+fn topological_order(root: &Tensor) -> Vec<Tensor> {
+    let mut order = Vec::new();
+    let mut seen = HashSet::new();
+    // (tensor, whether its inputs have been pushed already)
+    let mut stack = vec![(root.clone(), false)];
+    while let Some((t, expanded)) = stack.pop() {
+        if expanded {
+            order.push(t);
+            continue;
+        }
+        if !seen.insert(t.0.id) {
+            continue;
+        }
+        let inputs: Vec<Tensor> = match &*t.0.node.lock().expect("node lock") {
+            Some(node) => node.inputs.clone(),
+            None => Vec::new(),
+        };
+        stack.push((t, true));
+        for input in inputs {
+            if input.tracks_grad() && !seen.contains(&input.0.id) {
+                stack.push((input, false));
+            }
+        }
+    }
+    order
+}
+
+/// `a + b` without recording, for accumulating gradients.
+fn accumulate(a: Option<Tensor>, b: Tensor) -> Result<Tensor> {
+    match a {
+        Some(a) => a.add(&b),
+        None => Ok(b),
+    }
+}
+
+pub(crate) fn backward(root: &Tensor) -> Result<()> {
+    if root.numel() != 1 {
+        return Err(Error::Backward(format!(
+            "the output must have one element, it has shape {}",
+            root.shape()
+        )));
+    }
+    if !root.tracks_grad() {
+        return Err(Error::Backward(
+            "the output does not depend on any tensor that requires grad".into(),
+        ));
+    }
+    let _guard = NoGradGuard::new();
+    let order = topological_order(root);
+    let mut grads: HashMap<usize, Tensor> = HashMap::new();
+    grads.insert(
+        root.0.id,
+        Tensor::full_on(root.dims(), 1.0, root.dtype(), root.device())?,
+    );
+    for t in order.iter().rev() {
+        let Some(grad) = grads.remove(&t.0.id) else {
+            continue;
+        };
+        let node = t.0.node.lock().expect("node lock").take();
+        match node {
+            Some(node) => {
+                let input_grads = (node.backward)(&grad)?;
+                for (input, g) in node.inputs.iter().zip(input_grads) {
+                    if let (true, Some(g)) = (input.tracks_grad(), g) {
+                        let previous = grads.remove(&input.0.id);
+                        grads.insert(input.0.id, accumulate(previous, g)?);
+                    }
+                }
+            }
+            None if t.0.op_result => {
+                return Err(Error::Backward(
+                    "the graph was already freed by an earlier backward pass".into(),
+                ))
+            }
+            None => {
+                let mut slot = t.0.grad.lock().expect("grad lock");
+                *slot = Some(accumulate(slot.take(), grad)?);
+            }
+        }
+    }
+    Ok(())
+}

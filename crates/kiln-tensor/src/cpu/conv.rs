@@ -1,0 +1,137 @@
+//! 2-D convolution as im2col + GEMM, one image per task, images spread over threads.
+//!
+//! For image `b`, `cols[(ci, ki, kj), (oy, ox)] = x[b, ci, oy*sh + ki - pt, ox*sw + kj - pl]`
+//! (zero outside the image), a `[c_in*kh*kw, oh*ow]` matrix. Then
+//! - forward: `y[b] = W · cols`, with `W` viewed as `[c_out, c_in*kh*kw]`;
+//! - backward-data: `gcols = Wᵀ · gy[b]`, scattered back by col2im;
+//! - backward-weight: `gW += gy[b] · colsᵀ`, summed over the batch.
+
+use super::matmul::{gemm_into, MatRef};
+use super::Element;
+use crate::kernels::Conv2dDims;
+use rayon::prelude::*;
+
+/// Rows of the im2col matrix: `c_in * kh * kw`.
+fn patch_len(d: &Conv2dDims) -> usize {
+    d.c_in * d.kh * d.kw
+}
+
+/// The input pixel `(iy, ix)` that output `(oy, ox)` reads at kernel offset `(ki, kj)`, if it
+/// is inside the image.
+#[inline]
+fn source(d: &Conv2dDims, oy: usize, ox: usize, ki: usize, kj: usize) -> Option<(usize, usize)> {
+    let iy = (oy * d.stride.0 + ki).checked_sub(d.pad.0)?;
+    let ix = (ox * d.stride.1 + kj).checked_sub(d.pad.1)?;
+    (iy < d.h && ix < d.w).then_some((iy, ix))
+}
+
+/// Fills `cols` (`[c_in*kh*kw, oh*ow]`) from one image `x` (`[c_in, h, w]`).
+fn im2col<T: Element>(x: &[T], d: &Conv2dDims, cols: &mut [T]) {
+    let spatial = d.oh * d.ow;
+    for ci in 0..d.c_in {
+        for ki in 0..d.kh {
+            for kj in 0..d.kw {
+                let row = ((ci * d.kh + ki) * d.kw + kj) * spatial;
+                for oy in 0..d.oh {
+                    for ox in 0..d.ow {
+                        cols[row + oy * d.ow + ox] = match source(d, oy, ox, ki, kj) {
+                            Some((iy, ix)) => x[(ci * d.h + iy) * d.w + ix],
+                            None => T::zero(),
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds `cols` (`[c_in*kh*kw, oh*ow]`) back into one image `gx` (`[c_in, h, w]`).
+fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, gx: &mut [T]) {
+    let spatial = d.oh * d.ow;
+    for ci in 0..d.c_in {
+        for ki in 0..d.kh {
+            for kj in 0..d.kw {
+                let row = ((ci * d.kh + ki) * d.kw + kj) * spatial;
+                for oy in 0..d.oh {
+                    for ox in 0..d.ow {
+                        if let Some((iy, ix)) = source(d, oy, ox, ki, kj) {
+                            gx[(ci * d.h + iy) * d.w + ix] =
+                                gx[(ci * d.h + iy) * d.w + ix] + cols[row + oy * d.ow + ox];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Forward: `x [n, c_in, h, w]`, `w [c_out, c_in, kh, kw]` to `y [n, c_out, oh, ow]`.
+pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
+    let (k, spatial) = (patch_len(&d), d.oh * d.ow);
+    let mut y = vec![T::zero(); d.n * d.c_out * spatial];
+    if y.is_empty() {
+        return y;
+    }
+    y.par_chunks_mut(d.c_out * spatial)
+        .enumerate()
+        .for_each_init(
+            || vec![T::zero(); k * spatial],
+            |cols, (b, yb)| {
+                im2col(&x[b * d.c_in * d.h * d.w..], &d, cols);
+                let wm = MatRef::new(w, k, false);
+                gemm_into(
+                    yb,
+                    wm,
+                    MatRef::new(cols, spatial, false),
+                    (d.c_out, k, spatial),
+                    false,
+                    false,
+                );
+            },
+        );
+    y
+}
+
+/// Backward-data: `gy [n, c_out, oh, ow]`, `w` to `gx [n, c_in, h, w]`.
+pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
+    let (k, spatial) = (patch_len(&d), d.oh * d.ow);
+    let mut gx = vec![T::zero(); d.n * d.c_in * d.h * d.w];
+    if gx.is_empty() {
+        return gx;
+    }
+    gx.par_chunks_mut(d.c_in * d.h * d.w)
+        .enumerate()
+        .for_each_init(
+            || vec![T::zero(); k * spatial],
+            |cols, (b, gxb)| {
+                let wt = MatRef::new(w, k, true);
+                let gyb = MatRef::new(&gy[b * d.c_out * spatial..], spatial, false);
+                gemm_into(cols, wt, gyb, (k, d.c_out, spatial), false, false);
+                col2im(cols, &d, gxb);
+            },
+        );
+    gx
+}
+
+/// Backward-weight: `x`, `gy` to `gw [c_out, c_in, kh, kw]`, summed over the batch.
+pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> Vec<T> {
+    let (k, spatial) = (patch_len(&d), d.oh * d.ow);
+    let zero = || vec![T::zero(); d.c_out * k];
+    (0..d.n)
+        .into_par_iter()
+        .fold(
+            || (zero(), vec![T::zero(); k * spatial]),
+            |(mut gw, mut cols), b| {
+                im2col(&x[b * d.c_in * d.h * d.w..], &d, &mut cols);
+                let gyb = MatRef::new(&gy[b * d.c_out * spatial..], spatial, false);
+                let colst = MatRef::new(&cols, spatial, true);
+                gemm_into(&mut gw, gyb, colst, (d.c_out, spatial, k), true, false);
+                (gw, cols)
+            },
+        )
+        .map(|(gw, _)| gw)
+        .reduce(zero, |mut a, b| {
+            a.iter_mut().zip(b).for_each(|(x, y)| *x = *x + y);
+            a
+        })
+}

@@ -1,0 +1,11 @@
+//! Copy kernels that change the memory layout.
+
+use super::Element;
+use crate::Shape;
+use ndarray::{ArrayView, IxDyn};
+
+/// Axis permutation of a row-major tensor: output axis `i` is input axis `perm[i]`.
+pub(super) fn permute<T: Element>(x: &[T], shape: &Shape, perm: &[usize]) -> Vec<T> {
+    let v = ArrayView::from_shape(IxDyn(shape.dims()), x).expect("length matches shape");
+    v.permuted_axes(IxDyn(perm)).iter().copied().collect()
+}

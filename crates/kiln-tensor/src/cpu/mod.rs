@@ -1,0 +1,302 @@
+//! The CPU reference kernels: plain `ndarray` code, generic over the float type so that
+//! gradient checks can run in `f64`, and fast where training needs it (matmul and convolution
+//! go through a multithreaded GEMM).
+
+mod batch_norm;
+mod conv;
+mod elementwise;
+mod layout;
+mod matmul;
+mod optim;
+pub mod random;
+mod reduce;
+mod softmax;
+
+use crate::kernels::*;
+use crate::{DType, Error, Result, Shape, Storage};
+use std::fmt::Debug;
+use std::iter::Sum;
+
+/// The float types the CPU kernels run on: `f32` and `f64`.
+pub trait Element:
+    num_traits::Float + num_traits::FromPrimitive + Sum + Debug + Send + Sync + 'static
+{
+    /// Converts an `f32` hyper-parameter to this type.
+    fn of(x: f32) -> Self {
+        Self::from_f32(x).expect("f32 fits every element type")
+    }
+    /// Host elements of this type as [`Storage`].
+    fn wrap(v: Vec<Self>) -> Storage;
+}
+impl Element for f32 {
+    fn wrap(v: Vec<Self>) -> Storage {
+        Storage::F32(v)
+    }
+}
+impl Element for f64 {
+    fn wrap(v: Vec<Self>) -> Storage {
+        Storage::F64(v)
+    }
+}
+
+/// The CPU implementation of [`Kernels`]: dispatches on the storages' dtype to the generic
+/// functions of this module.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CpuKernels;
+
+/// Runs `$body` with each `$name` bound to the host vector of `$s`, once per dtype; storages of
+/// mixed dtypes are an error naming `$op`. The body wraps its vectors back with [`wrap`].
+macro_rules! typed {
+    ($op:expr, [$($name:ident = $s:expr),+], $body:expr) => {{
+        match ($($s,)+) {
+            ($(Storage::F32($name),)+) => $body,
+            ($(Storage::F64($name),)+) => $body,
+            #[allow(unreachable_patterns)]
+            _ => return Err(mixed($op, &[$($s),+])),
+        }
+    }};
+}
+
+/// Host elements back into storage.
+fn wrap<T: Element>(v: Vec<T>) -> Storage {
+    T::wrap(v)
+}
+
+/// The error for storages of different dtypes.
+fn mixed(op: &'static str, all: &[&Storage]) -> Error {
+    let first = all[0];
+    match all.iter().find(|s| s.device() != first.device()) {
+        Some(o) => Error::DeviceMismatch {
+            op,
+            lhs: first.device(),
+            rhs: o.device(),
+        },
+        None => {
+            let other = all
+                .iter()
+                .find(|s| s.dtype() != first.dtype())
+                .unwrap_or(&first);
+            Error::DTypeMismatch {
+                op,
+                lhs: first.dtype(),
+                rhs: other.dtype(),
+            }
+        }
+    }
+}
+
+impl Kernels for CpuKernels {
+    fn fill(&self, dtype: DType, len: usize, value: f64) -> Result<Storage> {
+        Ok(match dtype {
+            DType::F32 => Storage::F32(vec![value as f32; len]),
+            DType::F64 => Storage::F64(vec![value; len]),
+        })
+    }
+
+    fn upload(&self, x: &Storage) -> Result<Storage> {
+        self.duplicate(x)
+    }
+
+    fn duplicate(&self, x: &Storage) -> Result<Storage> {
+        Ok(typed!("copy", [x = x], wrap(x.clone())))
+    }
+
+    fn read_f64(&self, x: &Storage) -> Result<Vec<f64>> {
+        Ok(typed!(
+            "read",
+            [x = x],
+            x.iter()
+                .map(|e| num_traits::ToPrimitive::to_f64(e).unwrap_or(f64::NAN))
+                .collect()
+        ))
+    }
+
+    fn unary(&self, op: UnaryOp, x: &Storage) -> Result<Storage> {
+        Ok(typed!("unary", [x = x], wrap(elementwise::unary(op, x))))
+    }
+
+    fn binary(
+        &self,
+        op: BinaryOp,
+        a: (&Storage, &Shape),
+        b: (&Storage, &Shape),
+        out: &Shape,
+    ) -> Result<Storage> {
+        Ok(typed!("binary", [x = a.0, y = b.0], {
+            wrap(elementwise::binary(op, (x, a.1), (y, b.1), out))
+        }))
+    }
+
+    fn reduce(&self, op: ReduceOp, x: &Storage, dims: ReduceDims) -> Result<Storage> {
+        Ok(typed!("reduce", [x = x], wrap(reduce::reduce(op, x, dims))))
+    }
+
+    fn argmax(&self, x: &Storage, rows: usize, cols: usize) -> Result<Storage> {
+        Ok(typed!(
+            "argmax",
+            [x = x],
+            wrap(reduce::argmax(x, rows, cols))
+        ))
+    }
+
+    fn permute(&self, x: &Storage, shape: &Shape, perm: &[usize]) -> Result<Storage> {
+        Ok(typed!(
+            "permute",
+            [x = x],
+            wrap(layout::permute(x, shape, perm))
+        ))
+    }
+
+    fn matmul(&self, a: &Storage, b: &Storage, dims: MatmulDims) -> Result<Storage> {
+        Ok(typed!(
+            "matmul",
+            [a = a, b = b],
+            wrap(matmul::matmul(a, b, dims))
+        ))
+    }
+
+    fn conv2d(&self, x: &Storage, w: &Storage, dims: Conv2dDims) -> Result<Storage> {
+        Ok(typed!(
+            "conv2d",
+            [x = x, w = w],
+            wrap(conv::forward(x, w, dims))
+        ))
+    }
+
+    fn conv2d_backward_data(&self, gy: &Storage, w: &Storage, dims: Conv2dDims) -> Result<Storage> {
+        Ok(typed!("conv2d_backward_data", [gy = gy, w = w], {
+            wrap(conv::backward_data(gy, w, dims))
+        }))
+    }
+
+    fn conv2d_backward_weight(
+        &self,
+        x: &Storage,
+        gy: &Storage,
+        dims: Conv2dDims,
+    ) -> Result<Storage> {
+        Ok(typed!("conv2d_backward_weight", [x = x, gy = gy], {
+            wrap(conv::backward_weight(x, gy, dims))
+        }))
+    }
+
+    fn bn_stats(&self, x: &Storage, dims: BnDims) -> Result<(Storage, Storage)> {
+        Ok(typed!("batch_norm", [x = x], {
+            let (m, v) = batch_norm::stats(x, dims);
+            (wrap(m), wrap(v))
+        }))
+    }
+
+    fn bn_normalize(
+        &self,
+        x: &Storage,
+        mean: &Storage,
+        var: &Storage,
+        gamma: Option<&Storage>,
+        beta: Option<&Storage>,
+        eps: f32,
+        dims: BnDims,
+    ) -> Result<Storage> {
+        let ones = self.fill(x.dtype(), dims.c, 1.0)?;
+        let zeros = self.fill(x.dtype(), dims.c, 0.0)?;
+        let (g, b) = (gamma.unwrap_or(&ones), beta.unwrap_or(&zeros));
+        Ok(typed!(
+            "batch_norm",
+            [x = x, m = mean, v = var, g = g, b = b],
+            { wrap(batch_norm::normalize(x, m, v, g, b, eps, dims)) }
+        ))
+    }
+
+    fn bn_backward(
+        &self,
+        gy: &Storage,
+        x: &Storage,
+        mean: &Storage,
+        var: &Storage,
+        gamma: Option<&Storage>,
+        eps: f32,
+        dims: BnDims,
+        batch_stats: bool,
+    ) -> Result<(Storage, Storage, Storage)> {
+        let ones = self.fill(x.dtype(), dims.c, 1.0)?;
+        let g = gamma.unwrap_or(&ones);
+        Ok(typed!(
+            "batch_norm_backward",
+            [gy = gy, x = x, m = mean, v = var, g = g],
+            {
+                let (gx, dgamma, dbeta) =
+                    batch_norm::backward(gy, x, m, v, g, eps, dims, batch_stats);
+                (wrap(gx), wrap(dgamma), wrap(dbeta))
+            }
+        ))
+    }
+
+    fn log_softmax(&self, x: &Storage, rows: usize, cols: usize) -> Result<Storage> {
+        Ok(typed!(
+            "log_softmax",
+            [x = x],
+            wrap(softmax::log_softmax(x, rows, cols))
+        ))
+    }
+
+    fn softmax_cross_entropy(
+        &self,
+        logits: &Storage,
+        labels: &[u32],
+        rows: usize,
+        cols: usize,
+    ) -> Result<(Storage, Storage)> {
+        Ok(typed!("softmax_cross_entropy", [x = logits], {
+            let (loss, grad) = softmax::cross_entropy(x, labels, rows, cols);
+            (wrap(vec![loss]), wrap(grad))
+        }))
+    }
+
+    fn dropout_mask(&self, dtype: DType, len: usize, p: f32, seed: u64) -> Result<Storage> {
+        Ok(match dtype {
+            DType::F32 => wrap(random::dropout_mask::<f32>(len, p, seed)),
+            DType::F64 => wrap(random::dropout_mask::<f64>(len, p, seed)),
+        })
+    }
+
+    fn adam_step(
+        &self,
+        param: &mut Storage,
+        grad: &Storage,
+        m: &mut Storage,
+        v: &mut Storage,
+        hp: AdamStep,
+    ) -> Result<()> {
+        match (param, grad, m, v) {
+            (Storage::F32(p), Storage::F32(g), Storage::F32(m), Storage::F32(v)) => {
+                optim::adam(p, g, m, v, hp)
+            }
+            (Storage::F64(p), Storage::F64(g), Storage::F64(m), Storage::F64(v)) => {
+                optim::adam(p, g, m, v, hp)
+            }
+            (p, g, m, v) => return Err(mixed("adam", &[p, g, m, v])),
+        }
+        Ok(())
+    }
+
+    fn sgd_step(
+        &self,
+        param: &mut Storage,
+        grad: &Storage,
+        velocity: Option<&mut Storage>,
+        hp: SgdStep,
+    ) -> Result<()> {
+        match (param, grad, velocity) {
+            (Storage::F32(p), Storage::F32(g), Some(Storage::F32(v))) => {
+                optim::sgd(p, g, Some(v), hp)
+            }
+            (Storage::F64(p), Storage::F64(g), Some(Storage::F64(v))) => {
+                optim::sgd(p, g, Some(v), hp)
+            }
+            (Storage::F32(p), Storage::F32(g), None) => optim::sgd(p, g, None, hp),
+            (Storage::F64(p), Storage::F64(g), None) => optim::sgd(p, g, None, hp),
+            (p, g, _) => return Err(mixed("sgd", &[p, g])),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,46 @@
+//! Fused optimizer updates, in place.
+
+use super::Element;
+use crate::kernels::{AdamStep, SgdStep};
+
+/// Adam (L2 decay added to the gradient) or AdamW (decay applied to the weights):
+/// `m = b1 m + (1-b1) g`, `v = b2 v + (1-b2) g²`,
+/// `p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)`.
+pub(super) fn adam<T: Element>(p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], hp: AdamStep) {
+    let (b1, b2) = (T::of(hp.beta1), T::of(hp.beta2));
+    let (lr, eps, wd) = (T::of(hp.lr), T::of(hp.eps), T::of(hp.weight_decay));
+    let t = hp.step as i32;
+    let (c1, c2) = (T::one() - b1.powi(t), T::one() - b2.powi(t));
+    for i in 0..p.len() {
+        let mut grad = g[i];
+        if hp.decoupled {
+            p[i] = p[i] - lr * wd * p[i];
+        } else {
+            grad = grad + wd * p[i];
+        }
+        m[i] = b1 * m[i] + (T::one() - b1) * grad;
+        v[i] = b2 * v[i] + (T::one() - b2) * grad * grad;
+        p[i] = p[i] - lr * (m[i] / c1) / ((v[i] / c2).sqrt() + eps);
+    }
+}
+
+/// SGD in PyTorch's formulation: `g += wd p`; with momentum `v = mu v + g` and the step
+/// direction `g + mu v` (Nesterov) or `v`; then `p -= lr * direction`.
+pub(super) fn sgd<T: Element>(p: &mut [T], g: &[T], velocity: Option<&mut [T]>, hp: SgdStep) {
+    let (lr, mu, wd) = (T::of(hp.lr), T::of(hp.momentum), T::of(hp.weight_decay));
+    match velocity {
+        Some(v) => {
+            for i in 0..p.len() {
+                let grad = g[i] + wd * p[i];
+                v[i] = mu * v[i] + grad;
+                let dir = if hp.nesterov { grad + mu * v[i] } else { v[i] };
+                p[i] = p[i] - lr * dir;
+            }
+        }
+        None => {
+            for i in 0..p.len() {
+                p[i] = p[i] - lr * (g[i] + wd * p[i]);
+            }
+        }
+    }
+}

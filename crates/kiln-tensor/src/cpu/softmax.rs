@@ -1,0 +1,53 @@
+//! Row-wise log-softmax and the fused softmax cross-entropy, both max-subtracted.
+
+use super::Element;
+use rayon::prelude::*;
+
+/// `log_softmax` of one row into `out`: `x - max - ln Σ exp(x - max)`.
+fn log_softmax_row<T: Element>(row: &[T], out: &mut [T]) {
+    let max = row.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
+    let log_sum = row.iter().map(|&v| (v - max).exp()).sum::<T>().ln();
+    for (o, &v) in out.iter_mut().zip(row) {
+        *o = v - max - log_sum;
+    }
+}
+
+/// Row-wise log-softmax of `[rows, cols]`.
+pub(super) fn log_softmax<T: Element>(x: &[T], rows: usize, cols: usize) -> Vec<T> {
+    let mut out = vec![T::zero(); rows * cols];
+    if cols > 0 {
+        out.par_chunks_mut(cols)
+            .zip(x.par_chunks(cols))
+            .for_each(|(o, row)| log_softmax_row(row, o));
+    }
+    out
+}
+
+/// Mean cross-entropy of `[rows, cols]` logits against `labels`, and its gradient
+/// `(softmax - onehot) / rows`.
+pub(super) fn cross_entropy<T: Element>(
+    x: &[T],
+    labels: &[u32],
+    rows: usize,
+    cols: usize,
+) -> (T, Vec<T>) {
+    let mut grad = log_softmax(x, rows, cols);
+    let scale = T::one() / T::from_usize(rows).expect("rows fit");
+    let loss = grad
+        .par_chunks_mut(cols)
+        .zip(labels.par_iter())
+        .map(|(row, &label)| {
+            let nll = -row[label as usize];
+            for (j, g) in row.iter_mut().enumerate() {
+                let onehot = if j == label as usize {
+                    T::one()
+                } else {
+                    T::zero()
+                };
+                *g = (g.exp() - onehot) * scale;
+            }
+            nll
+        })
+        .sum::<T>();
+    (loss * scale, grad)
+}

@@ -1,0 +1,51 @@
+//! The error type of every fallible tensor operation.
+
+use crate::{DType, Device, Shape};
+
+/// What went wrong in a tensor operation. Messages name the operation and the shapes involved.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Two shapes that had to agree did not.
+    #[error("{op}: shape mismatch between {lhs} and {rhs}")]
+    ShapeMismatch {
+        op: &'static str,
+        lhs: Shape,
+        rhs: Shape,
+    },
+    /// An argument was invalid for the given shape (bad axis, wrong element count, ...).
+    #[error("{op}: {msg}")]
+    Invalid { op: &'static str, msg: String },
+    /// Operands live on different devices.
+    #[error("{op}: operands on different devices ({lhs} and {rhs}); move one with to_device")]
+    DeviceMismatch {
+        op: &'static str,
+        lhs: Device,
+        rhs: Device,
+    },
+    /// Operands have different element types.
+    #[error("{op}: operands of different dtypes ({lhs:?} and {rhs:?})")]
+    DTypeMismatch {
+        op: &'static str,
+        lhs: DType,
+        rhs: DType,
+    },
+    /// `backward` was called on a tensor that is not a scalar, or twice on one graph.
+    #[error("backward: {0}")]
+    Backward(String),
+    /// The GPU device could not be used.
+    #[error("gpu: {0}")]
+    Gpu(String),
+}
+
+/// `std::result::Result` with kiln's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// An [`Error::Invalid`] for `op` with the given message.
+    pub fn invalid(op: &'static str, msg: impl Into<String>) -> Self {
+        Error::Invalid {
+            op,
+            msg: msg.into(),
+        }
+    }
+}

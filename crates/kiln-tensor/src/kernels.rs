@@ -1,0 +1,233 @@
+//! The kernel interface: one method per primitive that autograd and the ops need.
+//!
+//! Operations never touch host vectors or GPU buffers directly; they validate shapes and then
+//! call these methods on the [`Kernels`] implementation of the operands' device. The CPU
+//! reference ([`crate::cpu::CpuKernels`]) is the specification; the GPU implementation is checked
+//! against it on random inputs.
+//!
+//! Conventions: storages are contiguous row-major; shapes have been validated by the caller;
+//! methods return freshly allocated storage unless they take `&mut`.
+
+use crate::{DType, Result, Shape, Storage};
+
+/// Elementwise functions of one argument.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum UnaryOp {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Relu,
+    Sigmoid,
+    Tanh,
+    /// 1 where x > 0, else 0 (the derivative of relu).
+    Step,
+    /// x^p for a scalar p.
+    Powf(f32),
+    /// x + c.
+    AddScalar(f32),
+    /// x * c.
+    MulScalar(f32),
+}
+
+/// Elementwise functions of two broadcast arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    /// 1 where a == b, else 0.
+    Eq,
+}
+
+/// Reductions along one axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum,
+    Max,
+}
+
+/// A tensor viewed as `[outer, len, inner]`, reduced over the middle axis to `[outer, inner]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReduceDims {
+    pub outer: usize,
+    pub len: usize,
+    pub inner: usize,
+}
+
+/// A batched matrix product `C[b] = op(A[b]) · op(B[b])` with `C[b]` of shape `[m, n]`.
+///
+/// Without transposition `A[b]` is `[m, k]` and `B[b]` is `[k, n]`; `trans_a` stores `A[b]` as
+/// `[k, m]` and `trans_b` stores `B[b]` as `[n, k]`, so no transpose is ever materialized.
+/// An operand whose `*_batched` flag is false is one matrix shared by every batch entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatmulDims {
+    pub batch: usize,
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub trans_a: bool,
+    pub trans_b: bool,
+    pub a_batched: bool,
+    pub b_batched: bool,
+}
+
+/// Geometry of a 2-D convolution: input `[n, c_in, h, w]`, weight `[c_out, c_in, kh, kw]`,
+/// output `[n, c_out, oh, ow]` with `oh = (h + pad_top + pad_bottom - kh) / stride_h + 1`
+/// (likewise `ow`). Padding is zeros.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv2dDims {
+    pub n: usize,
+    pub c_in: usize,
+    pub h: usize,
+    pub w: usize,
+    pub c_out: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride: (usize, usize),
+    /// Zero padding (top, left); bottom/right padding is implied by `oh`, `ow`.
+    pub pad: (usize, usize),
+    pub oh: usize,
+    pub ow: usize,
+}
+
+/// A batch-norm input viewed as `[n, c, spatial]`: statistics are per channel `c`, over
+/// `n * spatial` values (`spatial = 1` for `[n, c]` inputs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BnDims {
+    pub n: usize,
+    pub c: usize,
+    pub spatial: usize,
+}
+
+/// One Adam/AdamW step's hyper-parameters. `step` counts from 1 (bias correction).
+/// `decoupled` selects AdamW (decay applied to the weights) over Adam (L2 added to the gradient).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamStep {
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+    pub decoupled: bool,
+    pub step: u32,
+}
+
+/// One SGD step's hyper-parameters (PyTorch's formulation of momentum and Nesterov).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SgdStep {
+    pub lr: f32,
+    pub momentum: f32,
+    pub nesterov: bool,
+    pub weight_decay: f32,
+}
+
+/// The primitives of one device. Every method validates nothing about shapes (the ops did) but
+/// returns an error for storages of the wrong device or dtype.
+pub trait Kernels: Send + Sync {
+    /// Storage of `len` elements, all `value`.
+    fn fill(&self, dtype: DType, len: usize, value: f64) -> Result<Storage>;
+    /// A copy of `x` on this device.
+    fn upload(&self, x: &Storage) -> Result<Storage>;
+    /// A copy of the elements.
+    fn duplicate(&self, x: &Storage) -> Result<Storage>;
+    /// The elements as host `f64` values (for reading back results).
+    fn read_f64(&self, x: &Storage) -> Result<Vec<f64>>;
+
+    /// `op(x)` elementwise.
+    fn unary(&self, op: UnaryOp, x: &Storage) -> Result<Storage>;
+    /// `op(a, b)` elementwise with `a` and `b` broadcast to `out`.
+    fn binary(
+        &self,
+        op: BinaryOp,
+        a: (&Storage, &Shape),
+        b: (&Storage, &Shape),
+        out: &Shape,
+    ) -> Result<Storage>;
+    /// Reduces `[outer, len, inner]` to `[outer, inner]`.
+    fn reduce(&self, op: ReduceOp, x: &Storage, dims: ReduceDims) -> Result<Storage>;
+    /// Index of the largest value of each row of `[rows, cols]`, as `f32` (first on ties).
+    fn argmax(&self, x: &Storage, rows: usize, cols: usize) -> Result<Storage>;
+    /// Axis permutation: output axis `i` is input axis `perm[i]`.
+    fn permute(&self, x: &Storage, shape: &Shape, perm: &[usize]) -> Result<Storage>;
+
+    /// Batched matrix product, see [`MatmulDims`]. Output `[batch, m, n]`.
+    fn matmul(&self, a: &Storage, b: &Storage, dims: MatmulDims) -> Result<Storage>;
+    /// Convolution forward (no bias): `x`, `w` to `y` per [`Conv2dDims`].
+    fn conv2d(&self, x: &Storage, w: &Storage, dims: Conv2dDims) -> Result<Storage>;
+    /// Gradient of the convolution with respect to its input, from `gy` and `w`.
+    fn conv2d_backward_data(&self, gy: &Storage, w: &Storage, dims: Conv2dDims) -> Result<Storage>;
+    /// Gradient of the convolution with respect to its weight, from `x` and `gy`.
+    fn conv2d_backward_weight(
+        &self,
+        x: &Storage,
+        gy: &Storage,
+        dims: Conv2dDims,
+    ) -> Result<Storage>;
+
+    /// Per-channel mean and biased variance, each `[c]`.
+    fn bn_stats(&self, x: &Storage, dims: BnDims) -> Result<(Storage, Storage)>;
+    /// `y = (x - mean) / sqrt(var + eps) * gamma + beta` per channel; gamma/beta default 1/0.
+    #[allow(clippy::too_many_arguments)]
+    fn bn_normalize(
+        &self,
+        x: &Storage,
+        mean: &Storage,
+        var: &Storage,
+        gamma: Option<&Storage>,
+        beta: Option<&Storage>,
+        eps: f32,
+        dims: BnDims,
+    ) -> Result<Storage>;
+    /// Backward of [`Kernels::bn_normalize`]: returns `(gx, sum(gy * x_hat), sum(gy))`, the last
+    /// two per channel (the gradients of gamma and beta). With `batch_stats` the mean and
+    /// variance are taken to be functions of `x` (train mode); otherwise constants (eval mode).
+    #[allow(clippy::too_many_arguments)]
+    fn bn_backward(
+        &self,
+        gy: &Storage,
+        x: &Storage,
+        mean: &Storage,
+        var: &Storage,
+        gamma: Option<&Storage>,
+        eps: f32,
+        dims: BnDims,
+        batch_stats: bool,
+    ) -> Result<(Storage, Storage, Storage)>;
+
+    /// Row-wise log-softmax of `[rows, cols]`.
+    fn log_softmax(&self, x: &Storage, rows: usize, cols: usize) -> Result<Storage>;
+    /// Mean softmax cross-entropy of logits `[rows, cols]` against `labels` (`rows` class
+    /// indices, each `< cols`), fused with its gradient: returns `(loss [1], dlogits)` where
+    /// `dlogits = (softmax - onehot) / rows`.
+    fn softmax_cross_entropy(
+        &self,
+        logits: &Storage,
+        labels: &[u32],
+        rows: usize,
+        cols: usize,
+    ) -> Result<(Storage, Storage)>;
+    /// Inverted-dropout mask of `len` elements: `1 / (1 - p)` where kept, `0` where dropped.
+    /// Element `i` is dropped when `hash(seed, i)` falls below `p`, so every device draws the
+    /// same mask for the same seed (see [`crate::cpu::random::uniform_hash`]).
+    fn dropout_mask(&self, dtype: DType, len: usize, p: f32, seed: u64) -> Result<Storage>;
+
+    /// One Adam/AdamW step in place on `param` and its moments `m`, `v`.
+    fn adam_step(
+        &self,
+        param: &mut Storage,
+        grad: &Storage,
+        m: &mut Storage,
+        v: &mut Storage,
+        hp: AdamStep,
+    ) -> Result<()>;
+    /// One SGD step in place on `param`, and on the momentum buffer when `hp.momentum > 0`.
+    fn sgd_step(
+        &self,
+        param: &mut Storage,
+        grad: &Storage,
+        velocity: Option<&mut Storage>,
+        hp: SgdStep,
+    ) -> Result<()>;
+}

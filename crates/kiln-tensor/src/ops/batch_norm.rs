@@ -1,0 +1,117 @@
+//! Batch normalization as one fused op with an analytic backward.
+
+use super::kernels_of;
+use crate::kernels::BnDims;
+use crate::{Error, Result, Shape, Tensor};
+
+/// The result of [`Tensor::batch_norm`]: the normalized output, and in train mode the batch
+/// statistics used (per channel, not differentiable) for updating running statistics.
+#[derive(Debug, Clone)]
+pub struct BatchNormOutput {
+    /// Same shape as the input.
+    pub output: Tensor,
+    /// Batch mean `[c]` (train mode), or `None` in eval mode.
+    pub mean: Option<Tensor>,
+    /// Biased batch variance `[c]` (train mode), or `None` in eval mode.
+    pub var: Option<Tensor>,
+}
+
+impl Tensor {
+    /// Normalizes `self` (`[n, c]` or `[n, c, ...]`) per channel `c`.
+    ///
+    /// With `running = None` (train mode) the statistics are the batch's own mean and biased
+    /// variance over every axis but `c`, and gradients flow through them. With
+    /// `running = Some((mean, var))` (eval mode) those `[c]` tensors are used as constants.
+    /// Then `y = (x - mean) / sqrt(var + eps) * gamma + beta`, `gamma` and `beta` `[c]` being
+    /// optional (scale 1, shift 0).
+    pub fn batch_norm(
+        &self,
+        gamma: Option<&Tensor>,
+        beta: Option<&Tensor>,
+        running: Option<(&Tensor, &Tensor)>,
+        eps: f32,
+    ) -> Result<BatchNormOutput> {
+        if self.rank() < 2 {
+            return Err(Error::invalid(
+                "batch_norm",
+                format!("input must be [n, c] or [n, c, ...], got {}", self.shape()),
+            ));
+        }
+        let d = BnDims {
+            n: self.dims()[0],
+            c: self.dims()[1],
+            spatial: self.dims()[2..].iter().product(),
+        };
+        let channel = Shape::new(&[d.c]);
+        let params = [gamma, beta, running.map(|r| r.0), running.map(|r| r.1)];
+        for p in params.into_iter().flatten() {
+            if *p.shape() != channel {
+                return Err(Error::ShapeMismatch {
+                    op: "batch_norm (per-channel parameter vs channels)",
+                    lhs: p.shape().clone(),
+                    rhs: channel,
+                });
+            }
+        }
+        let mut operands = vec![self];
+        operands.extend(params.into_iter().flatten());
+        let k = kernels_of("batch_norm", &operands)?;
+        let (mean, var) = match running {
+            Some((m, v)) => (m.detach(), v.detach()),
+            None => {
+                let (m, v) = k.bn_stats(&self.storage(), d)?;
+                (
+                    Tensor::from_storage(m, channel.clone()),
+                    Tensor::from_storage(v, channel.clone()),
+                )
+            }
+        };
+        let storage = {
+            let (g, b) = (gamma.map(|t| t.storage()), beta.map(|t| t.storage()));
+            k.bn_normalize(
+                &self.storage(),
+                &mean.storage(),
+                &var.storage(),
+                g.as_deref(),
+                b.as_deref(),
+                eps,
+                d,
+            )?
+        };
+        let batch_stats = running.is_none();
+        let (x, gamma_c) = (self.clone(), gamma.cloned());
+        let (m, v) = (mean.clone(), var.clone());
+        let mut inputs = vec![self];
+        inputs.extend(gamma);
+        inputs.extend(beta);
+        let has = (gamma.is_some(), beta.is_some());
+        let output = Tensor::from_op(storage, self.shape().clone(), &inputs, move |g| {
+            let k = kernels_of("batch_norm_backward", &[g, &x])?;
+            let gs = gamma_c.as_ref().map(|t| t.storage());
+            let (gx, dgamma, dbeta) = k.bn_backward(
+                &g.storage(),
+                &x.storage(),
+                &m.storage(),
+                &v.storage(),
+                gs.as_deref(),
+                eps,
+                d,
+                batch_stats,
+            )?;
+            let channel = Shape::new(&[d.c]);
+            let mut grads = vec![Some(Tensor::from_storage(gx, x.shape().clone()))];
+            if has.0 {
+                grads.push(Some(Tensor::from_storage(dgamma, channel.clone())));
+            }
+            if has.1 {
+                grads.push(Some(Tensor::from_storage(dbeta, channel)));
+            }
+            Ok(grads)
+        });
+        Ok(BatchNormOutput {
+            output,
+            mean: batch_stats.then_some(mean),
+            var: batch_stats.then_some(var),
+        })
+    }
+}

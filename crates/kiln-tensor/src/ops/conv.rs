@@ -1,0 +1,155 @@
+//! 2-D convolution (cross-correlation, as in every framework), NCHW, with optional bias.
+
+use super::kernels_of;
+use crate::kernels::Conv2dDims;
+use crate::{Error, Result, Shape, Tensor};
+
+/// Zero padding of a convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Padding {
+    /// No padding: the kernel stays inside the image.
+    #[default]
+    Valid,
+    /// Output size `ceil(input / stride)`; the total padding is split with the extra row and
+    /// column at the bottom and right (TensorFlow's convention).
+    Same,
+    /// Explicit `(top, bottom)` and `(left, right)` padding.
+    Explicit {
+        top: usize,
+        bottom: usize,
+        left: usize,
+        right: usize,
+    },
+}
+
+impl Padding {
+    /// The same padding on every side.
+    pub fn uniform(p: usize) -> Padding {
+        Padding::Explicit {
+            top: p,
+            bottom: p,
+            left: p,
+            right: p,
+        }
+    }
+
+    /// `(before, after)` padding of one spatial axis.
+    fn along(self, input: usize, kernel: usize, stride: usize, vertical: bool) -> (usize, usize) {
+        match self {
+            Padding::Valid => (0, 0),
+            Padding::Same => {
+                let out = input.div_ceil(stride);
+                let total = ((out - 1) * stride + kernel).saturating_sub(input);
+                (total / 2, total - total / 2)
+            }
+            Padding::Explicit {
+                top,
+                bottom,
+                left,
+                right,
+            } => {
+                if vertical {
+                    (top, bottom)
+                } else {
+                    (left, right)
+                }
+            }
+        }
+    }
+}
+
+/// Stride and padding of a convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv2dOptions {
+    /// `(vertical, horizontal)` stride.
+    pub stride: (usize, usize),
+    pub padding: Padding,
+}
+
+impl Default for Conv2dOptions {
+    fn default() -> Self {
+        Conv2dOptions {
+            stride: (1, 1),
+            padding: Padding::Valid,
+        }
+    }
+}
+
+impl Conv2dOptions {
+    /// The geometry of convolving `x` with `w`, or an error naming both shapes.
+    fn dims(&self, x: &Shape, w: &Shape) -> Result<Conv2dDims> {
+        let mismatch = |why: &str| {
+            Error::invalid(
+                "conv2d",
+                format!("{why}: input {x} (expected [n, c_in, h, w]), weight {w} (expected [c_out, c_in, kh, kw])"),
+            )
+        };
+        let ([n, c_in, h, wd], [c_out, wc, kh, kw]) = (x.dims(), w.dims()) else {
+            return Err(mismatch("input and weight must be 4-D"));
+        };
+        if c_in != wc {
+            return Err(mismatch("input channels differ"));
+        }
+        let (sh, sw) = self.stride;
+        if sh == 0 || sw == 0 || *kh == 0 || *kw == 0 {
+            return Err(mismatch("stride and kernel size must be positive"));
+        }
+        let (pt, pb) = self.padding.along(*h, *kh, sh, true);
+        let (pl, pr) = self.padding.along(*wd, *kw, sw, false);
+        if h + pt + pb < *kh || wd + pl + pr < *kw {
+            return Err(mismatch("kernel larger than the padded input"));
+        }
+        Ok(Conv2dDims {
+            n: *n,
+            c_in: *c_in,
+            h: *h,
+            w: *wd,
+            c_out: *c_out,
+            kh: *kh,
+            kw: *kw,
+            stride: (sh, sw),
+            pad: (pt, pl),
+            oh: (h + pt + pb - kh) / sh + 1,
+            ow: (wd + pl + pr - kw) / sw + 1,
+        })
+    }
+}
+
+impl Tensor {
+    /// Convolution of `self` (`[n, c_in, h, w]`) with `weight` (`[c_out, c_in, kh, kw]`),
+    /// plus `bias` (`[c_out]`) if given; output `[n, c_out, oh, ow]`.
+    pub fn conv2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        opts: Conv2dOptions,
+    ) -> Result<Tensor> {
+        let d = opts.dims(self.shape(), weight.shape())?;
+        let k = kernels_of("conv2d", &[self, weight])?;
+        let storage = k.conv2d(&self.storage(), &weight.storage(), d)?;
+        let (x, w) = (self.clone(), weight.clone());
+        let y = Tensor::from_op(
+            storage,
+            Shape::new(&[d.n, d.c_out, d.oh, d.ow]),
+            &[self, weight],
+            move |g| {
+                let k = kernels_of("conv2d_backward", &[g, &x, &w])?;
+                let gx = k.conv2d_backward_data(&g.storage(), &w.storage(), d)?;
+                let gw = k.conv2d_backward_weight(&x.storage(), &g.storage(), d)?;
+                Ok(vec![
+                    Some(Tensor::from_storage(gx, x.shape().clone())),
+                    Some(Tensor::from_storage(gw, w.shape().clone())),
+                ])
+            },
+        );
+        match bias {
+            None => Ok(y),
+            Some(b) if b.dims() == [d.c_out] => y.add(&b.reshape(&[1, d.c_out, 1, 1])?),
+            Some(b) => Err(Error::ShapeMismatch {
+                op: "conv2d bias",
+                lhs: b.shape().clone(),
+                rhs: Shape::new(&[d.c_out]),
+            }),
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Log-softmax and the fused softmax cross-entropy loss.
+
+use super::kernels_of;
+use crate::{Error, Result, Shape, Tensor};
+
+impl Tensor {
+    /// Log-softmax along the last axis: `x - max - ln Σ exp(x - max)`.
+    pub fn log_softmax(&self) -> Result<Tensor> {
+        let cols = *self.dims().last().ok_or_else(|| {
+            Error::invalid("log_softmax", "a scalar has no axis to normalize over")
+        })?;
+        let rows = self.numel() / cols.max(1);
+        let storage =
+            kernels_of("log_softmax", &[self])?.log_softmax(&self.storage(), rows, cols)?;
+        let y = Tensor::from_storage(storage, self.shape().clone());
+        let out = y.clone();
+        let last = self.rank() - 1;
+        Ok(Tensor::from_op_shared(
+            y.0.storage.clone(),
+            self.shape().clone(),
+            &[self],
+            move |g| {
+                // d/dx: g - softmax(x) * Σ g
+                let total = g.sum(&[last], true)?;
+                Ok(vec![Some(g.sub(&out.exp()?.mul(&total)?)?)])
+            },
+        ))
+    }
+
+    /// Mean softmax cross-entropy of logits `[n, classes]` against integer `labels` (`n` of
+    /// them, each `< classes`), computed in one numerically stable pass with its gradient.
+    pub fn softmax_cross_entropy(&self, labels: &[u32]) -> Result<Tensor> {
+        let [rows, cols] = *self.dims() else {
+            return Err(Error::invalid(
+                "softmax_cross_entropy",
+                format!("logits must be [n, classes], got {}", self.shape()),
+            ));
+        };
+        if labels.len() != rows {
+            return Err(Error::invalid(
+                "softmax_cross_entropy",
+                format!(
+                    "{} labels for logits of shape {}",
+                    labels.len(),
+                    self.shape()
+                ),
+            ));
+        }
+        if let Some((i, l)) = labels.iter().enumerate().find(|(_, &l)| l as usize >= cols) {
+            return Err(Error::invalid(
+                "softmax_cross_entropy",
+                format!("label {l} at index {i} is out of range for {cols} classes"),
+            ));
+        }
+        let k = kernels_of("softmax_cross_entropy", &[self])?;
+        let (loss, dlogits) = k.softmax_cross_entropy(&self.storage(), labels, rows, cols)?;
+        let dlogits = Tensor::from_storage(dlogits, self.shape().clone());
+        Ok(Tensor::from_op(loss, Shape::new(&[]), &[self], move |g| {
+            Ok(vec![Some(dlogits.mul(g)?)])
+        }))
+    }
+}

@@ -1,0 +1,49 @@
+//! The memory behind a tensor.
+
+use crate::Device;
+
+/// Element type of a tensor. `F32` runs everywhere; `F64` exists on the CPU for gradient checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DType {
+    F32,
+    F64,
+}
+
+/// A tensor's elements in row-major order, on the device that owns them.
+#[derive(Debug)]
+pub enum Storage {
+    /// `f32` values in host memory.
+    F32(Vec<f32>),
+    /// `f64` values in host memory (gradient checks only).
+    F64(Vec<f64>),
+}
+
+impl Storage {
+    /// The device these elements live on.
+    pub fn device(&self) -> Device {
+        match self {
+            Storage::F32(_) | Storage::F64(_) => Device::Cpu,
+        }
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        match self {
+            Storage::F32(_) => DType::F32,
+            Storage::F64(_) => DType::F64,
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            Storage::F32(v) => v.len(),
+            Storage::F64(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

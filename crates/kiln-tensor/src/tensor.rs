@@ -1,0 +1,300 @@
+//! The `Tensor` type: shared storage, a shape, and the autograd record.
+
+use crate::autograd::{self, Node};
+use crate::cpu::CpuKernels;
+use crate::kernels::Kernels;
+use crate::{DType, Device, Error, Result, Shape, Storage};
+use rand::{RngExt, SeedableRng};
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// An n-dimensional array in contiguous row-major order, with reverse-mode autograd.
+///
+/// Cloning is cheap: clones share storage and gradient. Reshaping shares storage too; every
+/// other operation allocates its result. Operations return [`Result`]: invalid shapes, devices
+/// or dtypes are reported before any kernel runs.
+#[derive(Clone)]
+pub struct Tensor(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) id: usize,
+    pub(crate) storage: Arc<RwLock<Storage>>,
+    pub(crate) shape: Shape,
+    pub(crate) device: Device,
+    pub(crate) requires_grad: bool,
+    /// Whether this tensor was recorded as an op's result (as opposed to a leaf).
+    pub(crate) op_result: bool,
+    /// How this tensor was computed, while the graph is alive (taken by `backward`).
+    pub(crate) node: Mutex<Option<Node>>,
+    /// Accumulated gradient of a leaf that requires grad.
+    pub(crate) grad: Mutex<Option<Tensor>>,
+}
+
+fn next_id() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The kernel implementation of a device.
+pub(crate) fn kernels_for(device: Device) -> Result<&'static dyn Kernels> {
+    match device {
+        Device::Cpu => Ok(&CpuKernels),
+        Device::Gpu => Err(Error::Gpu("no GPU backend is built into this kiln".into())),
+    }
+}
+
+impl Tensor {
+    /// A tensor over `storage` with no autograd record.
+    pub(crate) fn from_storage(storage: Storage, shape: Shape) -> Tensor {
+        Tensor::with_storage(Arc::new(RwLock::new(storage)), shape, false, None)
+    }
+
+    pub(crate) fn with_storage(
+        storage: Arc<RwLock<Storage>>,
+        shape: Shape,
+        requires_grad: bool,
+        node: Option<Node>,
+    ) -> Tensor {
+        let device = storage.read().expect("storage lock").device();
+        Tensor(Arc::new(Inner {
+            id: next_id(),
+            storage,
+            shape,
+            device,
+            requires_grad,
+            op_result: node.is_some(),
+            node: Mutex::new(node),
+            grad: Mutex::new(None),
+        }))
+    }
+
+    /// A CPU tensor holding `data` with the given shape.
+    pub fn from_vec(data: Vec<f32>, shape: &[usize]) -> Result<Tensor> {
+        check_len("from_vec", data.len(), shape)?;
+        Ok(Tensor::from_storage(Storage::F32(data), Shape::new(shape)))
+    }
+
+    /// A CPU tensor copied from `data` with the given shape.
+    pub fn from_slice(data: &[f32], shape: &[usize]) -> Result<Tensor> {
+        Tensor::from_vec(data.to_vec(), shape)
+    }
+
+    /// A CPU `f64` tensor, for gradient checks of the reference kernels.
+    pub fn from_vec_f64(data: Vec<f64>, shape: &[usize]) -> Result<Tensor> {
+        check_len("from_vec_f64", data.len(), shape)?;
+        Ok(Tensor::from_storage(Storage::F64(data), Shape::new(shape)))
+    }
+
+    /// A scalar (shape `[]`) on the CPU.
+    pub fn scalar(value: f32) -> Tensor {
+        Tensor::from_storage(Storage::F32(vec![value]), Shape::new(&[]))
+    }
+
+    /// A tensor of `value` everywhere, of the given dtype, on `device`.
+    pub fn full_on(shape: &[usize], value: f64, dtype: DType, device: Device) -> Result<Tensor> {
+        let storage = kernels_for(device)?.fill(dtype, shape.iter().product(), value)?;
+        Ok(Tensor::from_storage(storage, Shape::new(shape)))
+    }
+
+    /// A CPU `f32` tensor of `value` everywhere.
+    pub fn full(shape: &[usize], value: f32) -> Tensor {
+        Tensor::from_storage(
+            Storage::F32(vec![value; shape.iter().product()]),
+            Shape::new(shape),
+        )
+    }
+
+    /// A CPU tensor of zeros.
+    pub fn zeros(shape: &[usize]) -> Tensor {
+        Tensor::full(shape, 0.0)
+    }
+
+    /// A CPU tensor of ones.
+    pub fn ones(shape: &[usize]) -> Tensor {
+        Tensor::full(shape, 1.0)
+    }
+
+    /// A tensor of zeros with this tensor's shape, dtype and device.
+    pub fn zeros_like(&self) -> Result<Tensor> {
+        Tensor::full_on(self.dims(), 0.0, self.dtype(), self.device())
+    }
+
+    /// `[0, 1, ..., n-1]` as a CPU `f32` vector.
+    pub fn arange(n: usize) -> Tensor {
+        Tensor::from_storage(
+            Storage::F32((0..n).map(|i| i as f32).collect()),
+            Shape::new(&[n]),
+        )
+    }
+
+    /// Uniform values in `[low, high)` from a seeded generator (same seed, same values).
+    pub fn rand_uniform(shape: &[usize], low: f32, high: f32, seed: u64) -> Tensor {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let n = shape.iter().product();
+        let data = (0..n)
+            .map(|_| low + (high - low) * rng.random::<f32>())
+            .collect();
+        Tensor::from_storage(Storage::F32(data), Shape::new(shape))
+    }
+
+    /// Normal values with the given mean and standard deviation from a seeded generator.
+    pub fn rand_normal(shape: &[usize], mean: f32, std: f32, seed: u64) -> Tensor {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let dist = rand_distr::Normal::new(mean, std.abs()).expect("finite std");
+        let n = shape.iter().product();
+        let data = (0..n).map(|_| rng.sample(dist)).collect();
+        Tensor::from_storage(Storage::F32(data), Shape::new(shape))
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &Shape {
+        &self.0.shape
+    }
+
+    /// The dimensions, outermost first.
+    pub fn dims(&self) -> &[usize] {
+        self.0.shape.dims()
+    }
+
+    /// Number of dimensions.
+    pub fn rank(&self) -> usize {
+        self.0.shape.rank()
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.0.shape.numel()
+    }
+
+    /// The device holding the storage.
+    pub fn device(&self) -> Device {
+        self.0.device
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.storage().dtype()
+    }
+
+    /// The kernels of this tensor's device.
+    pub fn kernels(&self) -> Result<&'static dyn Kernels> {
+        kernels_for(self.device())
+    }
+
+    /// Read access to the storage (shared with clones and reshapes).
+    pub fn storage(&self) -> RwLockReadGuard<'_, Storage> {
+        self.0.storage.read().expect("storage lock poisoned")
+    }
+
+    /// Write access to the storage, for in-place updates (optimizers, running statistics).
+    /// Bypasses autograd: use it on leaves only.
+    pub fn storage_mut(&self) -> RwLockWriteGuard<'_, Storage> {
+        self.0.storage.write().expect("storage lock poisoned")
+    }
+
+    /// The elements as `f32`, copied to the host.
+    pub fn to_vec(&self) -> Result<Vec<f32>> {
+        Ok(self.to_vec_f64()?.into_iter().map(|v| v as f32).collect())
+    }
+
+    /// The elements as `f64`, copied to the host.
+    pub fn to_vec_f64(&self) -> Result<Vec<f64>> {
+        self.kernels()?.read_f64(&self.storage())
+    }
+
+    /// The value of a one-element tensor.
+    pub fn item(&self) -> Result<f32> {
+        if self.numel() != 1 {
+            return Err(Error::invalid(
+                "item",
+                format!("expected one element, tensor has shape {}", self.shape()),
+            ));
+        }
+        Ok(self.to_vec()?[0])
+    }
+
+    /// A copy on `device` (the same tensor if it is already there). The copy is a new leaf.
+    pub fn to_device(&self, device: Device) -> Result<Tensor> {
+        if device == self.device() {
+            return Ok(self.clone());
+        }
+        let storage = kernels_for(device)?.upload(&self.storage())?;
+        Ok(Tensor::from_storage(storage, self.shape().clone()))
+    }
+
+    /// A deep copy with its own storage, detached from the graph.
+    pub fn copy(&self) -> Result<Tensor> {
+        let storage = self.kernels()?.duplicate(&self.storage())?;
+        Ok(Tensor::from_storage(storage, self.shape().clone()))
+    }
+
+    /// The same storage, cut from the graph: no gradient flows through the result.
+    pub fn detach(&self) -> Tensor {
+        Tensor::with_storage(self.0.storage.clone(), self.shape().clone(), false, None)
+    }
+
+    /// This tensor as a leaf that accumulates gradients (shares storage with `self`).
+    pub fn requires_grad(self) -> Tensor {
+        Tensor::with_storage(self.0.storage.clone(), self.shape().clone(), true, None)
+    }
+
+    /// Whether gradients flow to or through this tensor.
+    pub fn tracks_grad(&self) -> bool {
+        self.0.requires_grad
+    }
+
+    /// The gradient accumulated by [`Tensor::backward`] calls, for a leaf that requires grad.
+    pub fn grad(&self) -> Option<Tensor> {
+        self.0.grad.lock().expect("grad lock").clone()
+    }
+
+    /// Forgets the accumulated gradient.
+    pub fn zero_grad(&self) {
+        *self.0.grad.lock().expect("grad lock") = None;
+    }
+
+    /// Back-propagates from this scalar: accumulates `d self / d leaf` into every leaf that
+    /// requires grad. Frees the graph as it goes, so it runs once per graph.
+    pub fn backward(&self) -> Result<()> {
+        autograd::backward(self)
+    }
+
+    /// Whether two handles refer to the same tensor.
+    pub fn same(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Checks that a data length matches a shape.
+fn check_len(op: &'static str, len: usize, shape: &[usize]) -> Result<()> {
+    let numel: usize = shape.iter().product();
+    if len != numel {
+        return Err(Error::invalid(
+            op,
+            format!(
+                "{len} values do not fill shape {} ({numel} elements)",
+                Shape::new(shape)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Tensor(shape={}, device={}, dtype={:?}",
+            self.shape(),
+            self.device(),
+            self.dtype()
+        )?;
+        if self.numel() <= 16 {
+            if let Ok(v) = self.to_vec_f64() {
+                write!(f, ", data={v:?}")?;
+            }
+        }
+        write!(f, ")")
+    }
+}
