@@ -27,7 +27,7 @@ mod autograd;
 pub mod cpu;
 mod device;
 mod error;
-
+pub mod gradcheck;
 pub mod kernels;
 mod ops;
 mod shape;
