@@ -187,6 +187,11 @@ impl Tensor {
         self.0.storage.read().expect("storage lock poisoned")
     }
 
+    /// The shared storage cell itself (clones and reshapes of this tensor share it).
+    pub fn storage_handle(&self) -> Arc<RwLock<Storage>> {
+        self.0.storage.clone()
+    }
+
     /// Write access to the storage, for in-place updates (optimizers, running statistics).
     /// Bypasses autograd: use it on leaves only.
     pub fn storage_mut(&self) -> RwLockWriteGuard<'_, Storage> {

@@ -1,0 +1,134 @@
+//! Autograd behaviour: accumulation, detach, no-grad scopes, graph freeing, and errors.
+
+use kiln_tensor::{no_grad, Error, Tensor};
+
+fn leaf(values: &[f32], dims: &[usize]) -> Tensor {
+    Tensor::from_slice(values, dims).unwrap().requires_grad()
+}
+
+#[test]
+fn gradient_accumulates_when_a_tensor_is_used_twice() {
+    let x = leaf(&[1.0, 2.0, 3.0], &[3]);
+    // y = x * x + x: dy/dx = 2x + 1
+    let y = x.mul(&x).unwrap().add(&x).unwrap().sum_all().unwrap();
+    y.backward().unwrap();
+    assert_eq!(x.grad().unwrap().to_vec().unwrap(), vec![3.0, 5.0, 7.0]);
+}
+
+#[test]
+fn gradients_accumulate_across_backward_calls_until_zeroed() {
+    let x = leaf(&[2.0], &[1]);
+    for _ in 0..2 {
+        x.mul_scalar(3.0)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+    }
+    assert_eq!(x.grad().unwrap().to_vec().unwrap(), vec![6.0]);
+    x.zero_grad();
+    assert!(x.grad().is_none());
+}
+
+#[test]
+fn detach_stops_the_gradient() {
+    let x = leaf(&[1.0, 2.0], &[2]);
+    let y = x.mul(&x.detach()).unwrap().sum_all().unwrap();
+    y.backward().unwrap();
+    // Only the attached factor contributes: d(x * c)/dx = c.
+    assert_eq!(x.grad().unwrap().to_vec().unwrap(), vec![1.0, 2.0]);
+}
+
+#[test]
+fn no_grad_records_nothing() {
+    let x = leaf(&[1.0, 2.0], &[2]);
+    let y = no_grad(|| x.exp().unwrap().sum_all().unwrap());
+    assert!(!y.tracks_grad());
+    assert!(matches!(y.backward(), Err(Error::Backward(_))));
+    // Recording is back on after the scope.
+    assert!(x.exp().unwrap().tracks_grad());
+}
+
+#[test]
+fn backward_needs_a_scalar() {
+    let x = leaf(&[1.0, 2.0], &[2]);
+    let err = x.exp().unwrap().backward().unwrap_err();
+    assert!(err.to_string().contains("shape [2]"), "{err}");
+}
+
+#[test]
+fn backward_frees_the_graph() {
+    let x = leaf(&[1.0, 2.0], &[2]);
+    let y = x.exp().unwrap().sum_all().unwrap();
+    y.backward().unwrap();
+    let again = y.backward().unwrap_err();
+    assert!(again.to_string().contains("already freed"), "{again}");
+}
+
+#[test]
+fn intermediate_tensors_are_released_after_backward() {
+    let x = leaf(&[0.5; 64], &[8, 8]);
+    let probe = x.relu().unwrap();
+    let weak = std::sync::Arc::downgrade(&probe.storage_handle());
+    let loss = probe.mul(&x).unwrap().sum_all().unwrap();
+    drop(probe);
+    loss.backward().unwrap();
+    // The loss still exists, but its graph (which held `probe`) was dropped by backward.
+    assert!(weak.upgrade().is_none());
+    drop(loss);
+}
+
+#[test]
+fn shape_errors_name_the_op_and_both_shapes() {
+    let a = Tensor::zeros(&[2, 3]);
+    let b = Tensor::zeros(&[4, 5]);
+    let err = a.matmul(&b).unwrap_err().to_string();
+    assert_eq!(err, "matmul: shape mismatch between [2, 3] and [4, 5]");
+    let err = a.add(&Tensor::zeros(&[2])).unwrap_err().to_string();
+    assert_eq!(err, "add: shape mismatch between [2, 3] and [2]");
+    let err = Tensor::from_vec(vec![1.0; 5], &[2, 3])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("5 values") && err.contains("[2, 3]"), "{err}");
+    let err = Tensor::zeros(&[1, 2, 5, 5])
+        .conv2d(&Tensor::zeros(&[4, 3, 3, 3]), None, Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("[1, 2, 5, 5]") && err.contains("[4, 3, 3, 3]"),
+        "{err}"
+    );
+    let err = Tensor::zeros(&[2, 3])
+        .softmax_cross_entropy(&[0, 3])
+        .unwrap_err();
+    assert!(err.to_string().contains("label 3 at index 1"), "{err}");
+}
+
+#[test]
+fn mixed_dtypes_are_an_error() {
+    let a = Tensor::zeros(&[2]);
+    let b = Tensor::from_vec_f64(vec![0.0; 2], &[2]).unwrap();
+    assert!(matches!(a.add(&b), Err(Error::DTypeMismatch { .. })));
+}
+
+#[test]
+fn thousands_of_steps_do_not_keep_graphs_alive() {
+    let w = leaf(&[0.1; 16], &[4, 4]);
+    let x = Tensor::rand_uniform(&[8, 4], -1.0, 1.0, 1);
+    for _ in 0..2000 {
+        let h = x.matmul(&w).unwrap().tanh().unwrap();
+        let weak = std::sync::Arc::downgrade(&h.storage_handle());
+        let loss = h.sum_all().unwrap();
+        drop(h);
+        loss.backward().unwrap();
+        drop(loss);
+        assert!(
+            weak.upgrade().is_none(),
+            "an intermediate outlived its step"
+        );
+        // Gradients carry no graph of their own.
+        assert!(!w.grad().unwrap().tracks_grad());
+        w.zero_grad();
+    }
+}
