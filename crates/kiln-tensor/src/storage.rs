@@ -1,5 +1,6 @@
 //! The memory behind a tensor.
 
+use crate::gpu::GpuBuffer;
 use crate::Device;
 
 /// Element type of a tensor. `F32` runs everywhere; `F64` exists on the CPU for gradient checks.
@@ -16,6 +17,8 @@ pub enum Storage {
     F32(Vec<f32>),
     /// `f64` values in host memory (gradient checks only).
     F64(Vec<f64>),
+    /// `f32` values in a GPU buffer.
+    Gpu(GpuBuffer),
 }
 
 impl Storage {
@@ -23,13 +26,14 @@ impl Storage {
     pub fn device(&self) -> Device {
         match self {
             Storage::F32(_) | Storage::F64(_) => Device::Cpu,
+            Storage::Gpu(_) => Device::Gpu,
         }
     }
 
     /// The element type.
     pub fn dtype(&self) -> DType {
         match self {
-            Storage::F32(_) => DType::F32,
+            Storage::F32(_) | Storage::Gpu(_) => DType::F32,
             Storage::F64(_) => DType::F64,
         }
     }
@@ -39,6 +43,7 @@ impl Storage {
         match self {
             Storage::F32(v) => v.len(),
             Storage::F64(v) => v.len(),
+            Storage::Gpu(b) => b.len(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use crate::autograd::{self, Node};
 use crate::cpu::CpuKernels;
+use crate::gpu::{GpuContext, GpuKernels};
 use crate::kernels::Kernels;
 use crate::{DType, Device, Error, Result, Shape, Storage};
 use rand::{RngExt, SeedableRng};
@@ -40,7 +41,7 @@ fn next_id() -> usize {
 pub(crate) fn kernels_for(device: Device) -> Result<&'static dyn Kernels> {
     match device {
         Device::Cpu => Ok(&CpuKernels),
-        Device::Gpu => Err(Error::Gpu("no GPU backend is built into this kiln".into())),
+        Device::Gpu => GpuContext::get().map(|_| &GpuKernels as &dyn Kernels),
     }
 }
 

@@ -94,7 +94,10 @@ impl Kernels for CpuKernels {
     }
 
     fn upload(&self, x: &Storage) -> Result<Storage> {
-        self.duplicate(x)
+        match x {
+            Storage::Gpu(b) => Ok(Storage::F32(b.read()?)),
+            _ => self.duplicate(x),
+        }
     }
 
     fn duplicate(&self, x: &Storage) -> Result<Storage> {

@@ -1,0 +1,340 @@
+//! The process-wide GPU context: adapter, device and queue, the buffer pool, the pipeline cache,
+//! and the command batch that dispatches are recorded into.
+
+use super::buffer::{BufferPool, GpuBuffer};
+use super::pipeline::{Pipeline, PipelineCache, Shader};
+use crate::{Error, Result};
+use std::num::NonZeroU64;
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+
+/// Dispatches recorded before the batch is submitted without waiting for a sync point.
+const MAX_BATCH: u64 = 64;
+
+/// Largest parameter block of one dispatch, in bytes.
+const MAX_PARAMS: u64 = 256;
+
+/// Uniform parameter blocks are padded to this many bytes (WGSL uniform struct alignment).
+const PARAM_ALIGN: usize = 16;
+
+/// The GPU context: created once, on first use, and shared by every GPU tensor.
+pub struct GpuContext {
+    pub(crate) device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    limits: wgpu::Limits,
+    /// Largest tensor buffer, in bytes: the binding and buffer limits, rounded down to 256.
+    max_tensor_bytes: u64,
+    pub(super) pool: BufferPool,
+    pipelines: PipelineCache,
+    batch: Mutex<Batch>,
+    /// Ring of `MAX_BATCH` parameter slots, rewritten before each submission.
+    params: wgpu::Buffer,
+    param_stride: u64,
+    /// The first device error not yet reported (validation or out-of-memory).
+    device_error: Arc<Mutex<Option<String>>>,
+}
+
+/// Commands recorded since the last submission.
+#[derive(Default)]
+struct Batch {
+    encoder: Option<wgpu::CommandEncoder>,
+    dispatches: u64,
+    params: Vec<u8>,
+}
+
+static CONTEXT: OnceLock<std::result::Result<GpuContext, String>> = OnceLock::new();
+
+impl GpuContext {
+    /// The context, created on the first call; an error when no adapter can be opened.
+    pub(crate) fn get() -> Result<&'static GpuContext> {
+        CONTEXT
+            .get_or_init(GpuContext::create)
+            .as_ref()
+            .map_err(|e| Error::Gpu(e.clone()))
+    }
+
+    /// The context if it was already created (buffers only exist once it was).
+    pub(super) fn existing() -> Option<&'static GpuContext> {
+        CONTEXT.get().and_then(|c| c.as_ref().ok())
+    }
+
+    fn create() -> std::result::Result<GpuContext, String> {
+        let desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        let backends = desc.backends;
+        let instance = wgpu::Instance::new(desc);
+        let adapter = pollster::block_on(instance.enumerate_adapters(backends))
+            .into_iter()
+            .filter(|a| {
+                a.get_downlevel_capabilities()
+                    .flags
+                    .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+            })
+            .min_by_key(|a| preference(a.get_info().device_type))
+            .ok_or_else(|| {
+                format!("no GPU adapter with compute shaders found (backends {backends:?})")
+            })?;
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("kiln"),
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| format!("opening {}: {e}", info.name))?;
+        let device_error = Arc::new(Mutex::new(None));
+        let sink = device_error.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            sink.lock()
+                .expect("device error")
+                .get_or_insert_with(|| e.to_string());
+        }));
+        let param_stride = MAX_PARAMS.max(limits.min_uniform_buffer_offset_alignment.into());
+        let params = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("kiln dispatch parameters"),
+            size: MAX_BATCH * param_stride,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let max_tensor_bytes = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size)
+            & !255;
+        Ok(GpuContext {
+            device,
+            queue,
+            info,
+            limits,
+            max_tensor_bytes,
+            pool: BufferPool::default(),
+            pipelines: PipelineCache::default(),
+            batch: Mutex::new(Batch::default()),
+            params,
+            param_stride,
+            device_error,
+        })
+    }
+
+    /// The adapter the context runs on.
+    pub(crate) fn info(&self) -> &wgpu::AdapterInfo {
+        &self.info
+    }
+
+    /// An uninitialized buffer of `len` elements, from the pool; an error naming the size and
+    /// the limit when it exceeds what one storage binding can hold.
+    pub(crate) fn alloc(&self, len: usize) -> Result<GpuBuffer> {
+        let bytes = 4 * len as u64;
+        if bytes > self.max_tensor_bytes {
+            return Err(Error::Gpu(format!(
+                "a tensor of {len} f32 elements ({bytes} bytes) exceeds the storage buffer \
+                 binding limit of {} bytes of {}",
+                self.max_tensor_bytes, self.info.name
+            )));
+        }
+        let buffer = self
+            .pool
+            .acquire(&self.device, bytes, self.max_tensor_bytes);
+        Ok(GpuBuffer::new(buffer, len))
+    }
+
+    /// A new buffer holding `data`.
+    pub(crate) fn upload(&self, data: &[f32]) -> Result<GpuBuffer> {
+        let out = self.alloc(data.len())?;
+        if !data.is_empty() {
+            // Queue writes land before the next submission's commands: submit what was recorded
+            // first, since it may still read this (recycled) buffer.
+            self.flush();
+            self.queue
+                .write_buffer(out.raw(), 0, bytemuck::cast_slice(data));
+        }
+        Ok(out)
+    }
+
+    /// A new buffer with a copy of `x`'s elements.
+    pub(crate) fn duplicate(&self, x: &GpuBuffer) -> Result<GpuBuffer> {
+        let out = self.alloc(x.len())?;
+        if !x.is_empty() {
+            self.record(|encoder| {
+                encoder.copy_buffer_to_buffer(x.raw(), 0, out.raw(), 0, x.bytes());
+            });
+        }
+        Ok(out)
+    }
+
+    /// Copies the elements to the host: submits everything recorded and waits for it.
+    pub(crate) fn read(&self, x: &GpuBuffer) -> Result<Vec<f32>> {
+        if x.is_empty() {
+            return self.check_device().map(|()| Vec::new());
+        }
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("kiln read-back"),
+            size: x.bytes(),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.record(|encoder| {
+            encoder.copy_buffer_to_buffer(x.raw(), 0, &staging, 0, x.bytes());
+        });
+        self.flush();
+        let (tx, rx) = mpsc::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            // The receiver waits below; a send can only fail once it is gone.
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
+        self.check_device()?;
+        rx.recv()
+            .map_err(|_| Error::Gpu("read-back was never mapped".into()))?
+            .map_err(|e| Error::Gpu(format!("mapping the read-back buffer: {e}")))?;
+        let data = {
+            let view = staging
+                .get_mapped_range(..)
+                .map_err(|e| Error::Gpu(format!("reading the read-back buffer: {e}")))?;
+            bytemuck::pod_collect_to_vec::<u8, f32>(&view)
+        };
+        staging.unmap();
+        Ok(data)
+    }
+
+    /// Records one dispatch of `entry` in `shader` on `workgroups`, see the module docs for the
+    /// binding convention. Nothing waits: the batch is submitted at the next sync point.
+    pub(crate) fn dispatch(
+        &self,
+        shader: &Shader,
+        entry: &str,
+        buffers: &[&GpuBuffer],
+        params: &[u8],
+        workgroups: [u32; 3],
+    ) -> Result<()> {
+        self.check_device()?;
+        if workgroups.contains(&0) {
+            return Ok(());
+        }
+        let max = self.limits.max_compute_workgroups_per_dimension;
+        if workgroups.iter().any(|&g| g > max) {
+            return Err(Error::Gpu(format!(
+                "{}.wgsl `{entry}`: {workgroups:?} workgroups exceed the limit of {max} per \
+                 dimension",
+                shader.name
+            )));
+        }
+        if params.len() as u64 > self.param_stride {
+            return Err(Error::Gpu(format!(
+                "{}.wgsl `{entry}`: {} bytes of parameters exceed {} bytes",
+                shader.name,
+                params.len(),
+                self.param_stride
+            )));
+        }
+        let Pipeline { pipeline, layout } = &*self.pipelines.get(&self.device, shader, entry)?;
+        let mut batch = self.batch.lock().expect("gpu batch");
+        let mut entries: Vec<_> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.raw().as_entire_binding(),
+            })
+            .collect();
+        if !params.is_empty() {
+            let offset = batch.dispatches * self.param_stride;
+            let size = params.len().next_multiple_of(PARAM_ALIGN);
+            batch.params.resize(offset as usize, 0);
+            batch.params.extend_from_slice(params);
+            batch.params.resize(offset as usize + size, 0);
+            entries.push(wgpu::BindGroupEntry {
+                binding: buffers.len() as u32,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: &self.params,
+                    offset,
+                    size: NonZeroU64::new(size as u64),
+                }),
+            });
+        }
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(entry),
+            layout,
+            entries: &entries,
+        });
+        {
+            let encoder = batch.encoder.get_or_insert_with(|| self.new_encoder());
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(entry),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            let [x, y, z] = workgroups;
+            pass.dispatch_workgroups(x, y, z);
+        }
+        batch.dispatches += 1;
+        if batch.dispatches == MAX_BATCH {
+            self.submit(&mut batch);
+        }
+        Ok(())
+    }
+
+    /// Workgroups for `count` workgroups' worth of work, folded into `[x, y, 1]` to stay within
+    /// the per-dimension limit. Shaders recover the linear workgroup index as
+    /// `wid.x + wid.y * nwg.x` (`nwg` = `@builtin(num_workgroups)`).
+    pub(crate) fn grid(&self, count: usize) -> [u32; 3] {
+        let max = self.limits.max_compute_workgroups_per_dimension as usize;
+        if count <= max {
+            return [count as u32, 1, 1];
+        }
+        [max as u32, count.div_ceil(max) as u32, 1]
+    }
+
+    /// Submits the recorded commands without waiting for them.
+    pub(crate) fn flush(&self) {
+        self.submit(&mut self.batch.lock().expect("gpu batch"));
+    }
+
+    /// Records non-dispatch commands (copies) into the current batch.
+    fn record(&self, f: impl FnOnce(&mut wgpu::CommandEncoder)) {
+        let mut batch = self.batch.lock().expect("gpu batch");
+        f(batch.encoder.get_or_insert_with(|| self.new_encoder()));
+    }
+
+    fn new_encoder(&self) -> wgpu::CommandEncoder {
+        self.device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("kiln batch"),
+            })
+    }
+
+    fn submit(&self, batch: &mut Batch) {
+        let Some(encoder) = batch.encoder.take() else {
+            return;
+        };
+        if !batch.params.is_empty() {
+            self.queue.write_buffer(&self.params, 0, &batch.params);
+        }
+        self.queue.submit([encoder.finish()]);
+        batch.dispatches = 0;
+        batch.params.clear();
+    }
+
+    /// Reports (once) a device error raised since the last check.
+    fn check_device(&self) -> Result<()> {
+        match self.device_error.lock().expect("device error").take() {
+            Some(e) => Err(Error::Gpu(format!(
+                "device error on {}: {e}",
+                self.info.name
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Adapter preference, lowest first: hardware before virtual before software.
+fn preference(ty: wgpu::DeviceType) -> u8 {
+    match ty {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}

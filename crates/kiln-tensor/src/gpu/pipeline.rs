@@ -1,0 +1,88 @@
+//! WGSL shaders embedded in the binary, and the cache that compiles each entry point once.
+
+use crate::{Error, Result};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A WGSL source file of `shaders/`, embedded at compile time. Build one with [`shader!`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shader {
+    /// The file name without `.wgsl`; with the entry point, the pipeline cache key.
+    pub(crate) name: &'static str,
+    /// The WGSL source.
+    pub(crate) source: &'static str,
+}
+
+/// `shader!("elementwise")` is the [`Shader`] of `shaders/elementwise.wgsl`.
+macro_rules! shader {
+    ($name:literal) => {
+        $crate::gpu::pipeline::Shader {
+            name: $name,
+            source: include_str!(concat!("../../../../shaders/", $name, ".wgsl")),
+        }
+    };
+}
+pub(crate) use shader;
+
+/// A compiled entry point and the layout of its bind group 0.
+pub(crate) struct Pipeline {
+    pub(crate) pipeline: wgpu::ComputePipeline,
+    pub(crate) layout: wgpu::BindGroupLayout,
+}
+
+/// Compiled shader modules and compute pipelines, keyed by shader name and entry point.
+#[derive(Default)]
+pub(crate) struct PipelineCache {
+    modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
+    pipelines: Mutex<HashMap<(&'static str, String), Arc<Pipeline>>>,
+}
+
+impl PipelineCache {
+    /// The pipeline of `entry` in `shader`, compiled on first use. Its bind group layout is
+    /// derived from the bindings the entry point uses.
+    pub(crate) fn get(
+        &self,
+        device: &wgpu::Device,
+        shader: &Shader,
+        entry: &str,
+    ) -> Result<Arc<Pipeline>> {
+        let key = (shader.name, entry.to_string());
+        if let Some(p) = self.pipelines.lock().expect("pipeline cache").get(&key) {
+            return Ok(p.clone());
+        }
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self
+            .modules
+            .lock()
+            .expect("shader module cache")
+            .entry(shader.name)
+            .or_insert_with(|| {
+                device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(shader.name),
+                    source: wgpu::ShaderSource::Wgsl(shader.source.into()),
+                })
+            })
+            .clone();
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: None,
+            module: &module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu(format!(
+                "compiling {}.wgsl entry point `{entry}`: {e}",
+                shader.name
+            )));
+        }
+        let layout = pipeline.get_bind_group_layout(0);
+        let pipeline = Arc::new(Pipeline { pipeline, layout });
+        self.pipelines
+            .lock()
+            .expect("pipeline cache")
+            .insert(key, pipeline.clone());
+        Ok(pipeline)
+    }
+}

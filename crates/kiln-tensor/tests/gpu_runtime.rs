@@ -1,0 +1,60 @@
+//! The GPU runtime: moving tensors between devices, fill, refused dtypes and sizes.
+
+use kiln_tensor::gpu::test_device;
+use kiln_tensor::{DType, Device, Error, Tensor};
+
+#[test]
+fn to_device_round_trips() {
+    let Some(gpu) = test_device() else { return };
+    for len in [0, 1, 7, 256, 1000, 65_537] {
+        let data: Vec<f32> = (0..len).map(|i| (i as f32).sin()).collect();
+        let x = Tensor::from_vec(data.clone(), &[len]).unwrap();
+        let g = x.to_device(gpu).unwrap();
+        assert_eq!(g.device(), Device::Gpu);
+        assert_eq!(g.copy().unwrap().to_vec().unwrap(), data);
+        let back = g.to_device(Device::Cpu).unwrap();
+        assert_eq!(back.device(), Device::Cpu);
+        assert_eq!(back.to_vec().unwrap(), data);
+    }
+}
+
+#[test]
+fn fill_gpu_matches_cpu() {
+    let Some(gpu) = test_device() else { return };
+    for (case, len) in [1usize, 2, 255, 256, 257, 1021, 70_001]
+        .into_iter()
+        .enumerate()
+    {
+        let value = case as f64 * 0.75 - 2.0;
+        let t = Tensor::full_on(&[len], value, DType::F32, gpu).unwrap();
+        assert!(
+            t.to_vec().unwrap().iter().all(|&v| v == value as f32),
+            "len {len}"
+        );
+    }
+}
+
+#[test]
+fn f64_never_goes_to_the_gpu() {
+    let Some(gpu) = test_device() else { return };
+    let x = Tensor::from_vec_f64(vec![1.0, 2.0], &[2]).unwrap();
+    let err = x.to_device(gpu).unwrap_err();
+    assert!(
+        matches!(err, Error::Gpu(ref m) if m.contains("f64")),
+        "{err}"
+    );
+    let err = Tensor::full_on(&[2], 0.0, DType::F64, gpu).unwrap_err();
+    assert!(err.to_string().contains("f64"), "{err}");
+}
+
+#[test]
+fn tensor_over_the_binding_limit_is_a_clear_error() {
+    let Some(gpu) = test_device() else { return };
+    let huge = 1usize << 40;
+    let err = Tensor::full_on(&[huge], 0.0, DType::F32, gpu).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!("{} bytes", 4 * huge)) && msg.contains("limit"),
+        "{msg}"
+    );
+}
