@@ -1,2 +1,24 @@
 //! CIFAR-10 data for kiln: the binary format, download, a synthetic dataset in the same format,
 //! and a batch loader.
+//!
+//! Images are 3x32x32, channel-planar (R, G, B planes of row-major pixels), stored as raw
+//! bytes in a [`Dataset`]; labels are `u32` class indices.
+//!
+//! - [`Cifar10`] / [`Cifar100`] read the official binary versions, validating sizes and labels.
+//! - [`SyntheticConfig`] generates a deterministic CIFAR-format stand-in with ten procedural
+//!   classes, cached on disk and read by the same reader.
+
+#![warn(missing_docs)]
+
+mod cifar;
+mod dataset;
+mod error;
+mod format;
+mod rng;
+mod synthetic;
+
+pub use cifar::{Cifar10, Cifar100, Cifar100Labels};
+pub use dataset::Dataset;
+pub use error::{DataError, Result};
+pub use format::{CHANNELS, HEIGHT, IMAGE_BYTES, WIDTH};
+pub use synthetic::{SyntheticConfig, SYNTHETIC_CLASSES};

@@ -1,0 +1,159 @@
+//! The synthetic CIFAR-format dataset: determinism, balance, statistics, difficulty, cache.
+
+use kiln_data::{Cifar10, Dataset, SyntheticConfig, IMAGE_BYTES, SYNTHETIC_CLASSES};
+
+fn small(seed: u64) -> SyntheticConfig {
+    SyntheticConfig {
+        seed,
+        train: 2_000,
+        test: 1_000,
+    }
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_bytes() {
+    let (a, _) = small(3).generate();
+    let (b, _) = small(3).generate();
+    let (c, _) = small(4).generate();
+    assert_eq!(a.images(), b.images());
+    assert_eq!(a.labels(), b.labels());
+    assert_ne!(a.images(), c.images());
+    // Image i depends on (seed, split, i) only, not on the split's size.
+    let (bigger, _) = SyntheticConfig {
+        train: 2_500,
+        ..small(3)
+    }
+    .generate();
+    for i in [0, 1, 999] {
+        if bigger.label(i) == a.label(i) {
+            assert_eq!(bigger.image(i), a.image(i));
+        }
+    }
+}
+
+#[test]
+fn classes_are_balanced_and_named() {
+    let (train, test) = small(0).generate();
+    assert_eq!((train.len(), test.len()), (2_000, 1_000));
+    assert_eq!(train.class_counts(), vec![200; 10]);
+    assert_eq!(test.class_counts(), vec![100; 10]);
+    assert_eq!(train.class_names(), SYNTHETIC_CLASSES);
+    // Labels are shuffled, not cycling.
+    assert!(train.labels().windows(2).any(|w| w[1] != (w[0] + 1) % 10));
+    assert_ne!(
+        train.labels(),
+        test.labels()[..1_000.min(test.len())].repeat(2)
+    );
+}
+
+#[test]
+fn pixel_statistics_are_natural() {
+    let (train, _) = small(1).generate();
+    let (mean, std) = train.channel_stats();
+    for c in 0..3 {
+        assert!(
+            (0.3..0.7).contains(&mean[c]),
+            "channel {c} mean {}",
+            mean[c]
+        );
+        assert!((0.15..0.4).contains(&std[c]), "channel {c} std {}", std[c]);
+    }
+    // Images use most of the range and are not flat.
+    for i in 0..50 {
+        let image = train.image(i);
+        let (lo, hi) = (image.iter().min().unwrap(), image.iter().max().unwrap());
+        assert!(hi - lo > 100, "image {i} spans only {lo}..{hi}");
+    }
+    // Different images of the same class differ.
+    let first: Vec<usize> = (0..train.len())
+        .filter(|&i| train.label(i) == 0)
+        .take(2)
+        .collect();
+    assert_ne!(train.image(first[0]), train.image(first[1]));
+}
+
+/// Nearest class mean on raw pixels: a linear classifier's view of the task.
+fn nearest_class_mean_accuracy(train: &Dataset, test: &Dataset) -> f64 {
+    let k = train.num_classes();
+    let mut means = vec![vec![0f64; IMAGE_BYTES]; k];
+    for i in 0..train.len() {
+        let m = &mut means[train.label(i) as usize];
+        m.iter_mut()
+            .zip(train.image(i))
+            .for_each(|(m, &p)| *m += f64::from(p));
+    }
+    for (m, n) in means.iter_mut().zip(train.class_counts()) {
+        m.iter_mut().for_each(|v| *v /= n as f64);
+    }
+    let correct = (0..test.len())
+        .filter(|&i| {
+            let image = test.image(i);
+            let dist = |m: &Vec<f64>| -> f64 {
+                m.iter()
+                    .zip(image)
+                    .map(|(m, &p)| (m - f64::from(p)).powi(2))
+                    .sum()
+            };
+            let best = (0..k)
+                .min_by(|&a, &b| dist(&means[a]).total_cmp(&dist(&means[b])))
+                .unwrap();
+            best == test.label(i) as usize
+        })
+        .count();
+    correct as f64 / test.len() as f64
+}
+
+#[test]
+fn learnable_but_not_by_nearest_class_mean() {
+    let (train, test) = SyntheticConfig {
+        seed: 0,
+        train: 4_000,
+        test: 1_000,
+    }
+    .generate();
+    let accuracy = nearest_class_mean_accuracy(&train, &test);
+    eprintln!("nearest class mean accuracy: {accuracy:.3}");
+    assert!(
+        (0.18..0.5).contains(&accuracy),
+        "nearest-class-mean accuracy {accuracy} outside 0.18..0.5"
+    );
+}
+
+#[test]
+fn cache_is_written_in_cifar_layout_and_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SyntheticConfig {
+        seed: 9,
+        train: 23,
+        test: 7,
+    };
+    let root = config.write(dir.path()).unwrap();
+    assert_eq!(root, dir.path().join("synthetic-cifar10-seed9-23-7"));
+    let folder = root.join("cifar-10-batches-bin");
+    let sizes: Vec<u64> = Cifar10::TRAIN_FILES
+        .iter()
+        .map(|f| std::fs::metadata(folder.join(f)).unwrap().len())
+        .collect();
+    assert_eq!(sizes, [5, 5, 5, 5, 3].map(|n| n * 3073));
+    let meta = std::fs::read_to_string(folder.join("batches.meta.txt")).unwrap();
+    assert_eq!(meta.lines().collect::<Vec<_>>(), SYNTHETIC_CLASSES);
+
+    let (train, test) = config.load_or_generate(dir.path()).unwrap();
+    let (mem_train, mem_test) = config.generate();
+    assert_eq!(train.images(), mem_train.images());
+    assert_eq!(train.labels(), mem_train.labels());
+    assert_eq!(test.images(), mem_test.images());
+
+    // A second call reuses the files: a marker left in the folder survives.
+    std::fs::write(folder.join("marker"), b"x").unwrap();
+    config.write(dir.path()).unwrap();
+    assert!(folder.join("marker").exists());
+    // An incomplete cache is regenerated.
+    std::fs::remove_file(folder.join("test_batch.bin")).unwrap();
+    let (_, test_again) = config.load_or_generate(dir.path()).unwrap();
+    assert_eq!(test_again.images(), mem_test.images());
+    assert!(!folder.join("marker").exists());
+    // No temporary folder is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1);
+}
