@@ -5,6 +5,8 @@
 //! bytes in a [`Dataset`]; labels are `u32` class indices.
 //!
 //! - [`Cifar10`] / [`Cifar100`] read the official binary versions, validating sizes and labels.
+//! - [`Cifar10::download`] fetches, checks and extracts the official archive (feature
+//!   `download`, on by default).
 //! - [`SyntheticConfig`] generates a deterministic CIFAR-format stand-in with ten procedural
 //!   classes, cached on disk and read by the same reader.
 
@@ -12,7 +14,11 @@
 
 mod cifar;
 mod dataset;
+#[cfg(feature = "download")]
+mod download;
 mod error;
+#[cfg(feature = "download")]
+mod extract;
 mod format;
 mod rng;
 mod synthetic;
@@ -20,5 +26,7 @@ mod synthetic;
 pub use cifar::{Cifar10, Cifar100, Cifar100Labels};
 pub use dataset::Dataset;
 pub use error::{DataError, Result};
+#[cfg(feature = "download")]
+pub use extract::extract_tar_gz;
 pub use format::{CHANNELS, HEIGHT, IMAGE_BYTES, WIDTH};
 pub use synthetic::{SyntheticConfig, SYNTHETIC_CLASSES};
