@@ -9,6 +9,9 @@
 //!   `download`, on by default).
 //! - [`SyntheticConfig`] generates a deterministic CIFAR-format stand-in with ten procedural
 //!   classes, cached on disk and read by the same reader.
+//! - [`DataLoader`] turns a dataset into batches of `[n, 3, 32, 32]` `f32` tensors with `u32`
+//!   labels, shuffled per epoch or in file order, through composable [`Transforms`], prepared on
+//!   a background thread.
 
 #![warn(missing_docs)]
 
@@ -20,8 +23,10 @@ mod error;
 #[cfg(feature = "download")]
 mod extract;
 mod format;
+mod loader;
 mod rng;
 mod synthetic;
+mod transform;
 
 pub use cifar::{Cifar10, Cifar100, Cifar100Labels};
 pub use dataset::Dataset;
@@ -29,4 +34,6 @@ pub use error::{DataError, Result};
 #[cfg(feature = "download")]
 pub use extract::extract_tar_gz;
 pub use format::{CHANNELS, HEIGHT, IMAGE_BYTES, WIDTH};
+pub use loader::{Batch, Batches, DataLoader, LoaderConfig};
 pub use synthetic::{SyntheticConfig, SYNTHETIC_CLASSES};
+pub use transform::{Transform, Transforms};
