@@ -9,6 +9,8 @@
 //!   `download`, on by default).
 //! - [`SyntheticConfig`] generates a deterministic CIFAR-format stand-in with ten procedural
 //!   classes, cached on disk and read by the same reader.
+//! - [`Cifar10::load_or_synthetic`] picks real data when it can and says which it got
+//!   ([`DataOrigin`]).
 //! - [`DataLoader`] turns a dataset into batches of `[n, 3, 32, 32]` `f32` tensors with `u32`
 //!   labels, shuffled per epoch or in file order, through composable [`Transforms`], prepared on
 //!   a background thread.
@@ -25,6 +27,7 @@ mod extract;
 mod format;
 mod loader;
 mod rng;
+mod source;
 mod synthetic;
 mod transform;
 
@@ -35,5 +38,6 @@ pub use error::{DataError, Result};
 pub use extract::extract_tar_gz;
 pub use format::{CHANNELS, HEIGHT, IMAGE_BYTES, WIDTH};
 pub use loader::{Batch, Batches, DataLoader, LoaderConfig};
+pub use source::{DataOrigin, DataSource};
 pub use synthetic::{SyntheticConfig, SYNTHETIC_CLASSES};
 pub use transform::{Transform, Transforms};
