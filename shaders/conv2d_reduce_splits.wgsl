@@ -1,0 +1,28 @@
+// Sums the split-K partials of conv2d_backward_weight.wgsl: out[i] = sum_s partial[s * len + i].
+// One invocation per element; the workgroup grid may be folded over x and y.
+
+struct Params {
+    len: u32,
+    splits: u32,
+}
+
+@group(0) @binding(0) var<storage, read> partial: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(256)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+    if i >= params.len {
+        return;
+    }
+    var sum = 0.0;
+    for (var s = 0u; s < params.splits; s++) {
+        sum += partial[s * params.len + i];
+    }
+    out[i] = sum;
+}

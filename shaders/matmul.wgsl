@@ -1,0 +1,139 @@
+// Tiled GEMM core, shared by matmul and the three conv2d kernels.
+//
+// Computes C = A · B with A logically [m, k] and B logically [k, n], for every slice `z` of the
+// dispatch: `z = batch * splits + split`, where split `s` covers the K range
+// [s * k_chunk, min(k, (s + 1) * k_chunk)) (one split unless the kernel asks for split-K).
+//
+// A kernel's source is this file followed by an operand file that declares:
+//   @group(0) @binding(3) var<uniform> params   a struct whose first member is `gemm: Gemm`
+//   struct ARow, fn a_row(batch: u32, row: u32) -> ARow     per-row part of A's addressing
+//   fn load_a(row: ARow, kk: u32) -> f32                    A[row, kk], called only in bounds
+//   struct BCol, fn b_col(batch: u32, col: u32) -> BCol     per-column part of B's addressing
+//   fn load_b(col: BCol, kk: u32) -> f32                    B[kk, col], called only in bounds
+//   fn store_c(batch: u32, split: u32, row: u32, col: u32, value: f32)
+//   fn a_k_fast() -> bool, fn b_n_fast() -> bool            whether A (B) is contiguous along
+//                                                           k (n); picks the coalesced load order
+// Out-of-range rows, columns and k are handled here, so any m, n, k works (k = 0 stores zeros).
+//
+// Tiling: a workgroup of 8 x 8 invocations owns a 64 x 64 block of C (BM x BN) and walks K in
+// steps of BK = 16. Each step it stages an A tile [BK][BM] and a B tile [BK][BN] in workgroup
+// memory (k-major, as vec4 along m and n); then every invocation accumulates its 8 x 8 micro-tile
+// (TM x TN: rows ly*TM.., columns lx*TN..) in registers, per k two vec4 of A and two of B making
+// 16 vec4 fused multiply-adds. A thread's tile loads always hit the same rows of A and columns of
+// B, so their addressing (`a_row`, `b_col`) is worked out once, outside the K loop.
+
+struct Gemm {
+    m: u32,
+    n: u32,
+    k: u32,
+    k_chunk: u32,
+}
+
+const BM: u32 = 64u;
+const BN: u32 = 64u;
+const BK: u32 = 16u;
+const TM: u32 = 8u;
+const TN: u32 = 8u;
+const WG_X: u32 = BN / TN;
+const WG_Y: u32 = BM / TM;
+const WG_SIZE: u32 = WG_X * WG_Y;
+const LOADS_A: u32 = BM * BK / WG_SIZE;
+const LOADS_B: u32 = BN * BK / WG_SIZE;
+// Tile rows are padded by one vec4 so that stores along k spread over memory banks.
+const A_STRIDE: u32 = BM / 4u + 1u;
+const B_STRIDE: u32 = BN / 4u + 1u;
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> c: array<f32>;
+
+var<workgroup> a_tile: array<vec4<f32>, BK * A_STRIDE>;
+var<workgroup> b_tile: array<vec4<f32>, BK * B_STRIDE>;
+
+// Tile position (row or column, k) of this invocation's `i`-th element load of a tile that is
+// `len` long along m or n: consecutive invocations take consecutive addresses along the
+// contiguous axis of the operand.
+fn tile_slot(i: u32, tid: u32, len: u32, k_fast: bool) -> vec2<u32> {
+    let e = tid + i * WG_SIZE;
+    if k_fast {
+        return vec2(e / BK, e % BK);
+    }
+    return vec2(e % len, e / len);
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) tid: u32,
+) {
+    let g = params.gemm;
+    let splits = max(1u, (g.k + g.k_chunk - 1u) / g.k_chunk);
+    let batch = wg.z / splits;
+    let split = wg.z % splits;
+    let k_begin = split * g.k_chunk;
+    let k_end = min(g.k, k_begin + g.k_chunk);
+    let row0 = wg.y * BM;
+    let col0 = wg.x * BN;
+
+    var a_slots: array<vec2<u32>, LOADS_A>;
+    var a_rows: array<ARow, LOADS_A>;
+    for (var i = 0u; i < LOADS_A; i++) {
+        a_slots[i] = tile_slot(i, tid, BM, a_k_fast());
+        a_rows[i] = a_row(batch, row0 + a_slots[i].x);
+    }
+    var b_slots: array<vec2<u32>, LOADS_B>;
+    var b_cols: array<BCol, LOADS_B>;
+    for (var i = 0u; i < LOADS_B; i++) {
+        b_slots[i] = tile_slot(i, tid, BN, !b_n_fast());
+        b_cols[i] = b_col(batch, col0 + b_slots[i].x);
+    }
+
+    var acc: array<vec4<f32>, TM * TN / 4u>;
+    for (var k0 = k_begin; k0 < k_end; k0 += BK) {
+        for (var i = 0u; i < LOADS_A; i++) {
+            let s = a_slots[i];
+            var v = 0.0;
+            if row0 + s.x < g.m && k0 + s.y < k_end {
+                v = load_a(a_rows[i], k0 + s.y);
+            }
+            a_tile[s.y * A_STRIDE + s.x / 4u][s.x % 4u] = v;
+        }
+        for (var i = 0u; i < LOADS_B; i++) {
+            let s = b_slots[i];
+            var v = 0.0;
+            if col0 + s.x < g.n && k0 + s.y < k_end {
+                v = load_b(b_cols[i], k0 + s.y);
+            }
+            b_tile[s.y * B_STRIDE + s.x / 4u][s.x % 4u] = v;
+        }
+        workgroupBarrier();
+        for (var kk = 0u; kk < BK; kk++) {
+            var av: array<vec4<f32>, TM / 4u>;
+            for (var i = 0u; i < TM / 4u; i++) {
+                av[i] = a_tile[kk * A_STRIDE + lid.y * (TM / 4u) + i];
+            }
+            var bv: array<vec4<f32>, TN / 4u>;
+            for (var j = 0u; j < TN / 4u; j++) {
+                bv[j] = b_tile[kk * B_STRIDE + lid.x * (TN / 4u) + j];
+            }
+            for (var i = 0u; i < TM; i++) {
+                let ai = vec4(av[i / 4u][i % 4u]);
+                for (var j = 0u; j < TN / 4u; j++) {
+                    acc[i * (TN / 4u) + j] = fma(ai, bv[j], acc[i * (TN / 4u) + j]);
+                }
+            }
+        }
+        workgroupBarrier();
+    }
+
+    for (var i = 0u; i < TM; i++) {
+        let row = row0 + lid.y * TM + i;
+        for (var j = 0u; j < TN; j++) {
+            let col = col0 + lid.x * TN + j;
+            if row < g.m && col < g.n {
+                store_c(batch, split, row, col, acc[i * (TN / 4u) + j / 4u][j % 4u]);
+            }
+        }
+    }
+}
