@@ -113,25 +113,32 @@ pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> Vec
     gx
 }
 
-/// Backward-weight: `x`, `gy` to `gw [c_out, c_in, kh, kw]`, summed over the batch.
+/// Images per task of the backward-weight reduction. Fixed, so that the partial sums and
+/// their order, and hence the rounding, do not depend on thread scheduling.
+const IMAGES_PER_TASK: usize = 8;
+
+/// Backward-weight: `x`, `gy` to `gw [c_out, c_in, kh, kw]`, summed over the batch. Each task
+/// sums a fixed chunk of images; the chunks' sums are added in order (deterministic).
 pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> Vec<T> {
     let (k, spatial) = (patch_len(&d), d.oh * d.ow);
-    let zero = || vec![T::zero(); d.c_out * k];
-    (0..d.n)
+    let chunks: Vec<usize> = (0..d.n).step_by(IMAGES_PER_TASK).collect();
+    let partials: Vec<Vec<T>> = chunks
         .into_par_iter()
-        .fold(
-            || (zero(), vec![T::zero(); k * spatial]),
-            |(mut gw, mut cols), b| {
+        .map(|first| {
+            let mut gw = vec![T::zero(); d.c_out * k];
+            let mut cols = vec![T::zero(); k * spatial];
+            for b in first..(first + IMAGES_PER_TASK).min(d.n) {
                 im2col(&x[b * d.c_in * d.h * d.w..], &d, &mut cols);
                 let gyb = MatRef::new(&gy[b * d.c_out * spatial..], spatial, false);
                 let colst = MatRef::new(&cols, spatial, true);
                 gemm_into(&mut gw, gyb, colst, (d.c_out, spatial, k), true, false);
-                (gw, cols)
-            },
-        )
-        .map(|(gw, _)| gw)
-        .reduce(zero, |mut a, b| {
-            a.iter_mut().zip(b).for_each(|(x, y)| *x = *x + y);
-            a
+            }
+            gw
         })
+        .collect();
+    let mut total = vec![T::zero(); d.c_out * k];
+    for part in partials {
+        total.iter_mut().zip(part).for_each(|(t, p)| *t = *t + p);
+    }
+    total
 }

@@ -33,7 +33,8 @@ pub(super) fn cross_entropy<T: Element>(
 ) -> (T, Vec<T>) {
     let mut grad = log_softmax(x, rows, cols);
     let scale = T::one() / T::from_usize(rows).expect("rows fit");
-    let loss = grad
+    // Per-row losses are summed in order, so the result does not depend on scheduling.
+    let losses: Vec<T> = grad
         .par_chunks_mut(cols)
         .zip(labels.par_iter())
         .map(|(row, &label)| {
@@ -48,6 +49,6 @@ pub(super) fn cross_entropy<T: Element>(
             }
             nll
         })
-        .sum::<T>();
-    (loss * scale, grad)
+        .collect();
+    (losses.into_iter().sum::<T>() * scale, grad)
 }
