@@ -1,3 +1,4 @@
+// requires: matmul.wgsl
 // Convolution geometry shared by the conv2d GEMM kernels (conv2d_*.wgsl), which follow the GEMM
 // core (matmul.wgsl) and this file. Layouts: x [n, c_in, h, w], w [c_out, c_in, kh, kw],
 // y [n, c_out, oh, ow]; zero padding (pad_top, pad_left), bottom/right implied by oh, ow.

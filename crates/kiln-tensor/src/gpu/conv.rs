@@ -1,39 +1,165 @@
-//! 2-D convolution on the GPU.
+//! 2-D convolution on the GPU as implicit GEMMs on the tiled core of [`super::matmul`].
+//!
+//! No im2col matrix is materialized: the operand files gather its entries while loading tiles.
+//! With `K = c_in*kh*kw` (patch entries) and `P = n*oh*ow` (output pixels):
+//! - forward (`conv2d_forward.wgsl`): `y [c_out, P] = w [c_out, K] · im2col(x) [K, P]`;
+//! - backward-data (`conv2d_backward_data.wgsl`), as a transposed convolution:
+//!   `gx [c_in, n*h*w] = w [c_in, c_out*kh*kw] · gather(gy)`, where each input pixel gathers the
+//!   `gy` entries whose window covers it (zero where the stride skips it);
+//! - backward-weight (`conv2d_backward_weight.wgsl`): `gw [c_out, K] = gy [c_out, P] ·
+//!   im2col(x)ᵀ [P, K]`, whose long reduction over `P` is split into chunks written as partial
+//!   sums `[splits, c_out, K]` and added up by `conv2d_reduce_splits.wgsl`.
 
+use super::matmul::{dispatch_gemm, gemm_shader, Gemm, TILE, TILE_K};
+use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::Conv2dDims;
-use crate::{Error, Result};
+use crate::Result;
+use bytemuck::{Pod, Zeroable};
 
-/// Convolution forward per [`Conv2dDims`].
+const FORWARD: Shader = gemm_shader!("conv2d_forward", "conv2d", "conv2d_forward");
+const BACKWARD_DATA: Shader =
+    gemm_shader!("conv2d_backward_data", "conv2d", "conv2d_backward_data");
+const BACKWARD_WEIGHT: Shader =
+    gemm_shader!("conv2d_backward_weight", "conv2d", "conv2d_backward_weight");
+
+/// Workgroups that keep a GPU busy: backward-weight splits its reduction until it has this many.
+const TARGET_WORKGROUPS: usize = 256;
+
+/// Fewest reduction steps per split, so that a split's work outweighs its partial sums.
+const MIN_SPLIT: usize = 16 * TILE_K;
+
+/// Parameters of the conv2d kernels (`Params` in `shaders/conv2d.wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+struct ConvParams {
+    gemm: Gemm,
+    c_in: u32,
+    h: u32,
+    w: u32,
+    c_out: u32,
+    kh: u32,
+    kw: u32,
+    stride_h: u32,
+    stride_w: u32,
+    pad_top: u32,
+    pad_left: u32,
+    oh: u32,
+    ow: u32,
+}
+
+impl ConvParams {
+    fn new(d: &Conv2dDims, gemm: Gemm) -> ConvParams {
+        let u = |v: usize| v as u32;
+        ConvParams {
+            gemm,
+            c_in: u(d.c_in),
+            h: u(d.h),
+            w: u(d.w),
+            c_out: u(d.c_out),
+            kh: u(d.kh),
+            kw: u(d.kw),
+            stride_h: u(d.stride.0),
+            stride_w: u(d.stride.1),
+            pad_top: u(d.pad.0),
+            pad_left: u(d.pad.1),
+            oh: u(d.oh),
+            ow: u(d.ow),
+        }
+    }
+}
+
+/// Parameters of `conv2d_reduce_splits.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+struct ReduceParams {
+    len: u32,
+    splits: u32,
+}
+
+/// Forward: `x [n, c_in, h, w]`, `w [c_out, c_in, kh, kw]` to `y [n, c_out, oh, ow]`.
 pub(crate) fn conv2d(
-    _ctx: &GpuContext,
-    _x: &GpuBuffer,
-    _w: &GpuBuffer,
-    _dims: Conv2dDims,
+    ctx: &GpuContext,
+    x: &GpuBuffer,
+    w: &GpuBuffer,
+    d: Conv2dDims,
 ) -> Result<GpuBuffer> {
-    Err(Error::Gpu("conv2d: the GPU kernel is not built yet".into()))
+    let y = ctx.alloc(d.n * d.c_out * d.oh * d.ow)?;
+    let gemm = Gemm::new(d.c_out, d.n * d.oh * d.ow, d.c_in * d.kh * d.kw);
+    let p = ConvParams::new(&d, gemm);
+    dispatch_gemm(ctx, &FORWARD, [w, x, &y], bytemuck::bytes_of(&p), gemm, 1)?;
+    Ok(y)
 }
 
-/// Gradient of the convolution with respect to its input.
+/// Backward-data: `gy [n, c_out, oh, ow]`, `w` to `gx [n, c_in, h, w]`.
 pub(crate) fn conv2d_backward_data(
-    _ctx: &GpuContext,
-    _gy: &GpuBuffer,
-    _w: &GpuBuffer,
-    _dims: Conv2dDims,
+    ctx: &GpuContext,
+    gy: &GpuBuffer,
+    w: &GpuBuffer,
+    d: Conv2dDims,
 ) -> Result<GpuBuffer> {
-    Err(Error::Gpu(
-        "conv2d_backward_data: the GPU kernel is not built yet".into(),
-    ))
+    let gx = ctx.alloc(d.n * d.c_in * d.h * d.w)?;
+    let gemm = Gemm::new(d.c_in, d.n * d.h * d.w, d.c_out * d.kh * d.kw);
+    let p = ConvParams::new(&d, gemm);
+    dispatch_gemm(
+        ctx,
+        &BACKWARD_DATA,
+        [w, gy, &gx],
+        bytemuck::bytes_of(&p),
+        gemm,
+        1,
+    )?;
+    Ok(gx)
 }
 
-/// Gradient of the convolution with respect to its weight.
+/// Backward-weight: `x`, `gy` to `gw [c_out, c_in, kh, kw]`, summed over the batch.
 pub(crate) fn conv2d_backward_weight(
-    _ctx: &GpuContext,
-    _x: &GpuBuffer,
-    _gy: &GpuBuffer,
-    _dims: Conv2dDims,
+    ctx: &GpuContext,
+    x: &GpuBuffer,
+    gy: &GpuBuffer,
+    d: Conv2dDims,
 ) -> Result<GpuBuffer> {
-    Err(Error::Gpu(
-        "conv2d_backward_weight: the GPU kernel is not built yet".into(),
-    ))
+    let (m, n, k) = (d.c_out, d.c_in * d.kh * d.kw, d.n * d.oh * d.ow);
+    let blocks = m.div_ceil(TILE) * n.div_ceil(TILE);
+    let splits = TARGET_WORKGROUPS
+        .div_ceil(blocks.max(1))
+        .min(k.div_ceil(MIN_SPLIT))
+        .max(1);
+    let k_chunk = k.div_ceil(splits).next_multiple_of(TILE_K).max(TILE_K);
+    let splits = k.div_ceil(k_chunk).max(1);
+    let gemm = Gemm::split(m, n, k, k_chunk);
+    let p = ConvParams::new(&d, gemm);
+    let gw = ctx.alloc(m * n)?;
+    if splits == 1 {
+        dispatch_gemm(
+            ctx,
+            &BACKWARD_WEIGHT,
+            [gy, x, &gw],
+            bytemuck::bytes_of(&p),
+            gemm,
+            1,
+        )?;
+        return Ok(gw);
+    }
+    let partial = ctx.alloc(splits * m * n)?;
+    dispatch_gemm(
+        ctx,
+        &BACKWARD_WEIGHT,
+        [gy, x, &partial],
+        bytemuck::bytes_of(&p),
+        gemm,
+        splits,
+    )?;
+    let r = ReduceParams {
+        len: (m * n) as u32,
+        splits: splits as u32,
+    };
+    ctx.dispatch(
+        &shader!("conv2d_reduce_splits"),
+        "main",
+        &[&partial, &gw],
+        bytemuck::bytes_of(&r),
+        ctx.grid((m * n).div_ceil(256)),
+    )?;
+    Ok(gw)
 }

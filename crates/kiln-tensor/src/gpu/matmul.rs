@@ -1,15 +1,128 @@
-//! Matrix products on the GPU.
+//! Matrix products on the GPU, and the tiled GEMM that the convolutions share.
+//!
+//! `shaders/matmul.wgsl` is a GEMM core: a workgroup of 8 x 8 invocations computes a 64 x 64
+//! block of `C = A · B`, staging 64 x 16 tiles of A and B in workgroup memory, each invocation
+//! an 8 x 8 micro-tile in registers. It reads its operands through functions that a second
+//! file supplies: `matmul_batched.wgsl` addresses A and B by strides (transposed and shared
+//! operands are read in place), the `conv2d_*.wgsl` files gather im2col entries. A kernel is
+//! the core followed by its operand files ([`gemm_shader!`]), dispatched by [`dispatch_gemm`].
 
+use super::pipeline::Shader;
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::MatmulDims;
-use crate::{Error, Result};
+use crate::Result;
+use bytemuck::{Pod, Zeroable};
 
-/// Batched matrix product per [`MatmulDims`].
+/// Rows and columns of C per workgroup (`BM` = `BN` in `shaders/matmul.wgsl`).
+pub(super) const TILE: usize = 64;
+
+/// K per staged tile (`BK` in `shaders/matmul.wgsl`); split-K chunks are multiples of it.
+pub(super) const TILE_K: usize = 16;
+
+/// `gemm_shader!("name", "part", ..)`: the [`Shader`] `name` whose source is the GEMM core
+/// `shaders/matmul.wgsl` followed by `shaders/<part>.wgsl` for each part.
+macro_rules! gemm_shader {
+    ($name:literal $(, $part:literal)+) => {
+        Shader {
+            name: $name,
+            source: concat!(
+                include_str!("../../../../shaders/matmul.wgsl")
+                $(, include_str!(concat!("../../../../shaders/", $part, ".wgsl")))+
+            ),
+        }
+    };
+}
+pub(super) use gemm_shader;
+
+/// The batched, strided matrix product.
+const MATMUL: Shader = gemm_shader!("matmul_batched", "matmul_batched");
+
+/// The GEMM shape every core-based kernel starts its parameters with (`Gemm` in the WGSL).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub(super) struct Gemm {
+    m: u32,
+    n: u32,
+    k: u32,
+    /// K covered by one split; `k.div_ceil(k_chunk)` splits (one when `k_chunk >= k`).
+    k_chunk: u32,
+}
+
+impl Gemm {
+    /// `C [m, n] = A [m, k] · B [k, n]` in one split. Sizes are bounded by the buffers behind
+    /// them, which fit a storage binding, so they fit `u32`.
+    pub(super) fn new(m: usize, n: usize, k: usize) -> Gemm {
+        Gemm::split(m, n, k, k.max(1))
+    }
+
+    /// Like [`Gemm::new`], with K cut into chunks of `k_chunk` (at least 1).
+    pub(super) fn split(m: usize, n: usize, k: usize, k_chunk: usize) -> Gemm {
+        Gemm {
+            m: m as u32,
+            n: n as u32,
+            k: k as u32,
+            k_chunk: k_chunk as u32,
+        }
+    }
+}
+
+/// Records a dispatch of a GEMM-core kernel: one workgroup per 64 x 64 block of C for each of
+/// `slices` slices (batch entries, or split-K splits). `buffers` are A, B and C; `params` is
+/// the kernel's parameter struct, whose first member is `gemm`.
+pub(super) fn dispatch_gemm(
+    ctx: &GpuContext,
+    shader: &Shader,
+    buffers: [&GpuBuffer; 3],
+    params: &[u8],
+    gemm: Gemm,
+    slices: usize,
+) -> Result<()> {
+    let blocks = |len: u32| (len as usize).div_ceil(TILE) as u32;
+    let workgroups = [blocks(gemm.n), blocks(gemm.m), slices as u32];
+    ctx.dispatch(shader, "main", &buffers, params, workgroups)
+}
+
+/// Parameters of `matmul_batched.wgsl`: element `(row, kk)` of `A[z]` is at
+/// `z * a_batch + row * a_row + kk * a_col`, likewise for B with `(kk, col)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+struct MatmulParams {
+    gemm: Gemm,
+    a_batch: u32,
+    a_row: u32,
+    a_col: u32,
+    b_batch: u32,
+    b_row: u32,
+    b_col: u32,
+}
+
+/// Batched matrix product per [`MatmulDims`]: output `[batch, m, n]`. Transposed operands are
+/// read through swapped strides and shared ones with a batch stride of zero.
 pub(crate) fn matmul(
-    _ctx: &GpuContext,
-    _a: &GpuBuffer,
-    _b: &GpuBuffer,
-    _dims: MatmulDims,
+    ctx: &GpuContext,
+    a: &GpuBuffer,
+    b: &GpuBuffer,
+    d: MatmulDims,
 ) -> Result<GpuBuffer> {
-    Err(Error::Gpu("matmul: the GPU kernel is not built yet".into()))
+    let out = ctx.alloc(d.batch * d.m * d.n)?;
+    let (a_row, a_col) = if d.trans_a { (1, d.m) } else { (d.k, 1) };
+    let (b_row, b_col) = if d.trans_b { (1, d.k) } else { (d.n, 1) };
+    let p = MatmulParams {
+        gemm: Gemm::new(d.m, d.n, d.k),
+        a_batch: if d.a_batched { d.m * d.k } else { 0 } as u32,
+        a_row: a_row as u32,
+        a_col: a_col as u32,
+        b_batch: if d.b_batched { d.k * d.n } else { 0 } as u32,
+        b_row: b_row as u32,
+        b_col: b_col as u32,
+    };
+    dispatch_gemm(
+        ctx,
+        &MATMUL,
+        [a, b, &out],
+        bytemuck::bytes_of(&p),
+        p.gemm,
+        d.batch,
+    )?;
+    Ok(out)
 }

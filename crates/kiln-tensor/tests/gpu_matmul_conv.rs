@@ -1,0 +1,199 @@
+//! The GPU matmul and conv2d kernels against the CPU reference, on seeded random inputs.
+//!
+//! Sizes are chosen to break tiling bugs: 1, primes, and non-multiples of the 64 x 64 block and
+//! of the 16-deep K step; every transpose combination, batched and shared operands; strides 1
+//! and 2, no, symmetric and asymmetric padding, 1x1, 3x3 and 5x3 kernels, batches 1 and primes,
+//! and reductions long enough for backward-weight to split K. A value passes when
+//! `|gpu - cpu| <= atol + rtol * |cpu|` with `rtol = 1e-3` and `atol = 1e-4 + 2e-6 * len`, `len`
+//! being the length of the sum behind it (f32 rounding grows with it).
+
+use kiln_tensor::cpu::CpuKernels;
+use kiln_tensor::gpu::{test_device, GpuKernels};
+use kiln_tensor::kernels::{Conv2dDims, MatmulDims};
+use kiln_tensor::{Kernels, Result, Storage};
+use rand::{RngExt, SeedableRng};
+
+/// Seeded values in `[-1, 1)`.
+fn random(len: usize, seed: u64) -> Vec<f32> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..len).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect()
+}
+
+/// Runs `op` on the CPU reference and on the GPU with the same `inputs`, and compares.
+fn check(
+    case: &str,
+    inputs: &[Vec<f32>],
+    len: usize,
+    op: impl Fn(&dyn Kernels, &[Storage]) -> Result<Storage>,
+) {
+    let cpu_inputs: Vec<Storage> = inputs.iter().map(|v| Storage::F32(v.clone())).collect();
+    let gpu_inputs: Vec<Storage> = cpu_inputs
+        .iter()
+        .map(|s| GpuKernels.upload(s).expect("upload"))
+        .collect();
+    let want = CpuKernels
+        .read_f64(&op(&CpuKernels, &cpu_inputs).expect("cpu"))
+        .expect("cpu read");
+    let got = GpuKernels
+        .read_f64(&op(&GpuKernels, &gpu_inputs).unwrap_or_else(|e| panic!("{case}: {e}")))
+        .expect("gpu read");
+    assert_eq!(got.len(), want.len(), "{case}: output length");
+    let atol = 1e-4 + 2e-6 * len as f64;
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert!(
+            (g - w).abs() <= atol + 1e-3 * w.abs(),
+            "{case}: element {i} is {g}, the CPU says {w}"
+        );
+    }
+}
+
+/// `(batch, m, k, n, a_batched, b_batched)`.
+const MATMUL_CASES: [(usize, usize, usize, usize, bool, bool); 14] = [
+    (1, 1, 1, 1, true, true),
+    (1, 1, 7, 1, true, true),
+    (1, 5, 1, 3, true, true),
+    (1, 13, 17, 11, true, true),
+    (1, 64, 64, 64, true, true),
+    (1, 65, 31, 67, true, true),
+    (1, 127, 16, 3, true, true),
+    (1, 3, 211, 5, true, true),
+    (1, 130, 97, 131, true, true),
+    (3, 17, 23, 19, true, true),
+    (4, 33, 9, 70, false, true),
+    (2, 70, 12, 5, true, false),
+    (5, 1, 37, 2, false, false),
+    (2, 0, 3, 4, true, true),
+];
+
+#[test]
+fn matmul_gpu_matches_cpu() {
+    if test_device().is_none() {
+        return;
+    }
+    for (case, &(batch, m, k, n, a_batched, b_batched)) in MATMUL_CASES.iter().enumerate() {
+        for (trans_a, trans_b) in [(false, false), (true, false), (false, true), (true, true)] {
+            let d = MatmulDims {
+                batch,
+                m,
+                k,
+                n,
+                trans_a,
+                trans_b,
+                a_batched,
+                b_batched,
+            };
+            let a_len = if a_batched { batch } else { 1 } * m * k;
+            let b_len = if b_batched { batch } else { 1 } * k * n;
+            let seed = case as u64 * 8;
+            let inputs = [random(a_len, seed), random(b_len, seed + 1)];
+            check(&format!("{d:?}"), &inputs, k, |kern, s| {
+                kern.matmul(&s[0], &s[1], d)
+            });
+        }
+    }
+}
+
+/// A convolution of `x [n, c_in, h, w]` by `[c_out, c_in, kh, kw]` with the given stride and
+/// padding `(top, bottom, left, right)`.
+fn conv(
+    n: usize,
+    (c_in, c_out): (usize, usize),
+    (h, w): (usize, usize),
+    (kh, kw): (usize, usize),
+    stride: (usize, usize),
+    (top, bottom, left, right): (usize, usize, usize, usize),
+) -> Conv2dDims {
+    Conv2dDims {
+        n,
+        c_in,
+        h,
+        w,
+        c_out,
+        kh,
+        kw,
+        stride,
+        pad: (top, left),
+        oh: (h + top + bottom - kh) / stride.0 + 1,
+        ow: (w + left + right - kw) / stride.1 + 1,
+    }
+}
+
+/// Geometries shared by the three convolution tests.
+fn conv_cases() -> Vec<Conv2dDims> {
+    vec![
+        conv(1, (1, 1), (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
+        conv(1, (3, 4), (5, 5), (1, 1), (1, 1), (0, 0, 0, 0)),
+        conv(2, (5, 3), (6, 7), (1, 1), (2, 2), (0, 0, 0, 0)),
+        conv(3, (2, 7), (4, 4), (1, 1), (1, 1), (1, 1, 1, 1)),
+        conv(1, (3, 5), (7, 7), (3, 3), (1, 1), (0, 0, 0, 0)),
+        conv(2, (4, 6), (8, 9), (3, 3), (1, 1), (1, 1, 1, 1)),
+        conv(3, (3, 4), (9, 8), (3, 3), (2, 2), (1, 1, 1, 1)),
+        conv(5, (2, 3), (7, 6), (3, 3), (2, 2), (0, 0, 0, 0)),
+        conv(1, (3, 2), (6, 6), (3, 3), (1, 1), (0, 1, 1, 0)),
+        conv(2, (2, 3), (7, 5), (3, 3), (2, 1), (1, 0, 0, 1)),
+        conv(1, (3, 4), (9, 7), (5, 3), (1, 1), (0, 0, 0, 0)),
+        conv(2, (2, 5), (8, 6), (5, 3), (1, 1), (2, 2, 1, 1)),
+        conv(3, (3, 3), (11, 7), (5, 3), (2, 2), (1, 2, 0, 1)),
+        conv(1, (1, 2), (5, 4), (5, 3), (1, 2), (0, 1, 1, 1)),
+        conv(7, (3, 2), (5, 5), (3, 3), (1, 1), (1, 1, 1, 1)),
+        conv(2, (17, 65), (5, 5), (3, 3), (1, 1), (1, 1, 1, 1)),
+        conv(1, (67, 3), (4, 5), (3, 3), (1, 1), (0, 0, 0, 0)),
+        conv(2, (3, 30), (17, 17), (3, 3), (2, 2), (0, 0, 0, 0)),
+        conv(2, (30, 50), (9, 9), (3, 3), (1, 1), (0, 0, 0, 0)),
+        conv(5, (4, 6), (13, 13), (3, 3), (1, 1), (1, 1, 1, 1)),
+        conv(7, (2, 3), (20, 20), (3, 3), (1, 1), (1, 1, 1, 1)),
+        conv(11, (1, 2), (31, 29), (1, 1), (1, 1), (0, 0, 0, 0)),
+        conv(2, (3, 2), (6, 5), (3, 3), (2, 2), (2, 2, 2, 2)),
+    ]
+}
+
+#[test]
+fn conv2d_forward_gpu_matches_cpu() {
+    if test_device().is_none() {
+        return;
+    }
+    for (case, d) in conv_cases().into_iter().enumerate() {
+        let seed = 1000 + case as u64 * 8;
+        let inputs = [
+            random(d.n * d.c_in * d.h * d.w, seed),
+            random(d.c_out * d.c_in * d.kh * d.kw, seed + 1),
+        ];
+        check(&format!("{d:?}"), &inputs, d.c_in * d.kh * d.kw, |k, s| {
+            k.conv2d(&s[0], &s[1], d)
+        });
+    }
+}
+
+#[test]
+fn conv2d_backward_data_gpu_matches_cpu() {
+    if test_device().is_none() {
+        return;
+    }
+    for (case, d) in conv_cases().into_iter().enumerate() {
+        let seed = 2000 + case as u64 * 8;
+        let inputs = [
+            random(d.n * d.c_out * d.oh * d.ow, seed),
+            random(d.c_out * d.c_in * d.kh * d.kw, seed + 1),
+        ];
+        check(&format!("{d:?}"), &inputs, d.c_out * d.kh * d.kw, |k, s| {
+            k.conv2d_backward_data(&s[0], &s[1], d)
+        });
+    }
+}
+
+#[test]
+fn conv2d_backward_weight_gpu_matches_cpu() {
+    if test_device().is_none() {
+        return;
+    }
+    for (case, d) in conv_cases().into_iter().enumerate() {
+        let seed = 3000 + case as u64 * 8;
+        let inputs = [
+            random(d.n * d.c_in * d.h * d.w, seed),
+            random(d.n * d.c_out * d.oh * d.ow, seed + 1),
+        ];
+        check(&format!("{d:?}"), &inputs, d.n * d.oh * d.ow, |k, s| {
+            k.conv2d_backward_weight(&s[0], &s[1], d)
+        });
+    }
+}
