@@ -79,5 +79,10 @@ pub(super) fn binary<T: Element>(
     } else {
         zip.map_collect(|&x, &y| f(x, y))
     };
-    result.into_raw_vec_and_offset().0
+    // Zip may collect in column-major order (it follows its inputs' layout): read row-major.
+    if result.is_standard_layout() {
+        result.into_raw_vec_and_offset().0
+    } else {
+        result.iter().copied().collect()
+    }
 }
