@@ -7,6 +7,9 @@ use crate::{Error, Result};
 use std::num::NonZeroU64;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 
+/// Invocations per workgroup of every kiln shader (`@workgroup_size(256)`).
+pub(crate) const WORKGROUP: usize = 256;
+
 /// Dispatches recorded before the batch is submitted without waiting for a sync point.
 const MAX_BATCH: u64 = 64;
 
@@ -284,6 +287,12 @@ impl GpuContext {
             return [count as u32, 1, 1];
         }
         [max as u32, count.div_ceil(max) as u32, 1]
+    }
+
+    /// Workgroups for one invocation per element of `len`, in groups of [`WORKGROUP`]; the
+    /// shader's linear index is `gid.x + gid.y * nwg.x * 256` (`gid` the global invocation id).
+    pub(crate) fn grid_for(&self, len: usize) -> [u32; 3] {
+        self.grid(len.div_ceil(WORKGROUP))
     }
 
     /// Submits the recorded commands without waiting for them.

@@ -1,7 +1,10 @@
 //! [`GpuKernels`]: the [`Kernels`] interface on the GPU, one call into a family module per
 //! primitive.
 
-use super::{conv, elementwise, matmul, GpuBuffer, GpuContext};
+use super::{
+    batch_norm, conv, elementwise, layout, matmul, optim, random, reduce, softmax, GpuBuffer,
+    GpuContext,
+};
 use crate::kernels::*;
 use crate::{DType, Device, Error, Result, Shape, Storage};
 
@@ -37,10 +40,6 @@ fn f32_only(op: &'static str, dtype: DType) -> Result<()> {
     }
 }
 
-fn not_yet(op: &str) -> Error {
-    Error::Gpu(format!("{op}: the GPU kernel is not built yet"))
-}
-
 fn ctx() -> Result<&'static GpuContext> {
     GpuContext::get()
 }
@@ -68,30 +67,39 @@ impl Kernels for GpuKernels {
         Ok(data.into_iter().map(f64::from).collect())
     }
 
-    fn unary(&self, _op: UnaryOp, _x: &Storage) -> Result<Storage> {
-        Err(not_yet("unary"))
+    fn unary(&self, op: UnaryOp, x: &Storage) -> Result<Storage> {
+        Ok(Storage::Gpu(elementwise::unary(
+            ctx()?,
+            op,
+            buf("unary", x)?,
+        )?))
     }
 
     fn binary(
         &self,
-        _op: BinaryOp,
-        _a: (&Storage, &Shape),
-        _b: (&Storage, &Shape),
-        _out: &Shape,
+        op: BinaryOp,
+        a: (&Storage, &Shape),
+        b: (&Storage, &Shape),
+        out: &Shape,
     ) -> Result<Storage> {
-        Err(not_yet("binary"))
+        let (x, y) = (buf("binary", a.0)?, buf("binary", b.0)?);
+        let result = elementwise::binary(ctx()?, op, (x, a.1), (y, b.1), out)?;
+        Ok(Storage::Gpu(result))
     }
 
-    fn reduce(&self, _op: ReduceOp, _x: &Storage, _dims: ReduceDims) -> Result<Storage> {
-        Err(not_yet("reduce"))
+    fn reduce(&self, op: ReduceOp, x: &Storage, dims: ReduceDims) -> Result<Storage> {
+        let x = buf("reduce", x)?;
+        Ok(Storage::Gpu(reduce::reduce(ctx()?, op, x, dims)?))
     }
 
-    fn argmax(&self, _x: &Storage, _rows: usize, _cols: usize) -> Result<Storage> {
-        Err(not_yet("argmax"))
+    fn argmax(&self, x: &Storage, rows: usize, cols: usize) -> Result<Storage> {
+        let x = buf("argmax", x)?;
+        Ok(Storage::Gpu(reduce::argmax(ctx()?, x, rows, cols)?))
     }
 
-    fn permute(&self, _x: &Storage, _shape: &Shape, _perm: &[usize]) -> Result<Storage> {
-        Err(not_yet("permute"))
+    fn permute(&self, x: &Storage, shape: &Shape, perm: &[usize]) -> Result<Storage> {
+        let x = buf("permute", x)?;
+        Ok(Storage::Gpu(layout::permute(ctx()?, x, shape, perm)?))
     }
 
     fn matmul(&self, a: &Storage, b: &Storage, dims: MatmulDims) -> Result<Storage> {
@@ -131,74 +139,116 @@ impl Kernels for GpuKernels {
         )?))
     }
 
-    fn bn_stats(&self, _x: &Storage, _dims: BnDims) -> Result<(Storage, Storage)> {
-        Err(not_yet("batch_norm"))
+    fn bn_stats(&self, x: &Storage, dims: BnDims) -> Result<(Storage, Storage)> {
+        let (mean, var) = batch_norm::stats(ctx()?, buf("batch_norm", x)?, dims)?;
+        Ok((Storage::Gpu(mean), Storage::Gpu(var)))
     }
 
     fn bn_normalize(
         &self,
-        _x: &Storage,
-        _mean: &Storage,
-        _var: &Storage,
-        _gamma: Option<&Storage>,
-        _beta: Option<&Storage>,
-        _eps: f32,
-        _dims: BnDims,
+        x: &Storage,
+        mean: &Storage,
+        var: &Storage,
+        gamma: Option<&Storage>,
+        beta: Option<&Storage>,
+        eps: f32,
+        dims: BnDims,
     ) -> Result<Storage> {
-        Err(not_yet("batch_norm"))
+        let op = "batch_norm";
+        let ctx = ctx()?;
+        let ones;
+        let gamma = match gamma {
+            Some(g) => buf(op, g)?,
+            None => {
+                ones = elementwise::fill(ctx, dims.c, 1.0)?;
+                &ones
+            }
+        };
+        let zeros;
+        let beta = match beta {
+            Some(b) => buf(op, b)?,
+            None => {
+                zeros = elementwise::fill(ctx, dims.c, 0.0)?;
+                &zeros
+            }
+        };
+        let (x, mean, var) = (buf(op, x)?, buf(op, mean)?, buf(op, var)?);
+        let y = batch_norm::normalize(ctx, x, mean, var, gamma, beta, eps, dims)?;
+        Ok(Storage::Gpu(y))
     }
 
     fn bn_backward(
         &self,
-        _gy: &Storage,
-        _x: &Storage,
-        _mean: &Storage,
-        _var: &Storage,
-        _gamma: Option<&Storage>,
-        _eps: f32,
-        _dims: BnDims,
-        _batch_stats: bool,
+        gy: &Storage,
+        x: &Storage,
+        mean: &Storage,
+        var: &Storage,
+        gamma: Option<&Storage>,
+        eps: f32,
+        dims: BnDims,
+        batch_stats: bool,
     ) -> Result<(Storage, Storage, Storage)> {
-        Err(not_yet("batch_norm_backward"))
+        let op = "batch_norm_backward";
+        let ctx = ctx()?;
+        let ones;
+        let gamma = match gamma {
+            Some(g) => buf(op, g)?,
+            None => {
+                ones = elementwise::fill(ctx, dims.c, 1.0)?;
+                &ones
+            }
+        };
+        let (gy, x) = (buf(op, gy)?, buf(op, x)?);
+        let (mean, var) = (buf(op, mean)?, buf(op, var)?);
+        let (gx, dgamma, dbeta) =
+            batch_norm::backward(ctx, gy, x, mean, var, gamma, eps, dims, batch_stats)?;
+        Ok((Storage::Gpu(gx), Storage::Gpu(dgamma), Storage::Gpu(dbeta)))
     }
 
-    fn log_softmax(&self, _x: &Storage, _rows: usize, _cols: usize) -> Result<Storage> {
-        Err(not_yet("log_softmax"))
+    fn log_softmax(&self, x: &Storage, rows: usize, cols: usize) -> Result<Storage> {
+        let x = buf("log_softmax", x)?;
+        Ok(Storage::Gpu(softmax::log_softmax(ctx()?, x, rows, cols)?))
     }
 
     fn softmax_cross_entropy(
         &self,
-        _logits: &Storage,
-        _labels: &[u32],
-        _rows: usize,
-        _cols: usize,
+        logits: &Storage,
+        labels: &[u32],
+        rows: usize,
+        cols: usize,
     ) -> Result<(Storage, Storage)> {
-        Err(not_yet("softmax_cross_entropy"))
+        let logits = buf("softmax_cross_entropy", logits)?;
+        let (loss, grad) = softmax::cross_entropy(ctx()?, logits, labels, rows, cols)?;
+        Ok((Storage::Gpu(loss), Storage::Gpu(grad)))
     }
 
-    fn dropout_mask(&self, dtype: DType, _len: usize, _p: f32, _seed: u64) -> Result<Storage> {
+    fn dropout_mask(&self, dtype: DType, len: usize, p: f32, seed: u64) -> Result<Storage> {
         f32_only("dropout", dtype)?;
-        Err(not_yet("dropout"))
+        Ok(Storage::Gpu(random::dropout_mask(ctx()?, len, p, seed)?))
     }
 
     fn adam_step(
         &self,
-        _param: &mut Storage,
-        _grad: &Storage,
-        _m: &mut Storage,
-        _v: &mut Storage,
-        _hp: AdamStep,
+        param: &mut Storage,
+        grad: &Storage,
+        m: &mut Storage,
+        v: &mut Storage,
+        hp: AdamStep,
     ) -> Result<()> {
-        Err(not_yet("adam"))
+        let op = "adam";
+        let (param, grad) = (buf(op, param)?, buf(op, grad)?);
+        optim::adam(ctx()?, param, grad, buf(op, m)?, buf(op, v)?, hp)
     }
 
     fn sgd_step(
         &self,
-        _param: &mut Storage,
-        _grad: &Storage,
-        _velocity: Option<&mut Storage>,
-        _hp: SgdStep,
+        param: &mut Storage,
+        grad: &Storage,
+        velocity: Option<&mut Storage>,
+        hp: SgdStep,
     ) -> Result<()> {
-        Err(not_yet("sgd"))
+        let op = "sgd";
+        let velocity = velocity.map(|v| buf(op, v)).transpose()?;
+        optim::sgd(ctx()?, buf(op, param)?, buf(op, grad)?, velocity, hp)
     }
 }

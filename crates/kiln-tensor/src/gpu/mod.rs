@@ -35,14 +35,20 @@
 //! so a kernel may read buffers written by earlier ones, and a dropped tensor's buffer may be
 //! reused at once. Pipelines are compiled once per `(shader, entry point)`.
 
+mod batch_norm;
 mod buffer;
 pub(crate) mod context;
 mod conv;
 mod device_select;
 mod elementwise;
 mod kernels;
+mod layout;
 mod matmul;
+mod optim;
 pub(crate) mod pipeline;
+mod random;
+mod reduce;
+mod softmax;
 
 pub use buffer::GpuBuffer;
 pub(crate) use context::GpuContext;

@@ -1,0 +1,228 @@
+// Batch normalization over x viewed as [n, c, spatial]: per-channel statistics over the
+// M = n * spatial values of a channel, normalization, and the analytic backward.
+//
+// Per-channel sums run in two passes so that the GPU fills even when channels are few: the
+// host splits each channel's M values into `splits` chunks of `chunk`; a `*_partial` entry
+// gives every (channel, chunk) pair a workgroup that reduces its chunk by a tree in workgroup
+// memory, and a `*_finalize` entry gives every channel a workgroup that tree-reduces its
+// `splits` partials. Statistics are (count, mean, m2) triples merged with Chan's formula
+// (Welford's update is its one-value case), so no sum of squares ever cancels.
+// Value j of channel ch is x[((j / spatial) * c + ch) * spatial + j % spatial].
+//
+// Parameters sit after each entry's storage buffers, so the same struct is declared at
+// several bindings (params2 at binding 2, ...); each entry reads the one it binds.
+
+const WG: u32 = 256u;
+
+struct Params {
+    n: u32,
+    c: u32,
+    spatial: u32,
+    splits: u32,
+    chunk: u32,
+    // 1 when mean and var are the batch's own statistics (train-mode backward).
+    batch_stats: u32,
+    eps: f32,
+    _pad: u32,
+}
+
+// Inputs shared by several entries.
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> mean: array<f32>;
+@group(0) @binding(2) var<storage, read> var_: array<f32>;
+
+// stats_partial: x -> partial [c, splits] of (count, mean, m2)
+@group(0) @binding(1) var<storage, read_write> stats_partials: array<vec4<f32>>;
+@group(0) @binding(2) var<uniform> params2: Params;
+
+// stats_finalize: partials -> mean [c], var [c]
+// backward_finalize: partials -> dgamma [c], dbeta [c]
+@group(0) @binding(0) var<storage, read> partials: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> first_out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> second_out: array<f32>;
+@group(0) @binding(3) var<uniform> params3: Params;
+
+// backward_partial: x, mean, var, gy -> partial [c, splits] of (sum gy * x_hat, sum gy)
+@group(0) @binding(3) var<storage, read> gy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> backward_partials: array<vec4<f32>>;
+@group(0) @binding(5) var<uniform> params5: Params;
+
+// normalize: x, mean, var, gamma, beta -> y
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read> beta: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(6) var<uniform> params6: Params;
+
+// backward_data: x, mean, var, gamma, gy, dgamma, dbeta -> gx
+@group(0) @binding(4) var<storage, read> gy_data: array<f32>;
+@group(0) @binding(5) var<storage, read> dgamma: array<f32>;
+@group(0) @binding(6) var<storage, read> dbeta: array<f32>;
+@group(0) @binding(7) var<storage, read_write> gx: array<f32>;
+@group(0) @binding(8) var<uniform> params8: Params;
+
+var<workgroup> slots: array<vec4<f32>, WG>;
+
+fn channel_offset(p: Params, ch: u32, j: u32) -> u32 {
+    return ((j / p.spatial) * p.c + ch) * p.spatial + j % p.spatial;
+}
+
+fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return wid.x + wid.y * nwg.x;
+}
+
+// Chan et al.: the (count, mean, m2) of the union of two sets.
+fn chan(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
+    if b.x == 0.0 {
+        return a;
+    }
+    let n = a.x + b.x;
+    let d = b.y - a.y;
+    return vec4(n, a.y + d * (b.x / n), a.z + b.z + d * d * (a.x * b.x / n), 0.0);
+}
+
+// Tree-merges the workgroup's slots into slot 0: Chan merges when `statistics`, else sums.
+fn tree(l: u32, statistics: bool) {
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s / 2u) {
+        if l < s {
+            if statistics {
+                slots[l] = chan(slots[l], slots[l + s]);
+            } else {
+                slots[l] += slots[l + s];
+            }
+        }
+        workgroupBarrier();
+    }
+}
+
+@compute @workgroup_size(256)
+fn stats_partial(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) l: u32,
+) {
+    let p = params2;
+    let group = workgroup_index(wid, nwg);
+    let ch = group / p.splits;
+    let split = group % p.splits;
+    var acc = vec4(0.0);
+    if ch < p.c {
+        let end = min(p.n * p.spatial, (split + 1u) * p.chunk);
+        for (var j = split * p.chunk + l; j < end; j += WG) {
+            acc = chan(acc, vec4(1.0, x[channel_offset(p, ch, j)], 0.0, 0.0));
+        }
+    }
+    slots[l] = acc;
+    tree(l, true);
+    if ch < p.c && l == 0u {
+        stats_partials[ch * p.splits + split] = slots[0];
+    }
+}
+
+// Reduces channel ch's `splits` partials into slot 0 (Chan merges or sums).
+fn reduce_partials(p: Params, ch: u32, l: u32, statistics: bool) {
+    var acc = vec4(0.0);
+    if ch < p.c {
+        for (var s = l; s < p.splits; s += WG) {
+            let part = partials[ch * p.splits + s];
+            if statistics {
+                acc = chan(acc, part);
+            } else {
+                acc += part;
+            }
+        }
+    }
+    slots[l] = acc;
+    tree(l, statistics);
+}
+
+@compute @workgroup_size(256)
+fn stats_finalize(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) l: u32,
+) {
+    let p = params3;
+    let ch = workgroup_index(wid, nwg);
+    reduce_partials(p, ch, l, true);
+    if ch < p.c && l == 0u {
+        first_out[ch] = slots[0].y;
+        // Biased variance (0/0 for an empty channel, as on the CPU).
+        second_out[ch] = slots[0].z / slots[0].x;
+    }
+}
+
+@compute @workgroup_size(256)
+fn normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let p = params6;
+    let i = gid.x + gid.y * nwg.x * WG;
+    if i >= p.n * p.c * p.spatial {
+        return;
+    }
+    let ch = (i / p.spatial) % p.c;
+    let scale = gamma[ch] / sqrt(var_[ch] + p.eps);
+    y[i] = (x[i] - mean[ch]) * scale + beta[ch];
+}
+
+@compute @workgroup_size(256)
+fn backward_partial(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) l: u32,
+) {
+    let p = params5;
+    let group = workgroup_index(wid, nwg);
+    let ch = group / p.splits;
+    let split = group % p.splits;
+    var acc = vec4(0.0);
+    if ch < p.c {
+        let m = mean[ch];
+        let invstd = 1.0 / sqrt(var_[ch] + p.eps);
+        let end = min(p.n * p.spatial, (split + 1u) * p.chunk);
+        for (var j = split * p.chunk + l; j < end; j += WG) {
+            let at = channel_offset(p, ch, j);
+            let g = gy[at];
+            acc += vec4(g * (x[at] - m) * invstd, g, 0.0, 0.0);
+        }
+    }
+    slots[l] = acc;
+    tree(l, false);
+    if ch < p.c && l == 0u {
+        backward_partials[ch * p.splits + split] = slots[0];
+    }
+}
+
+@compute @workgroup_size(256)
+fn backward_finalize(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) l: u32,
+) {
+    let p = params3;
+    let ch = workgroup_index(wid, nwg);
+    reduce_partials(p, ch, l, false);
+    if ch < p.c && l == 0u {
+        first_out[ch] = slots[0].x;
+        second_out[ch] = slots[0].y;
+    }
+}
+
+@compute @workgroup_size(256)
+fn backward_data(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let p = params8;
+    let i = gid.x + gid.y * nwg.x * WG;
+    if i >= p.n * p.c * p.spatial {
+        return;
+    }
+    let ch = (i / p.spatial) % p.c;
+    let invstd = 1.0 / sqrt(var_[ch] + p.eps);
+    let scale = gamma[ch] * invstd;
+    let g = gy_data[i];
+    if p.batch_stats == 0u {
+        gx[i] = scale * g;
+        return;
+    }
+    let count = f32(p.n * p.spatial);
+    let x_hat = (x[i] - mean[ch]) * invstd;
+    gx[i] = scale * (g - dbeta[ch] / count - x_hat * dgamma[ch] / count);
+}

@@ -1,0 +1,111 @@
+// Elementwise kernels: unary functions (with a scalar operand for pow/add/mul) and binary
+// operations with NumPy broadcasting. One element per invocation; the linear index is folded
+// over x and y of the dispatch to stay under the per-dimension workgroup limit.
+
+const WG: u32 = 256u;
+// Most dimensions of a (collapsed) broadcast.
+const MAX_RANK: u32 = 8u;
+
+struct UnaryParams {
+    len: u32,
+    op: u32,
+    scalar: f32,
+}
+
+struct BinaryParams {
+    len: u32,
+    op: u32,
+    rank: u32,
+    _pad: u32,
+    // Output dimensions, then each operand's element stride per output dimension (0 where it
+    // is broadcast), eight to an array of two vec4s.
+    dims: array<vec4<u32>, 2>,
+    a_strides: array<vec4<u32>, 2>,
+    b_strides: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<uniform> unary_params: UnaryParams;
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<uniform> binary_params: BinaryParams;
+
+fn linear_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * WG;
+}
+
+// x^p as the CPU's powf computes it: defined for negative x when p is an integer.
+fn powf(v: f32, p: f32) -> f32 {
+    if p == 0.0 {
+        return 1.0;
+    }
+    if v >= 0.0 {
+        return pow(v, p);
+    }
+    if p != trunc(p) {
+        return bitcast<f32>(0x7fc00000u); // NaN, as powf of a negative base
+    }
+    let magnitude = pow(-v, p);
+    if (p % 2.0) == 0.0 {
+        return magnitude;
+    }
+    return -magnitude;
+}
+
+fn apply_unary(op: u32, v: f32, c: f32) -> f32 {
+    switch op {
+        case 0u: { return -v; }
+        case 1u: { return exp(v); }
+        case 2u: { return log(v); }
+        case 3u: { return sqrt(v); }
+        case 4u: { return max(v, 0.0); }
+        case 5u: { return 1.0 / (1.0 + exp(-v)); }
+        // tanh(±10) is ±1 in f32; clamping keeps exp-based implementations from overflowing.
+        case 6u: { return tanh(clamp(v, -10.0, 10.0)); }
+        case 7u: { return select(0.0, 1.0, v > 0.0); }
+        case 8u: { return powf(v, c); }
+        case 9u: { return v + c; }
+        default: { return v * c; }
+    }
+}
+
+@compute @workgroup_size(256)
+fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = linear_index(gid, nwg);
+    if i < unary_params.len {
+        y[i] = apply_unary(unary_params.op, x[i], unary_params.scalar);
+    }
+}
+
+fn apply_binary(op: u32, u: f32, v: f32) -> f32 {
+    switch op {
+        case 0u: { return u + v; }
+        case 1u: { return u - v; }
+        case 2u: { return u * v; }
+        case 3u: { return u / v; }
+        default: { return select(0.0, 1.0, u == v); }
+    }
+}
+
+@compute @workgroup_size(256)
+fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = linear_index(gid, nwg);
+    if i >= binary_params.len {
+        return;
+    }
+    var rem = i;
+    var ia = 0u;
+    var ib = 0u;
+    for (var d = binary_params.rank; d > 0u; d--) {
+        let k = d - 1u;
+        let dim = binary_params.dims[k / 4u][k % 4u];
+        let coord = rem % dim;
+        rem = rem / dim;
+        ia += coord * binary_params.a_strides[k / 4u][k % 4u];
+        ib += coord * binary_params.b_strides[k / 4u][k % 4u];
+    }
+    out[i] = apply_binary(binary_params.op, a[ia], b[ib]);
+}

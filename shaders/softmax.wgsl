@@ -1,0 +1,101 @@
+// Row-wise log-softmax and the fused softmax cross-entropy, one workgroup per row of
+// [rows, cols]: the row max and the sum of exp(x - max) are workgroup tree reductions, so
+// exp never overflows.
+
+const WG: u32 = 256u;
+
+struct Params {
+    rows: u32,
+    cols: u32,
+}
+
+// log_softmax: x -> out
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> params2: Params;
+
+// cross_entropy: x, labels -> dlogits, row_loss (each row's loss / rows)
+@group(0) @binding(1) var<storage, read> labels: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dlogits: array<f32>;
+@group(0) @binding(3) var<storage, read_write> row_loss: array<f32>;
+@group(0) @binding(4) var<uniform> params4: Params;
+
+var<workgroup> scratch: array<f32, WG>;
+
+// Tree-reduces the invocations' values (max when `take_max`, else sum) for the whole group.
+fn tree(l: u32, value: f32, take_max: bool) -> f32 {
+    scratch[l] = value;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s / 2u) {
+        if l < s {
+            if take_max {
+                scratch[l] = max(scratch[l], scratch[l + s]);
+            } else {
+                scratch[l] += scratch[l + s];
+            }
+        }
+        workgroupBarrier();
+    }
+    let result = scratch[0];
+    workgroupBarrier();
+    return result;
+}
+
+// max + ln Σ exp(x - max) of `row` (0 for an out-of-range row).
+fn log_sum_exp(p: Params, row: u32, l: u32) -> f32 {
+    let live = row < p.rows;
+    let base = row * p.cols;
+    var m = bitcast<f32>(0xff800000u); // -inf
+    if live {
+        for (var j = l; j < p.cols; j += WG) {
+            m = max(m, x[base + j]);
+        }
+    }
+    m = tree(l, m, true);
+    var s = 0.0;
+    if live {
+        for (var j = l; j < p.cols; j += WG) {
+            s += exp(x[base + j] - m);
+        }
+    }
+    s = tree(l, s, false);
+    return m + log(s);
+}
+
+@compute @workgroup_size(256)
+fn log_softmax(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) l: u32,
+) {
+    let p = params2;
+    let row = wid.x + wid.y * nwg.x;
+    let lse = log_sum_exp(p, row, l);
+    if row < p.rows {
+        for (var j = l; j < p.cols; j += WG) {
+            out[row * p.cols + j] = x[row * p.cols + j] - lse;
+        }
+    }
+}
+
+@compute @workgroup_size(256)
+fn cross_entropy(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) l: u32,
+) {
+    let p = params4;
+    let row = wid.x + wid.y * nwg.x;
+    let lse = log_sum_exp(p, row, l);
+    if row < p.rows {
+        let scale = 1.0 / f32(p.rows);
+        let label = labels[row];
+        for (var j = l; j < p.cols; j += WG) {
+            let onehot = select(0.0, 1.0, j == label);
+            dlogits[row * p.cols + j] = (exp(x[row * p.cols + j] - lse) - onehot) * scale;
+        }
+        if l == 0u {
+            row_loss[row] = (lse - x[row * p.cols + label]) * scale;
+        }
+    }
+}
