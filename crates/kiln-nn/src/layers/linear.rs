@@ -1,0 +1,64 @@
+//! Fully connected layer.
+
+use super::WeightBias;
+use crate::init::LayerInit;
+use crate::module::{Module, TensorRole};
+use kiln_tensor::{Error, Result, Tensor};
+
+/// `y = x · Wᵀ + b`: input `[n, in_features]`, output `[n, out_features]`.
+///
+/// The weight is stored `[out_features, in_features]` (PyTorch's layout) and used through a
+/// transpose flag of the matrix product, so no transpose is materialized. Tensor names: `weight`
+/// and, when present, `bias` (`[out_features]`).
+#[derive(Debug)]
+pub struct Linear {
+    params: WeightBias,
+}
+
+impl Linear {
+    /// A layer initialized by `init` from `seed`, on the CPU (move it with
+    /// [`Module::to_device`]).
+    pub fn new(in_features: usize, out_features: usize, init: LayerInit, seed: u64) -> Linear {
+        Linear {
+            params: init.build(&[out_features, in_features], seed),
+        }
+    }
+
+    /// The weight `[out_features, in_features]`.
+    pub fn weight(&self) -> &Tensor {
+        &self.params.weight
+    }
+
+    /// The bias `[out_features]`, if the layer has one.
+    pub fn bias(&self) -> Option<&Tensor> {
+        self.params.bias.as_ref()
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if x.rank() != 2 {
+            return Err(Error::invalid(
+                "Linear",
+                format!(
+                    "input must be [n, in_features] with in_features = {}, got {}",
+                    self.weight().dims()[1],
+                    x.shape()
+                ),
+            ));
+        }
+        let y = x.matmul_t(self.weight(), false, true)?;
+        match self.bias() {
+            Some(b) => y.add(b),
+            None => Ok(y),
+        }
+    }
+
+    fn visit_tensors(&self, f: &mut dyn FnMut(&str, &Tensor, TensorRole)) {
+        self.params.visit(f);
+    }
+
+    fn map_tensors(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
+        self.params.map(f)
+    }
+}
