@@ -1,0 +1,47 @@
+//! Square matrix products, CPU (the `gemm` crate) and GPU (the tiled WGSL kernel) side by side,
+//! in GFLOP/s (criterion's elements/s are flops: `2 n³` per product).
+//!
+//! Sizes 256, 512 and 1024 by default; `KILN_BENCH_LARGE=1` adds 2048 and 4096 (minutes on a
+//! software GPU such as lavapipe).
+
+mod common;
+
+use common::{bench_op, configure, devices, random};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use kiln_tensor::kernels::MatmulDims;
+
+fn matmul(c: &mut Criterion) {
+    let mut sizes = vec![256, 512, 1024];
+    if std::env::var("KILN_BENCH_LARGE").is_ok_and(|v| v == "1") {
+        sizes.extend([2048, 4096]);
+    }
+    let mut group = c.benchmark_group("matmul");
+    configure(&mut group);
+    for n in sizes {
+        let dims = MatmulDims {
+            batch: 1,
+            m: n,
+            k: n,
+            n,
+            trans_a: false,
+            trans_b: false,
+            a_batched: true,
+            b_batched: true,
+        };
+        let inputs = [random(n * n, 1), random(n * n, 2)];
+        for (name, kernels) in devices() {
+            bench_op(
+                &mut group,
+                BenchmarkId::new(name, n),
+                kernels,
+                &inputs,
+                2 * (n as u64).pow(3),
+                |k, s| k.matmul(&s[0], &s[1], dims),
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, matmul);
+criterion_main!(benches);
