@@ -58,3 +58,47 @@ fn tensor_over_the_binding_limit_is_a_clear_error() {
         "{msg}"
     );
 }
+
+#[test]
+fn long_chains_with_recycled_buffers_gpu_matches_cpu() {
+    let Some(gpu) = test_device() else { return };
+    // Hundreds of dispatches (several batches) whose intermediates drop and are recycled while
+    // work that read them is still queued, interleaved with uploads into recycled buffers.
+    let len = 1031;
+    let start: Vec<f32> = (0..len).map(|i| i as f32 * 0.01).collect();
+    let mut on_gpu = Tensor::from_vec(start.clone(), &[len])
+        .unwrap()
+        .to_device(gpu)
+        .unwrap();
+    let mut on_cpu = Tensor::from_vec(start, &[len]).unwrap();
+    for step in 0..150 {
+        let delta = Tensor::full(&[len], step as f32 * 0.5);
+        on_gpu = on_gpu
+            .add(&delta.to_device(gpu).unwrap())
+            .unwrap()
+            .mul_scalar(0.5)
+            .unwrap();
+        on_cpu = on_cpu.add(&delta).unwrap().mul_scalar(0.5).unwrap();
+    }
+    assert_eq!(on_gpu.to_vec().unwrap(), on_cpu.to_vec().unwrap());
+}
+
+#[test]
+fn kiln_device_selects_the_device() {
+    let Some(_) = test_device() else { return };
+    let select = |value: &str| {
+        std::env::set_var(kiln_tensor::gpu::DEVICE_VAR, value);
+        kiln_tensor::default_device()
+    };
+    assert_eq!(select("cpu").unwrap(), Device::Cpu);
+    assert_eq!(select("gpu").unwrap(), Device::Gpu);
+    let software = kiln_tensor::gpu::adapter_summary()
+        .unwrap()
+        .ends_with("Cpu)");
+    let auto = if software { Device::Cpu } else { Device::Gpu };
+    assert_eq!(select("auto").unwrap(), auto);
+    assert_eq!(select("").unwrap(), auto);
+    let err = select("tpu").unwrap_err().to_string();
+    assert!(err.contains("auto, gpu or cpu"), "{err}");
+    std::env::remove_var(kiln_tensor::gpu::DEVICE_VAR);
+}
