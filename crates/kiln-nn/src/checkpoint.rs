@@ -1,0 +1,338 @@
+//! Checkpoints in the safetensors format: a module's parameters and buffers, and optionally an
+//! optimizer's state.
+//!
+//! A module's tensors are stored under their names (`0.weight`, `3.running_mean`, ...) with
+//! their dtype (`F32`, or `F64` for `f64` tensors) and shape; an optimizer's state under
+//! `optimizer.` (`optimizer.0.exp_avg`, step counts as `U64` scalars). Any tool that reads
+//! safetensors (Python's `safetensors.torch.load_file`, for one) reads these files.
+//!
+//! Loading writes into the module's existing tensors in place, on their device, so handles held
+//! elsewhere (an optimizer's parameters) see the loaded values. A tensor of another shape than
+//! the module's, a missing tensor, or a tensor the module does not have is an error naming it.
+
+use crate::module::Module;
+use crate::optim::Optimizer;
+use kiln_tensor::{DType, Shape, Tensor};
+use safetensors::{Dtype, SafeTensors};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where the optimizer's state lives in a checkpoint.
+const OPTIMIZER_PREFIX: &str = "optimizer.";
+
+/// What went wrong saving or loading a checkpoint.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// The file could not be read or written.
+    #[error("checkpoint {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system reported.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bytes are not a safetensors file, or hold a dtype kiln does not load.
+    #[error("checkpoint format: {0}")]
+    Format(String),
+    /// A tensor or counter the module or optimizer needs is not in the checkpoint.
+    #[error("checkpoint has no entry named `{name}`")]
+    Missing {
+        /// The entry's name.
+        name: String,
+    },
+    /// A tensor's shape in the checkpoint differs from the module's.
+    #[error("checkpoint tensor `{name}` has shape {found}, the model expects {expected}")]
+    ShapeMismatch {
+        /// The tensor's name.
+        name: String,
+        /// The shape of the module's (or optimizer's) tensor.
+        expected: Shape,
+        /// The shape in the checkpoint.
+        found: Shape,
+    },
+    /// A tensor's dtype in the checkpoint differs from the module's.
+    #[error("checkpoint tensor `{name}` has dtype {found:?}, the model expects {expected:?}")]
+    DTypeMismatch {
+        /// The tensor's name.
+        name: String,
+        /// The dtype of the module's (or optimizer's) tensor.
+        expected: DType,
+        /// The dtype in the checkpoint.
+        found: DType,
+    },
+    /// The checkpoint holds a module tensor that the module does not have.
+    #[error("checkpoint tensor `{name}` does not belong to the model")]
+    Unexpected {
+        /// The tensor's name.
+        name: String,
+    },
+    /// The optimizer state does not fit the optimizer (another number of parameters).
+    #[error("checkpoint optimizer state: {0}")]
+    Incompatible(String),
+    /// A tensor operation failed (reading back, moving to a device).
+    #[error(transparent)]
+    Tensor(#[from] kiln_tensor::Error),
+}
+
+/// `Result` with a [`CheckpointError`].
+pub type CheckpointResult<T> = std::result::Result<T, CheckpointError>;
+
+/// Named tensors and `u64` counters: the contents of a checkpoint file. Names sort the file.
+#[derive(Debug, Default, Clone)]
+pub struct StateDict {
+    tensors: BTreeMap<String, Tensor>,
+    counters: BTreeMap<String, u64>,
+}
+
+impl StateDict {
+    /// An empty dictionary.
+    pub fn new() -> StateDict {
+        StateDict::default()
+    }
+
+    /// Adds (or replaces) a tensor. The dictionary holds a handle: values are read when the
+    /// dictionary is serialized.
+    pub fn insert_tensor(&mut self, name: impl Into<String>, tensor: Tensor) {
+        self.tensors.insert(name.into(), tensor);
+    }
+
+    /// Adds (or replaces) a counter.
+    pub fn insert_counter(&mut self, name: impl Into<String>, value: u64) {
+        self.counters.insert(name.into(), value);
+    }
+
+    /// The tensor named `name` (a CPU tensor after loading from a file).
+    pub fn tensor(&self, name: &str) -> CheckpointResult<&Tensor> {
+        self.tensors.get(name).ok_or_else(|| missing(name))
+    }
+
+    /// The counter named `name`.
+    pub fn counter(&self, name: &str) -> CheckpointResult<u64> {
+        self.counters
+            .get(name)
+            .copied()
+            .ok_or_else(|| missing(name))
+    }
+
+    /// Whether there is a tensor or counter named `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.tensors.contains_key(name) || self.counters.contains_key(name)
+    }
+
+    /// The tensor names, sorted.
+    pub fn tensor_names(&self) -> impl Iterator<Item = &str> {
+        self.tensors.keys().map(String::as_str)
+    }
+
+    /// Copies the tensor named `name` into `dst`, in place and on `dst`'s device, after
+    /// [`StateDict::check`].
+    pub fn copy_into(&self, name: &str, dst: &Tensor) -> CheckpointResult<()> {
+        let src = self.check(name, dst)?;
+        Ok(crate::inplace::overwrite(dst, src)?)
+    }
+
+    /// The tensor named `name`, if it can be loaded into `dst`: present, with `dst`'s shape
+    /// and dtype.
+    pub fn check(&self, name: &str, dst: &Tensor) -> CheckpointResult<&Tensor> {
+        let src = self.tensor(name)?;
+        if src.shape() != dst.shape() {
+            return Err(CheckpointError::ShapeMismatch {
+                name: name.to_string(),
+                expected: dst.shape().clone(),
+                found: src.shape().clone(),
+            });
+        }
+        if src.dtype() != dst.dtype() {
+            return Err(CheckpointError::DTypeMismatch {
+                name: name.to_string(),
+                expected: dst.dtype(),
+                found: src.dtype(),
+            });
+        }
+        Ok(src)
+    }
+
+    /// The safetensors encoding. Reads every tensor back to the host.
+    pub fn to_bytes(&self) -> CheckpointResult<Vec<u8>> {
+        let mut entries = Vec::with_capacity(self.tensors.len() + self.counters.len());
+        for (name, t) in &self.tensors {
+            let (dtype, data) = match t.dtype() {
+                DType::F32 => (Dtype::F32, le_bytes(t.to_vec()?, f32::to_le_bytes)),
+                DType::F64 => (Dtype::F64, le_bytes(t.to_vec_f64()?, f64::to_le_bytes)),
+            };
+            entries.push((name.as_str(), Entry::new(dtype, t.dims().to_vec(), data)));
+        }
+        for (name, &value) in &self.counters {
+            let data = value.to_le_bytes().to_vec();
+            entries.push((name.as_str(), Entry::new(Dtype::U64, Vec::new(), data)));
+        }
+        safetensors::serialize(entries, None).map_err(format_error)
+    }
+
+    /// Decodes a safetensors encoding: `F32` and `F64` tensors become CPU tensors, `U64` scalars
+    /// counters.
+    pub fn from_bytes(bytes: &[u8]) -> CheckpointResult<StateDict> {
+        let file = SafeTensors::deserialize(bytes).map_err(format_error)?;
+        let mut dict = StateDict::new();
+        for (name, view) in file.iter() {
+            let (shape, data) = (view.shape(), view.data());
+            match view.dtype() {
+                Dtype::F32 => {
+                    let values = from_le_bytes(data, f32::from_le_bytes);
+                    dict.insert_tensor(name, Tensor::from_vec(values, shape)?);
+                }
+                Dtype::F64 => {
+                    let values = from_le_bytes(data, f64::from_le_bytes);
+                    dict.insert_tensor(name, Tensor::from_vec_f64(values, shape)?);
+                }
+                Dtype::U64 if shape.is_empty() => {
+                    dict.insert_counter(name, from_le_bytes(data, u64::from_le_bytes)[0]);
+                }
+                other => {
+                    return Err(CheckpointError::Format(format!(
+                        "entry `{name}` has dtype {other:?} and shape {shape:?}; kiln loads F32 \
+                         and F64 tensors and U64 scalars"
+                    )))
+                }
+            }
+        }
+        Ok(dict)
+    }
+
+    /// Writes the safetensors encoding to `path`.
+    pub fn save(&self, path: impl AsRef<Path>) -> CheckpointResult<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_bytes()?).map_err(|source| CheckpointError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Reads a safetensors file.
+    pub fn load(path: impl AsRef<Path>) -> CheckpointResult<StateDict> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        StateDict::from_bytes(&bytes)
+    }
+}
+
+/// The tensors of `module` and, if given, the state of `optimizer`, as one dictionary.
+pub fn state_dict(module: &dyn Module, optimizer: Option<&dyn Optimizer>) -> StateDict {
+    let mut dict = StateDict::new();
+    for (name, t, _) in module.named_tensors() {
+        dict.insert_tensor(name, t);
+    }
+    if let Some(opt) = optimizer {
+        opt.save_state(OPTIMIZER_PREFIX, &mut dict);
+    }
+    dict
+}
+
+/// Loads `dict` into `module` (every parameter and buffer, in place) and, if given, into
+/// `optimizer`. Entries under `optimizer.` are ignored when no optimizer is given; any other
+/// entry the module does not have is an error. The module's tensors are all checked before
+/// any is written, so a mismatch leaves the module as it was.
+pub fn load_state_dict(
+    dict: &StateDict,
+    module: &dyn Module,
+    optimizer: Option<&mut dyn Optimizer>,
+) -> CheckpointResult<()> {
+    let tensors = module.named_tensors();
+    for (name, t, _) in &tensors {
+        dict.check(name, t)?;
+    }
+    let unexpected = dict.tensor_names().find(|name| {
+        !name.starts_with(OPTIMIZER_PREFIX) && !tensors.iter().any(|(n, _, _)| n == name)
+    });
+    if let Some(name) = unexpected {
+        return Err(CheckpointError::Unexpected {
+            name: name.to_string(),
+        });
+    }
+    for (name, t, _) in &tensors {
+        dict.copy_into(name, t)?;
+    }
+    match optimizer {
+        Some(opt) => opt.load_state(OPTIMIZER_PREFIX, dict),
+        None => Ok(()),
+    }
+}
+
+/// Saves `module`'s parameters and buffers and, if given, `optimizer`'s state to a
+/// safetensors file at `path`.
+pub fn save(
+    path: impl AsRef<Path>,
+    module: &dyn Module,
+    optimizer: Option<&dyn Optimizer>,
+) -> CheckpointResult<()> {
+    state_dict(module, optimizer).save(path)
+}
+
+/// Loads a file written by [`save`] into `module` and, if given, `optimizer` (see
+/// [`load_state_dict`]).
+pub fn load(
+    path: impl AsRef<Path>,
+    module: &dyn Module,
+    optimizer: Option<&mut dyn Optimizer>,
+) -> CheckpointResult<()> {
+    load_state_dict(&StateDict::load(path)?, module, optimizer)
+}
+
+fn missing(name: &str) -> CheckpointError {
+    CheckpointError::Missing {
+        name: name.to_string(),
+    }
+}
+
+fn format_error(e: safetensors::SafeTensorError) -> CheckpointError {
+    CheckpointError::Format(e.to_string())
+}
+
+/// Concatenated little-endian encodings of `values`.
+fn le_bytes<T, const N: usize>(values: Vec<T>, encode: fn(T) -> [u8; N]) -> Vec<u8> {
+    values.into_iter().flat_map(encode).collect()
+}
+
+/// The values of a little-endian byte buffer (safetensors data is little-endian).
+fn from_le_bytes<T, const N: usize>(bytes: &[u8], decode: fn([u8; N]) -> T) -> Vec<T> {
+    bytes
+        .chunks_exact(N)
+        .map(|c| decode(c.try_into().expect("chunks of N bytes")))
+        .collect()
+}
+
+/// One tensor's bytes for [`safetensors::serialize`].
+struct Entry {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl Entry {
+    fn new(dtype: Dtype, shape: Vec<usize>, data: Vec<u8>) -> Entry {
+        Entry { dtype, shape, data }
+    }
+}
+
+impl safetensors::View for Entry {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.data)
+    }
+
+    fn data_len(&self) -> usize {
+        self.data.len()
+    }
+}

@@ -1,0 +1,48 @@
+//! Optimizers: SGD (momentum, Nesterov, weight decay) and Adam/AdamW.
+//!
+//! An optimizer holds the parameter tensors it was built from (handles sharing storage and
+//! gradient with the module's) and per-parameter state keyed by their order. [`Optimizer::step`]
+//! reads each parameter's accumulated gradient and updates the parameter in place, on its
+//! device, through the fused update of the device's [`kiln_tensor::Kernels`]; parameters
+//! without a gradient are left alone.
+
+mod adam;
+mod sgd;
+mod state;
+
+pub use adam::{Adam, AdamConfig};
+pub use sgd::{Sgd, SgdConfig};
+
+use crate::checkpoint::{CheckpointResult, StateDict};
+use kiln_tensor::{Result, Tensor};
+
+/// A rule that updates parameters from their gradients.
+pub trait Optimizer {
+    /// Updates every parameter that has a gradient, in place.
+    fn step(&mut self) -> Result<()>;
+
+    /// The parameters, in the order their state is keyed by.
+    fn parameters(&self) -> &[Tensor];
+
+    /// Forgets every parameter's gradient (call before each backward pass, since gradients
+    /// accumulate).
+    fn zero_grad(&self) {
+        for p in self.parameters() {
+            p.zero_grad();
+        }
+    }
+
+    /// The current learning rate.
+    fn learning_rate(&self) -> f32;
+
+    /// Sets the learning rate used by the following steps (for schedules). Checkpoints do not
+    /// store it: a schedule recomputes it from the step.
+    fn set_learning_rate(&mut self, lr: f32);
+
+    /// Adds the per-parameter state to `dict` under `{prefix}{i}.{name}` (`i` the parameter's
+    /// index), with the parameter count as `{prefix}parameters`.
+    fn save_state(&self, prefix: &str, dict: &mut StateDict);
+
+    /// Restores state written by [`Optimizer::save_state`], on the parameters' devices.
+    fn load_state(&mut self, prefix: &str, dict: &StateDict) -> CheckpointResult<()>;
+}

@@ -1,0 +1,122 @@
+//! Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
+
+use super::state::StateTable;
+use super::Optimizer;
+use crate::checkpoint::{CheckpointResult, StateDict};
+use kiln_tensor::kernels::SgdStep;
+use kiln_tensor::{Error, Result, Tensor};
+
+/// SGD hyper-parameters, in PyTorch's formulation: with gradient `g`,
+/// `g += weight_decay * p`; with momentum `v = momentum * v + g` and the step direction
+/// `d = v`, or `d = g + momentum * v` with Nesterov; without momentum `d = g`; then
+/// `p -= lr * d`. The default is plain SGD with `lr = 0.01`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SgdConfig {
+    /// Learning rate.
+    pub lr: f32,
+    /// Momentum factor; 0 disables momentum (and its state).
+    pub momentum: f32,
+    /// Nesterov momentum (needs `momentum > 0`).
+    pub nesterov: bool,
+    /// L2 penalty added to the gradient.
+    pub weight_decay: f32,
+}
+
+impl Default for SgdConfig {
+    fn default() -> Self {
+        SgdConfig {
+            lr: 0.01,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+/// Stochastic gradient descent; see [`SgdConfig`] for the update. State per parameter (with
+/// momentum): `momentum_buffer`.
+#[derive(Debug)]
+pub struct Sgd {
+    params: Vec<Tensor>,
+    config: SgdConfig,
+    state: StateTable,
+}
+
+impl Sgd {
+    /// An optimizer over `params` (usually [`crate::Module::parameters`]). Errors for Nesterov
+    /// without momentum and for negative hyper-parameters.
+    pub fn new(params: Vec<Tensor>, config: SgdConfig) -> Result<Sgd> {
+        let c = config;
+        if c.lr < 0.0
+            || c.momentum < 0.0
+            || c.weight_decay < 0.0
+            || (c.nesterov && c.momentum == 0.0)
+        {
+            return Err(Error::invalid(
+                "Sgd",
+                format!("hyper-parameters must be >= 0 and Nesterov needs momentum, got {c:?}"),
+            ));
+        }
+        let state = StateTable::new(&["momentum_buffer"], params.len());
+        Ok(Sgd {
+            params,
+            config,
+            state,
+        })
+    }
+
+    /// The hyper-parameters.
+    pub fn config(&self) -> &SgdConfig {
+        &self.config
+    }
+}
+
+impl Optimizer for Sgd {
+    fn step(&mut self) -> Result<()> {
+        let c = self.config;
+        let hp = SgdStep {
+            lr: c.lr,
+            momentum: c.momentum,
+            nesterov: c.nesterov,
+            weight_decay: c.weight_decay,
+        };
+        for (i, p) in self.params.iter().enumerate() {
+            let Some(grad) = p.grad() else { continue };
+            let kernels = p.kernels()?;
+            if c.momentum == 0.0 {
+                kernels.sgd_step(&mut p.storage_mut(), &grad.storage(), None, hp)?;
+                continue;
+            }
+            let state = self.state.get_or_init(i, p)?;
+            state.step += 1;
+            let mut velocity = state.buffers[0].storage_mut();
+            kernels.sgd_step(
+                &mut p.storage_mut(),
+                &grad.storage(),
+                Some(&mut *velocity),
+                hp,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn parameters(&self) -> &[Tensor] {
+        &self.params
+    }
+
+    fn learning_rate(&self) -> f32 {
+        self.config.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: f32) {
+        self.config.lr = lr;
+    }
+
+    fn save_state(&self, prefix: &str, dict: &mut StateDict) {
+        self.state.save(prefix, dict);
+    }
+
+    fn load_state(&mut self, prefix: &str, dict: &StateDict) -> CheckpointResult<()> {
+        self.state.load(prefix, dict, &self.params)
+    }
+}

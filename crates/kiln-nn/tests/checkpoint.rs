@@ -1,0 +1,224 @@
+//! Checkpoints: bit-exact round trips, resumed training equal to uninterrupted training, and
+//! errors that name the offending tensor.
+
+mod common;
+
+use kiln_nn::checkpoint::{self, CheckpointError};
+use kiln_nn::{
+    cross_entropy, Adam, AdamConfig, BatchNorm1d, BatchNormConfig, LayerInit, Linear, Module,
+    Optimizer, Sequential, Sgd, SgdConfig, StateDict,
+};
+use kiln_tensor::{no_grad, DType, Shape, Tensor};
+use std::path::PathBuf;
+
+fn temp_path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+/// One full-batch training step; returns the loss.
+fn train_step(model: &Sequential, opt: &mut dyn Optimizer, x: &Tensor, labels: &[u32]) -> f32 {
+    opt.zero_grad();
+    let loss = cross_entropy(&model.forward(x).unwrap(), labels).unwrap();
+    loss.backward().unwrap();
+    opt.step().unwrap();
+    loss.item().unwrap()
+}
+
+fn values(model: &dyn Module) -> Vec<(String, Vec<f32>)> {
+    model
+        .named_tensors()
+        .into_iter()
+        .map(|(n, t, _)| (n, t.to_vec().unwrap()))
+        .collect()
+}
+
+#[test]
+fn save_then_load_gives_identical_outputs_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_path(&dir, "model.safetensors");
+    let (x, labels) = common::spiral(3, 20, 5);
+    let mut model = common::mlp(16, 3, true, 1);
+    let mut adam = Adam::new(model.parameters(), AdamConfig::default()).unwrap();
+    for _ in 0..3 {
+        train_step(&model, &mut adam, &x, &labels);
+    }
+    checkpoint::save(&path, &model, None).unwrap();
+
+    let mut restored = common::mlp(16, 3, true, 99);
+    assert_ne!(values(&restored), values(&model));
+    checkpoint::load(&path, &restored, None).unwrap();
+    assert_eq!(values(&restored), values(&model));
+
+    model.eval();
+    restored.eval();
+    let expected = no_grad(|| model.forward(&x)).unwrap().to_vec().unwrap();
+    let actual = no_grad(|| restored.forward(&x)).unwrap().to_vec().unwrap();
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&actual), bits(&expected));
+}
+
+/// Trains `steps` steps from a fresh model and optimizer, saving a checkpoint after
+/// `save_after` steps if asked; returns the losses.
+fn losses(
+    opt_kind: &str,
+    steps: usize,
+    checkpoint_at: Option<(usize, &PathBuf)>,
+    resume_from: Option<&PathBuf>,
+) -> Vec<f32> {
+    let (x, labels) = common::spiral(3, 30, 2);
+    let model = common::mlp(16, 3, true, if resume_from.is_some() { 50 } else { 7 });
+    let mut opt: Box<dyn Optimizer> = match opt_kind {
+        "adam" => Box::new(Adam::new(model.parameters(), AdamConfig::adamw().lr(0.01)).unwrap()),
+        _ => Box::new(
+            Sgd::new(
+                model.parameters(),
+                SgdConfig {
+                    lr: 0.05,
+                    momentum: 0.9,
+                    nesterov: true,
+                    weight_decay: 1e-3,
+                },
+            )
+            .unwrap(),
+        ),
+    };
+    if let Some(path) = resume_from {
+        checkpoint::load(path, &model, Some(opt.as_mut())).unwrap();
+    }
+    (0..steps)
+        .map(|step| {
+            let loss = train_step(&model, opt.as_mut(), &x, &labels);
+            if let Some((at, path)) = checkpoint_at {
+                if step + 1 == at {
+                    checkpoint::save(path, &model, Some(opt.as_ref())).unwrap();
+                }
+            }
+            loss
+        })
+        .collect()
+}
+
+#[test]
+fn resumed_training_repeats_the_uninterrupted_losses() {
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ["adam", "sgd"] {
+        let path = temp_path(&dir, &format!("{kind}.safetensors"));
+        let uninterrupted = losses(kind, 10, Some((4, &path)), None);
+        let resumed = losses(kind, 6, None, Some(&path));
+        assert_eq!(resumed, uninterrupted[4..], "{kind}");
+    }
+}
+
+#[test]
+fn optimizer_state_is_saved_under_the_parameter_index() {
+    let model = common::mlp(4, 3, false, 0);
+    let mut adam = Adam::new(model.parameters(), AdamConfig::default()).unwrap();
+    let (x, labels) = common::spiral(3, 4, 0);
+    train_step(&model, &mut adam, &x, &labels);
+    let dict = checkpoint::state_dict(&model, Some(&adam));
+    assert_eq!(dict.counter("optimizer.parameters").unwrap(), 6);
+    assert_eq!(dict.counter("optimizer.0.step").unwrap(), 1);
+    assert_eq!(dict.tensor("optimizer.5.exp_avg_sq").unwrap().dims(), &[3]);
+    assert_eq!(dict.tensor("0.weight").unwrap().dims(), &[4, 2]);
+
+    let other = Sequential::new().with(Linear::new(2, 3, LayerInit::torch(), 0));
+    let mut small = Adam::new(other.parameters(), AdamConfig::default()).unwrap();
+    let err = small.load_state("optimizer.", &dict).unwrap_err();
+    assert!(matches!(err, CheckpointError::Incompatible(_)), "{err}");
+    assert!(err.to_string().contains("6 parameters"), "{err}");
+}
+
+#[test]
+fn loading_into_another_shape_names_the_tensor_and_both_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_path(&dir, "wide.safetensors");
+    checkpoint::save(&path, &common::mlp(16, 3, true, 0), None).unwrap();
+    let narrow = common::mlp(8, 3, true, 0);
+    let before = values(&narrow);
+    let err = checkpoint::load(&path, &narrow, None).unwrap_err();
+    assert_eq!(
+        values(&narrow),
+        before,
+        "a failed load leaves the model as it was"
+    );
+    match &err {
+        CheckpointError::ShapeMismatch {
+            name,
+            expected,
+            found,
+        } => {
+            assert_eq!(name, "0.weight");
+            assert_eq!(
+                (expected, found),
+                (&Shape::new(&[8, 2]), &Shape::new(&[16, 2]))
+            );
+        }
+        other => panic!("unexpected error {other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "checkpoint tensor `0.weight` has shape [16, 2], the model expects [8, 2]"
+    );
+}
+
+#[test]
+fn a_missing_or_unexpected_tensor_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch_norm = |affine| {
+        let config = BatchNormConfig {
+            affine,
+            ..BatchNormConfig::default()
+        };
+        Sequential::new().with(BatchNorm1d::new(8, config).unwrap())
+    };
+    let (with_affine, without) = (
+        temp_path(&dir, "affine.safetensors"),
+        temp_path(&dir, "plain.safetensors"),
+    );
+    checkpoint::save(&with_affine, &batch_norm(true), None).unwrap();
+    checkpoint::save(&without, &batch_norm(false), None).unwrap();
+
+    let err = checkpoint::load(&without, &batch_norm(true), None).unwrap_err();
+    assert!(
+        matches!(err, CheckpointError::Missing { ref name } if name == "0.weight"),
+        "{err}"
+    );
+    assert_eq!(err.to_string(), "checkpoint has no entry named `0.weight`");
+
+    let err = checkpoint::load(&with_affine, &batch_norm(false), None).unwrap_err();
+    assert!(
+        matches!(err, CheckpointError::Unexpected { ref name } if name == "0.bias"),
+        "{err}"
+    );
+}
+
+#[test]
+fn files_are_plain_safetensors_with_dtypes_and_counters() {
+    let mut dict = StateDict::new();
+    dict.insert_tensor("a", Tensor::from_vec(vec![1.5, -2.0], &[2, 1]).unwrap());
+    dict.insert_tensor("b", Tensor::from_vec_f64(vec![0.1], &[1]).unwrap());
+    dict.insert_counter("steps", 1 << 40);
+    let bytes = dict.to_bytes().unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = std::str::from_utf8(&bytes[8..8 + header_len]).unwrap();
+    assert!(
+        header.contains(r#""a":{"dtype":"F32","shape":[2,1]"#),
+        "{header}"
+    );
+    assert!(
+        header.contains(r#""steps":{"dtype":"U64","shape":[]"#),
+        "{header}"
+    );
+
+    let back = StateDict::from_bytes(&bytes).unwrap();
+    assert_eq!(back.tensor("a").unwrap().to_vec().unwrap(), vec![1.5, -2.0]);
+    assert_eq!(back.tensor("b").unwrap().dtype(), DType::F64);
+    assert_eq!(back.tensor("b").unwrap().to_vec_f64().unwrap(), vec![0.1]);
+    assert_eq!(back.counter("steps").unwrap(), 1 << 40);
+    assert!(matches!(
+        StateDict::from_bytes(b"not a checkpoint"),
+        Err(CheckpointError::Format(_))
+    ));
+    let err = StateDict::load(temp_path(&tempfile::tempdir().unwrap(), "absent")).unwrap_err();
+    assert!(err.to_string().contains("absent"), "{err}");
+}
