@@ -2,11 +2,39 @@
 
 use super::Element;
 use crate::kernels::{AdamStep, SgdStep};
+use rayon::prelude::*;
+
+/// Elements per parallel task of an update.
+const CHUNK: usize = 1 << 14;
+
+/// Adam over all elements, chunks in parallel.
+pub(super) fn adam<T: Element>(p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], hp: AdamStep) {
+    p.par_chunks_mut(CHUNK)
+        .zip(g.par_chunks(CHUNK))
+        .zip(m.par_chunks_mut(CHUNK))
+        .zip(v.par_chunks_mut(CHUNK))
+        .for_each(|(((p, g), m), v)| adam_chunk(p, g, m, v, hp));
+}
+
+/// SGD over all elements, chunks in parallel.
+pub(super) fn sgd<T: Element>(p: &mut [T], g: &[T], velocity: Option<&mut [T]>, hp: SgdStep) {
+    match velocity {
+        Some(v) => p
+            .par_chunks_mut(CHUNK)
+            .zip(g.par_chunks(CHUNK))
+            .zip(v.par_chunks_mut(CHUNK))
+            .for_each(|((p, g), v)| sgd_chunk(p, g, Some(v), hp)),
+        None => p
+            .par_chunks_mut(CHUNK)
+            .zip(g.par_chunks(CHUNK))
+            .for_each(|(p, g)| sgd_chunk(p, g, None, hp)),
+    }
+}
 
 /// Adam (L2 decay added to the gradient) or AdamW (decay applied to the weights):
 /// `m = b1 m + (1-b1) g`, `v = b2 v + (1-b2) g²`,
 /// `p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)`.
-pub(super) fn adam<T: Element>(p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], hp: AdamStep) {
+fn adam_chunk<T: Element>(p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], hp: AdamStep) {
     let (b1, b2) = (T::of(hp.beta1), T::of(hp.beta2));
     let (lr, eps, wd) = (T::of(hp.lr), T::of(hp.eps), T::of(hp.weight_decay));
     let t = hp.step as i32;
@@ -26,7 +54,7 @@ pub(super) fn adam<T: Element>(p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], h
 
 /// SGD in PyTorch's formulation: `g += wd p`; with momentum `v = mu v + g` and the step
 /// direction `g + mu v` (Nesterov) or `v`; then `p -= lr * direction`.
-pub(super) fn sgd<T: Element>(p: &mut [T], g: &[T], velocity: Option<&mut [T]>, hp: SgdStep) {
+fn sgd_chunk<T: Element>(p: &mut [T], g: &[T], velocity: Option<&mut [T]>, hp: SgdStep) {
     let (lr, mu, wd) = (T::of(hp.lr), T::of(hp.momentum), T::of(hp.weight_decay));
     match velocity {
         Some(v) => {
