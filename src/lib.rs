@@ -3,6 +3,38 @@
 //! This facade re-exports the three crates: [`tensor`] (tensors, autograd, CPU and GPU
 //! kernels), [`nn`] (layers, losses, optimizers, checkpoints) and [`data`] (CIFAR-10 and the
 //! loader). `use kiln::prelude::*` brings the everyday names into scope.
+//!
+//! A two-layer perceptron by hand: forward, backward, and the gradients.
+//!
+//! ```
+//! use kiln::prelude::*;
+//!
+//! # fn main() -> kiln::tensor::Result<()> {
+//! // A batch of 4 inputs with 3 features, and integer class labels.
+//! let x = Tensor::rand_uniform(&[4, 3], -1.0, 1.0, 0);
+//! let labels = [0, 1, 1, 0];
+//!
+//! // Parameters are leaves that require grad. Weights are [out, in].
+//! let w1 = Tensor::rand_normal(&[8, 3], 0.0, 0.5, 1).requires_grad();
+//! let b1 = Tensor::zeros(&[8]).requires_grad();
+//! let w2 = Tensor::rand_normal(&[2, 8], 0.0, 0.5, 2).requires_grad();
+//! let b2 = Tensor::zeros(&[2]).requires_grad();
+//!
+//! // x · w1ᵀ + b1 -> relu -> · w2ᵀ + b2 -> mean cross-entropy.
+//! let hidden = x.matmul_t(&w1, false, true)?.add(&b1)?.relu()?;
+//! let logits = hidden.matmul_t(&w2, false, true)?.add(&b2)?;
+//! let loss = logits.softmax_cross_entropy(&labels)?;
+//! loss.backward()?;
+//!
+//! let g = w1.grad().expect("w1 requires grad");
+//! assert_eq!(g.dims(), &[8, 3]);
+//! assert_eq!(b2.grad().unwrap().dims(), &[2]);
+//! // The gradient of the mean loss with respect to the output bias sums to zero over classes.
+//! let gb2 = b2.grad().unwrap().to_vec()?;
+//! assert!((gb2[0] + gb2[1]).abs() < 1e-6);
+//! # Ok(())
+//! # }
+//! ```
 
 pub use kiln_data as data;
 pub use kiln_nn as nn;

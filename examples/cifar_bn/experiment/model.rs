@@ -1,0 +1,68 @@
+//! The article's network: three valid 3x3 convolutions (30, 50, 60 filters; strides 2, 1, 1)
+//! with ReLU, then dense layers of `hidden.0` and `hidden.1` units with ReLU and 10 logits.
+//! Input `[n, 3, 32, 32]` -> `[n, 30, 15, 15]` -> `[n, 50, 13, 13]` -> `[n, 60, 11, 11]` ->
+//! 7260 features.
+
+use super::config::{BnPlacement, RunSpec};
+use kiln::nn::{
+    BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Dropout, Flatten, LayerInit, Linear,
+    Momentum, ReLU, Sequential,
+};
+use kiln::tensor::Result;
+
+/// Batch norm as in the article: epsilon 1e-3, TensorFlow momentum 0.75.
+fn bn_config(affine: bool) -> BatchNormConfig {
+    BatchNormConfig {
+        eps: 1e-3,
+        momentum: Momentum::TensorFlow(0.75),
+        affine,
+    }
+}
+
+/// Builds the network of `spec`. Weights are Glorot-uniform and biases zero; layer `i` draws
+/// its weights from `seed * 1000 + i`, so runs of one comparison start from equal weights.
+pub fn build(spec: &RunSpec, hidden: (usize, usize), seed: u64) -> Result<Sequential> {
+    let init = LayerInit::tensorflow();
+    let bn = bn_config(spec.affine);
+    let layer_seed = |i: u64| seed * 1000 + i;
+    let convs = [(3, 30, 2), (30, 50, 1), (50, 60, 1)];
+    let dense = [
+        (60 * 11 * 11, hidden.0),
+        (hidden.0, hidden.1),
+        (hidden.1, 10),
+    ];
+    let input_bn = spec.batch_norm && spec.placement == BnPlacement::Input;
+    let pre_activation_bn = spec.batch_norm && spec.placement == BnPlacement::PreActivation;
+
+    let mut net = Sequential::new();
+    for (i, &(c_in, c_out, stride)) in convs.iter().enumerate() {
+        if input_bn {
+            net.push(BatchNorm2d::new(c_in, bn)?);
+        }
+        net.push(Conv2d::new(c_in, c_out, (3, 3), init, layer_seed(i as u64)).stride(stride));
+        if pre_activation_bn {
+            net.push(BatchNorm2d::new(c_out, bn)?);
+        }
+        net.push(ReLU);
+    }
+    net.push(Flatten);
+    for (i, &(d_in, d_out)) in dense.iter().enumerate() {
+        let last = i == dense.len() - 1;
+        if input_bn {
+            net.push(BatchNorm1d::new(d_in, bn)?);
+        }
+        net.push(Linear::new(d_in, d_out, init, layer_seed(10 + i as u64)));
+        if last {
+            break;
+        }
+        if pre_activation_bn {
+            net.push(BatchNorm1d::new(d_out, bn)?);
+        }
+        net.push(ReLU);
+        if let Some(p) = spec.dropout {
+            let rate = if i == 0 { p.0 } else { p.1 };
+            net.push(Dropout::new(rate, layer_seed(20 + i as u64))?);
+        }
+    }
+    Ok(net)
+}

@@ -1,0 +1,262 @@
+//! One training run: Adam on the training set in file order, periodic evaluation on the test
+//! set, optional checkpoints, and early stops for divergence or Ctrl-C.
+
+use super::config::{ExperimentConfig, RunSpec};
+use super::model;
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use kiln::data::{DataLoader, Dataset, LoaderConfig, Transform, Transforms};
+use kiln::nn::{checkpoint, cross_entropy, Adam, AdamConfig, Module, Optimizer, Sequential};
+use kiln::tensor::{no_grad, Device};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// The test-set loss and accuracy after `step` training steps.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct EvalPoint {
+    pub step: usize,
+    pub loss: f32,
+    pub accuracy: f32,
+}
+
+/// What one run measured.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RunRecord {
+    /// Training loss of steps 1, 2, ... (the batch loss before that step's update).
+    pub train_loss: Vec<f32>,
+    pub evals: Vec<EvalPoint>,
+    /// Seconds spent in training steps (evaluation excluded).
+    pub train_seconds: f64,
+    /// Seconds of the whole run, evaluation included.
+    pub wall_seconds: f64,
+    /// Why the run ended before its last step, if it did.
+    pub stopped: Option<String>,
+}
+
+/// A finished (or stopped) run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub spec: RunSpec,
+    pub batch_size: usize,
+    pub record: RunRecord,
+}
+
+/// Pixels scaled to [0, 1], nothing else (the article's preprocessing).
+fn loader(
+    data: &Dataset,
+    batch_size: usize,
+    device: Device,
+    drop_last: bool,
+) -> anyhow::Result<DataLoader> {
+    let config = LoaderConfig {
+        drop_last,
+        device,
+        transforms: Transforms::new().then(Transform::ScaleTo01),
+        ..LoaderConfig::new(batch_size)
+    };
+    Ok(DataLoader::new(data, config)?)
+}
+
+/// Mean loss and accuracy of `model` (in eval mode) on `data`.
+fn evaluate(model: &mut Sequential, data: &DataLoader) -> anyhow::Result<(f32, f32)> {
+    model.eval();
+    let (mut loss, mut correct, mut count) = (0.0f64, 0.0f64, 0usize);
+    for batch in data.epoch(0) {
+        let batch = batch?;
+        let n = batch.labels.len();
+        let logits = no_grad(|| model.forward(&batch.images))?;
+        loss += f64::from(cross_entropy(&logits, &batch.labels)?.item()?) * n as f64;
+        correct += f64::from(kiln::nn::accuracy(&logits, &batch.labels)?) * n as f64;
+        count += n;
+    }
+    model.train();
+    Ok((
+        (loss / count as f64) as f32,
+        (correct / count as f64) as f32,
+    ))
+}
+
+/// Checkpoint files of a run in `dir`: the tensors and the record so far.
+fn checkpoint_paths(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let dir = dir.join("checkpoints");
+    (
+        dir.join(format!("{name}.safetensors")),
+        dir.join(format!("{name}.json")),
+    )
+}
+
+/// The first `limit` images of `data` (all if `None`).
+pub fn head(data: &Dataset, limit: Option<usize>) -> anyhow::Result<Dataset> {
+    let n = limit.map_or(data.len(), |l| l.min(data.len()));
+    if n == data.len() {
+        return Ok(data.clone());
+    }
+    let bytes = data.images()[..n * data.images().len() / data.len()].to_vec();
+    Ok(Dataset::new(
+        bytes,
+        data.labels()[..n].to_vec(),
+        data.class_names().to_vec(),
+    )?)
+}
+
+/// Trains one run of the comparison.
+pub fn run(
+    config: &ExperimentConfig,
+    spec: &RunSpec,
+    train: &Dataset,
+    test: &Dataset,
+    stop: &AtomicBool,
+) -> anyhow::Result<RunResult> {
+    let batch_size = config.protocol.batch_size.min(train.len());
+    let mut model = model::build(spec, config.hidden, config.seed)?;
+    model.to_device(config.device)?;
+    let mut adam = Adam::new(model.parameters(), AdamConfig::default().lr(1e-3))?;
+    let mut record = RunRecord {
+        train_loss: Vec::new(),
+        evals: Vec::new(),
+        train_seconds: 0.0,
+        wall_seconds: 0.0,
+        stopped: None,
+    };
+    if let Some(dir) = &config.resume {
+        let (tensors, progress) = checkpoint_paths(dir, &spec.name);
+        if tensors.exists() {
+            checkpoint::load(&tensors, &model, Some(&mut adam))
+                .with_context(|| format!("resuming {} from {}", spec.name, tensors.display()))?;
+            record = serde_json::from_slice(&std::fs::read(&progress)?)
+                .with_context(|| format!("reading {}", progress.display()))?;
+            record.stopped = None;
+            eprintln!("{}: resumed at step {}", spec.name, record.train_loss.len());
+        }
+    }
+    let train_data = loader(train, batch_size, config.device, true)?;
+    let test_data = loader(
+        &head(test, config.eval_limit)?,
+        batch_size.min(1000),
+        config.device,
+        false,
+    )?;
+    let bar = progress_bar(config.progress, spec);
+    bar.set_position(record.train_loss.len() as u64);
+
+    let started = Instant::now() - std::time::Duration::from_secs_f64(record.wall_seconds);
+    let per_epoch = train_data.num_batches();
+    let mut step = record.train_loss.len();
+    'epochs: while step < spec.steps {
+        let epoch = step / per_epoch;
+        for batch in train_data.epoch(epoch as u64).skip(step % per_epoch) {
+            let batch = batch?;
+            let t = Instant::now();
+            adam.zero_grad();
+            let loss = cross_entropy(&model.forward(&batch.images)?, &batch.labels)?;
+            loss.backward()?;
+            adam.step()?;
+            let value = loss.item()?;
+            record.train_seconds += t.elapsed().as_secs_f64();
+            step += 1;
+            record.train_loss.push(value);
+            bar.set_position(step as u64);
+            bar.set_message(format!("loss {value:.4}"));
+            if !value.is_finite() {
+                record.stopped = Some(format!("diverged at step {step}: training loss {value}"));
+            } else if stop.load(Ordering::Relaxed) {
+                record.stopped = Some(format!("interrupted at step {step}"));
+            }
+            let due = step % config.protocol.eval_every == 0 || step == spec.steps;
+            if value.is_finite() && (due || record.stopped.is_some()) {
+                let (loss, accuracy) = evaluate(&mut model, &test_data)?;
+                record.evals.push(EvalPoint {
+                    step,
+                    loss,
+                    accuracy,
+                });
+            }
+            record.wall_seconds = started.elapsed().as_secs_f64();
+            if config.checkpoint_every > 0 && step % config.checkpoint_every == 0 {
+                save_checkpoint(&config.out, spec, &model, &adam, &record)?;
+            }
+            if record.stopped.is_some() || step == spec.steps {
+                break 'epochs;
+            }
+        }
+    }
+    bar.finish_and_clear();
+    if let Some(why) = &record.stopped {
+        eprintln!("{}: {why}", spec.name);
+    }
+    Ok(RunResult {
+        spec: spec.clone(),
+        batch_size,
+        record,
+    })
+}
+
+fn save_checkpoint(
+    out: &Path,
+    spec: &RunSpec,
+    model: &Sequential,
+    adam: &Adam,
+    record: &RunRecord,
+) -> anyhow::Result<()> {
+    let (tensors, progress) = checkpoint_paths(out, &spec.name);
+    std::fs::create_dir_all(tensors.parent().expect("checkpoint folder"))?;
+    checkpoint::save(&tensors, model, Some(adam))?;
+    std::fs::write(&progress, serde_json::to_vec(record)?)?;
+    Ok(())
+}
+
+fn progress_bar(enabled: bool, spec: &RunSpec) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(spec.steps as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>18} [{bar:30}] {pos}/{len} steps {msg} ({elapsed}, eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(spec.name.clone());
+    bar
+}
+
+/// Seconds the whole comparison should take: two timed training steps of the batch-norm
+/// model at the protocol's batch size, scaled to every run's steps plus the evaluations
+/// (a forward pass costs about a third of a training step per image).
+pub fn estimate_seconds(
+    config: &ExperimentConfig,
+    train: &Dataset,
+    test: &Dataset,
+) -> anyhow::Result<f64> {
+    let runs = config.runs();
+    let spec = runs.iter().find(|r| r.batch_norm).unwrap_or(&runs[0]);
+    let batch_size = config.protocol.batch_size.min(train.len());
+    let model = model::build(spec, config.hidden, config.seed)?;
+    let mut model = model;
+    model.to_device(config.device)?;
+    let mut adam = Adam::new(model.parameters(), AdamConfig::default())?;
+    let data = loader(train, batch_size, config.device, true)?;
+    let batch = data.epoch(0).next().context("no training batch")??;
+    let mut step_seconds = 0.0;
+    for _ in 0..2 {
+        let t = Instant::now();
+        adam.zero_grad();
+        let loss = cross_entropy(&model.forward(&batch.images)?, &batch.labels)?;
+        loss.backward()?;
+        adam.step()?;
+        loss.item()?;
+        step_seconds = t.elapsed().as_secs_f64();
+    }
+    let per_image = step_seconds / batch_size as f64;
+    let eval_images = config.eval_limit.map_or(test.len(), |l| l.min(test.len())) as f64;
+    let total = runs
+        .iter()
+        .map(|r| {
+            let evals = (r.steps / config.protocol.eval_every + 1) as f64;
+            r.steps as f64 * step_seconds + evals * eval_images * per_image / 3.0
+        })
+        .sum();
+    Ok(total)
+}

@@ -1,0 +1,115 @@
+//! Times training steps of the article's CNN (forward, softmax cross-entropy, backward, Adam)
+//! and prints one line in the form of the PyTorch reference script, so the two can be compared
+//! in one run on one machine:
+//!
+//! `kiln <version> device=D threads=T batch=B bn=X step_ms=... images_per_s=...`
+//!
+//! With `--matmul N` it also times an `N x N` f32 matrix product: `sgemm N GFLOP/s ...`.
+
+#[allow(dead_code)]
+#[path = "cifar_bn/experiment/config.rs"]
+mod config;
+#[path = "cifar_bn/experiment/model.rs"]
+mod model;
+
+use clap::{Parser, ValueEnum};
+use kiln::nn::{cross_entropy, Adam, AdamConfig, Module, Optimizer};
+use kiln::tensor::{Device, Tensor};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DeviceArg {
+    Cpu,
+    Gpu,
+}
+
+/// Times training steps of the cifar_bn model.
+#[derive(Debug, Parser)]
+#[command(about)]
+struct Args {
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceArg,
+    #[arg(long, default_value_t = 128)]
+    batch: usize,
+    /// With batch norm at every layer input (the default).
+    #[arg(long, overrides_with = "no_bn")]
+    bn: bool,
+    /// Without batch norm.
+    #[arg(long)]
+    no_bn: bool,
+    /// Timed steps, after two warm-up steps.
+    #[arg(long, default_value_t = 5)]
+    steps: usize,
+    /// Also time an N x N matrix product.
+    #[arg(long, default_value_t = 0)]
+    matmul: usize,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let device = match args.device {
+        DeviceArg::Cpu => Device::Cpu,
+        DeviceArg::Gpu => Device::Gpu,
+    };
+    let bn = !args.no_bn;
+    let spec = config::RunSpec {
+        name: "timing".into(),
+        batch_norm: bn,
+        placement: config::BnPlacement::Input,
+        affine: true,
+        dropout: None,
+        steps: args.steps,
+    };
+    let mut net = model::build(&spec, (3500, 700), 0)?;
+    net.to_device(device)?;
+    let mut adam = Adam::new(net.parameters(), AdamConfig::default())?;
+    let x = Tensor::rand_uniform(&[args.batch, 3, 32, 32], 0.0, 1.0, 1).to_device(device)?;
+    let labels: Vec<u32> = (0..args.batch as u32).map(|i| i * 7 % 10).collect();
+    let mut step = || -> anyhow::Result<f32> {
+        adam.zero_grad();
+        let loss = cross_entropy(&net.forward(&x)?, &labels)?;
+        loss.backward()?;
+        adam.step()?;
+        Ok(loss.item()?)
+    };
+    for _ in 0..2 {
+        step()?;
+    }
+    let t = Instant::now();
+    for _ in 0..args.steps {
+        step()?;
+    }
+    let dt = t.elapsed().as_secs_f64() / args.steps as f64;
+    println!(
+        "kiln {} device={} threads={} batch={} bn={} step_ms={:.1} images_per_s={:.0}",
+        env!("CARGO_PKG_VERSION"),
+        device,
+        rayon::current_num_threads(),
+        args.batch,
+        if bn { "True" } else { "False" },
+        dt * 1e3,
+        args.batch as f64 / dt
+    );
+    if args.matmul > 0 {
+        let n = args.matmul;
+        let a = Tensor::rand_uniform(&[n, n], 0.0, 1.0, 2).to_device(device)?;
+        let b = Tensor::rand_uniform(&[n, n], 0.0, 1.0, 3).to_device(device)?;
+        for _ in 0..3 {
+            a.matmul(&b)?.sum_all()?.item()?;
+        }
+        let reps = 10;
+        let t = Instant::now();
+        let mut last = None;
+        for _ in 0..reps {
+            last = Some(a.matmul(&b)?);
+        }
+        // Reading one value waits for queued GPU work.
+        last.expect("reps > 0").sum_all()?.item()?;
+        let dt = t.elapsed().as_secs_f64() / reps as f64;
+        println!(
+            "sgemm {n} GFLOP/s {:.1}",
+            2.0 * (n as f64).powi(3) / dt / 1e9
+        );
+    }
+    Ok(())
+}

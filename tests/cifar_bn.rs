@@ -1,0 +1,178 @@
+//! Runs the `cifar_bn` example's code path end to end on tiny settings: synthetic data, a few
+//! steps, narrow dense layers; then checks the files it writes and that `summary.json` agrees
+//! with the curves in `train.csv` and `eval.csv`.
+
+#[allow(dead_code)]
+#[path = "../examples/cifar_bn/experiment/mod.rs"]
+mod experiment;
+
+use experiment::report::{smoothed, steps_to, LEVELS};
+use experiment::{BnPlacement, ExperimentConfig, Protocol, Study};
+use kiln::data::{Cifar10, DataSource, SyntheticConfig};
+use kiln::tensor::Device;
+use std::sync::atomic::AtomicBool;
+
+fn tiny_config(out: &std::path::Path, study: Study) -> ExperimentConfig {
+    ExperimentConfig {
+        device: Device::Cpu,
+        protocol: Protocol {
+            name: "tiny",
+            batch_size: 40,
+            steps_no_bn: 6,
+            steps_bn: 4,
+            eval_every: 3,
+        },
+        study,
+        placement: BnPlacement::Input,
+        affine: true,
+        dropout: false,
+        hidden: (32, 16),
+        eval_limit: Some(50),
+        seed: 1,
+        out: out.to_path_buf(),
+        checkpoint_every: 2,
+        resume: None,
+        progress: false,
+    }
+}
+
+/// Reads a CSV written by the example into rows of fields (header dropped).
+fn rows(path: &std::path::Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn cifar_bn_runs_end_to_end_and_its_files_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let synthetic = SyntheticConfig {
+        seed: 3,
+        train: 200,
+        test: 60,
+    };
+    let (train, test, origin) =
+        Cifar10::load_or_synthetic(&dir.path().join("data"), DataSource::Synthetic(synthetic))
+            .unwrap();
+    assert!(origin.is_synthetic());
+    let out = dir.path().join("out");
+    let config = tiny_config(&out, Study::Bn);
+    let summary =
+        experiment::run(&config, &train, &test, &origin, &AtomicBool::new(false)).unwrap();
+
+    for file in [
+        "train.csv",
+        "eval.csv",
+        "summary.json",
+        "loss.png",
+        "loss.svg",
+    ] {
+        let meta = std::fs::metadata(out.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(meta.len() > 0, "{file} is empty");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["device"], "cpu");
+    assert_eq!(json["synthetic"], true);
+    assert!(json["dataset"].as_str().unwrap().contains("synthetic"));
+    let runs = json["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["name"], "no-bn");
+    assert_eq!(runs[1]["name"], "bn");
+    assert_eq!(runs[0]["steps"], 6);
+    assert_eq!(runs[1]["steps"], 4);
+
+    let train_rows = rows(&out.join("train.csv"));
+    let eval_rows = rows(&out.join("eval.csv"));
+    for (i, run) in runs.iter().enumerate() {
+        let name = run["name"].as_str().unwrap();
+        let losses: Vec<f32> = train_rows
+            .iter()
+            .filter(|r| r[0] == name)
+            .map(|r| r[2].parse().unwrap())
+            .collect();
+        assert_eq!(losses.len(), run["steps"].as_u64().unwrap() as usize);
+        assert!(losses.iter().all(|l| l.is_finite() && *l > 0.0));
+        let smooth = smoothed(&losses);
+        let final_loss = run["final_train_loss"].as_f64().unwrap() as f32;
+        assert!((final_loss - smooth.last().unwrap()).abs() < 1e-6);
+        for level in LEVELS {
+            let reported = &run["steps_to_loss"][format!("{level}")];
+            match steps_to(&smooth, level) {
+                Some(s) => assert_eq!(reported.as_u64(), Some(s as u64)),
+                None => assert!(reported.is_null()),
+            }
+        }
+        // Evaluations every 3 steps and after the last one.
+        let evals: Vec<(usize, f32)> = eval_rows
+            .iter()
+            .filter(|r| r[0] == name)
+            .map(|r| (r[1].parse().unwrap(), r[3].parse().unwrap()))
+            .collect();
+        let expected: Vec<usize> = if i == 0 { vec![3, 6] } else { vec![3, 4] };
+        assert_eq!(evals.iter().map(|e| e.0).collect::<Vec<_>>(), expected);
+        let best = evals.iter().map(|e| e.1).fold(0.0f32, f32::max);
+        assert!((run["best_test_accuracy"].as_f64().unwrap() as f32 - best).abs() < 1e-6);
+        assert!((0.0..=1.0).contains(&best));
+        assert!(run["images_per_second"].as_f64().unwrap() > 0.0);
+    }
+    assert_eq!(summary.runs.len(), 2);
+    // The printed table carries the same numbers.
+    let table = experiment::report::table(&summary);
+    assert!(table.contains("no-bn") && table.contains("synthetic"));
+
+    // Resuming from the checkpoints continues each run where it stopped: the same losses as the
+    // uninterrupted run, step for step.
+    let resumed_out = dir.path().join("resumed");
+    let mut short = tiny_config(&dir.path().join("partial"), Study::Bn);
+    short.protocol.steps_no_bn = 4;
+    short.protocol.steps_bn = 2;
+    experiment::run(&short, &train, &test, &origin, &AtomicBool::new(false)).unwrap();
+    let mut resumed = tiny_config(&resumed_out, Study::Bn);
+    resumed.resume = Some(dir.path().join("partial"));
+    experiment::run(&resumed, &train, &test, &origin, &AtomicBool::new(false)).unwrap();
+    let column = |rows: &[Vec<String>]| -> Vec<(String, String)> {
+        rows.iter().map(|r| (r[0].clone(), r[2].clone())).collect()
+    };
+    assert_eq!(
+        column(&rows(&resumed_out.join("train.csv"))),
+        column(&train_rows)
+    );
+}
+
+#[test]
+fn cifar_bn_follow_up_studies_name_their_runs() {
+    let config = tiny_config(std::path::Path::new("unused"), Study::Dropout);
+    let runs = config.runs();
+    assert_eq!(runs[0].name, "dropout-no-bn");
+    assert!(!runs[0].batch_norm && runs[0].dropout.is_some());
+    assert!(runs[1].batch_norm && runs[1].placement == BnPlacement::PreActivation);
+    let affine = ExperimentConfig {
+        study: Study::Affine,
+        ..config.clone()
+    };
+    let runs = affine.runs();
+    assert!(runs[0].affine && !runs[1].affine);
+    // The models build, and the input placement has a batch norm in front of every layer.
+    let input = experiment::model::build(&runs[0], (8, 4), 0).unwrap();
+    let pre = experiment::model::build(
+        &experiment::config::RunSpec {
+            placement: BnPlacement::PreActivation,
+            ..runs[0].clone()
+        },
+        (8, 4),
+        0,
+    )
+    .unwrap();
+    use kiln::nn::Module;
+    let bn_count = |m: &kiln::nn::Sequential| {
+        m.named_tensors()
+            .iter()
+            .filter(|(n, _, _)| n.ends_with("running_mean"))
+            .count()
+    };
+    assert_eq!(bn_count(&input), 6);
+    assert_eq!(bn_count(&pre), 5);
+}
