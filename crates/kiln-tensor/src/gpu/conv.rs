@@ -112,6 +112,7 @@ pub(crate) fn conv2d_backward_data(
     Ok(gx)
 }
 
+// ANCHOR: backward_weight
 /// Backward-weight: `x`, `gy` to `gw [c_out, c_in, kh, kw]`, summed over the batch.
 pub(crate) fn conv2d_backward_weight(
     ctx: &GpuContext,
@@ -159,7 +160,8 @@ pub(crate) fn conv2d_backward_weight(
         "main",
         &[&partial, &gw],
         bytemuck::bytes_of(&r),
-        ctx.grid((m * n).div_ceil(256)),
+        ctx.grid_for(m * n),
     )?;
     Ok(gw)
 }
+// ANCHOR_END: backward_weight
