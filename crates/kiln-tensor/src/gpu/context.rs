@@ -61,6 +61,7 @@ impl GpuContext {
         CONTEXT.get().and_then(|c| c.as_ref().ok())
     }
 
+    // ANCHOR: create
     fn create() -> std::result::Result<GpuContext, String> {
         let desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         let backends = desc.backends;
@@ -74,7 +75,11 @@ impl GpuContext {
             })
             .min_by_key(|a| preference(a.get_info().device_type))
             .ok_or_else(|| {
-                format!("no GPU adapter with compute shaders found (backends {backends:?})")
+                let searched = wgpu::Instance::enabled_backend_features() & backends;
+                format!(
+                    "no GPU adapter with compute shaders found (searched {searched:?}); a GPU \
+                     driver provides one, or Mesa's lavapipe (mesa-vulkan-drivers) a software one"
+                )
             })?;
         let info = adapter.get_info();
         let limits = adapter.limits();
@@ -116,6 +121,7 @@ impl GpuContext {
             device_error,
         })
     }
+    // ANCHOR_END: create
 
     /// The adapter the context runs on.
     pub(crate) fn info(&self) -> &wgpu::AdapterInfo {
@@ -163,6 +169,7 @@ impl GpuContext {
         Ok(out)
     }
 
+    // ANCHOR: read
     /// Copies the elements to the host: submits everything recorded and waits for it.
     pub(crate) fn read(&self, x: &GpuBuffer) -> Result<Vec<f32>> {
         if x.is_empty() {
@@ -199,7 +206,9 @@ impl GpuContext {
         staging.unmap();
         Ok(data)
     }
+    // ANCHOR_END: read
 
+    // ANCHOR: dispatch
     /// Records one dispatch of `entry` in `shader` on `workgroups`, see the module docs for the
     /// binding convention. Nothing waits: the batch is submitted at the next sync point.
     pub(crate) fn dispatch(
@@ -277,6 +286,7 @@ impl GpuContext {
         }
         Ok(())
     }
+    // ANCHOR_END: dispatch
 
     /// Workgroups for `count` workgroups' worth of work, folded into `[x, y, 1]` to stay within
     /// the per-dimension limit. Shaders recover the linear workgroup index as
@@ -337,6 +347,7 @@ impl GpuContext {
     }
 }
 
+// ANCHOR: preference
 /// Adapter preference, lowest first: hardware before virtual before software.
 fn preference(ty: wgpu::DeviceType) -> u8 {
     match ty {
@@ -347,3 +358,4 @@ fn preference(ty: wgpu::DeviceType) -> u8 {
         wgpu::DeviceType::Cpu => 4,
     }
 }
+// ANCHOR_END: preference

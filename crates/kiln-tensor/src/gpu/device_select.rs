@@ -2,11 +2,13 @@
 
 use super::context::GpuContext;
 use crate::{Device, Error, Result};
+use std::io::Write;
 use std::sync::Once;
 
 /// The environment variable that selects the device: `auto` (default), `gpu` or `cpu`.
 pub const DEVICE_VAR: &str = "KILN_DEVICE";
 
+// ANCHOR: default_device
 /// The device to run on, from `KILN_DEVICE`:
 ///
 /// - `auto` (or unset): a hardware GPU if there is one, else the CPU. A software rasterizer
@@ -32,6 +34,7 @@ pub fn default_device() -> Result<Device> {
         )),
     }
 }
+// ANCHOR_END: default_device
 
 /// The CPU device, saying once why `auto` chose it.
 fn fall_back(reason: &str) -> Device {
@@ -62,7 +65,8 @@ pub fn test_device() -> Option<Device> {
             panic!("KILN_REQUIRE_GPU=1 but no GPU adapter: {e}")
         }
         Err(e) => {
-            eprintln!("skipped: no GPU adapter ({e})");
+            // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+            let _ = writeln!(std::io::stderr(), "skipped: no GPU adapter ({e})");
             None
         }
     }
