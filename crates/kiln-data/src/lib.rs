@@ -14,6 +14,40 @@
 //! - [`DataLoader`] turns a dataset into batches of `[n, 3, 32, 32]` `f32` tensors with `u32`
 //!   labels, shuffled per epoch or in file order, through composable [`Transforms`], prepared on
 //!   a background thread.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use kiln_data::{Cifar10, DataLoader, DataSource, LoaderConfig, Transforms};
+//!
+//! # fn main() -> kiln_data::Result<()> {
+//! let source = DataSource::Auto { download: true };
+//! let (train, test, origin) = Cifar10::load_or_synthetic(Path::new("data"), source)?;
+//! println!("data: {origin}");
+//! let (mean, std) = train.channel_stats();
+//! let train_loader = DataLoader::new(
+//!     &train,
+//!     LoaderConfig {
+//!         shuffle: true,
+//!         seed: 1,
+//!         transforms: Transforms::train(mean, std),
+//!         ..LoaderConfig::new(128)
+//!     },
+//! )?;
+//! let test_loader = DataLoader::new(
+//!     &test,
+//!     LoaderConfig { transforms: Transforms::eval(mean, std), ..LoaderConfig::new(500) },
+//! )?;
+//! for epoch in 0..2 {
+//!     for batch in train_loader.epoch(epoch) {
+//!         let batch = batch?;
+//!         assert_eq!(batch.images.dims()[1..], [3, 32, 32]);
+//!         assert_eq!(batch.labels.len(), batch.images.dims()[0]);
+//!     }
+//! }
+//! assert_eq!(test_loader.num_batches(), test.len().div_ceil(500));
+//! # Ok(())
+//! # }
+//! ```
 
 #![warn(missing_docs)]
 

@@ -3,15 +3,17 @@
 //! Each image is drawn on its own from `(seed, split, index)`, so generation runs in parallel
 //! and never depends on the thread count. Every image has:
 //!
-//! - a background: a linear gradient between two random colours in a random direction, plus a
-//!   faint random wave texture;
-//! - clutter: two to five class-independent distractors (short strokes and small blobs in
-//!   random colours), some drawn over the object;
+//! - a colour scheme: a light object on a dark background or the reverse (at random); the
+//!   object's hue is drawn around its class's own hue (classes 36° apart, spread ±34°), with
+//!   random saturation and brightness; the background leans, by a random amount, towards the
+//!   hue opposite the class's;
+//! - a background: a linear gradient between two colours in a random direction, plus a faint
+//!   random wave texture;
+//! - clutter: three to seven class-independent distractors (short strokes and small blobs in
+//!   random colours), up to three of them drawn over the object;
 //! - one object of the image's class, at a random position (centre within 6 px of the image
-//!   centre), scale (radius 6-11 px) and rotation, in a colour drawn from the class's
-//!   colour scheme (a hue around the class's own hue, ±50° typically, with random saturation
-//!   and brightness; a light object on a dark background or the reverse, at random);
-//! - Gaussian-like pixel noise of a random strength.
+//!   centre), scale (radius 5-11 px) and rotation;
+//! - Gaussian-like pixel noise of a random strength (σ 0.02-0.1 of the range).
 //!
 //! The classes ([`SYNTHETIC_CLASSES`], in label order):
 //!
@@ -29,8 +31,11 @@
 //! | 9 | `crescent` | disk with an offset disk cut out |
 //!
 //! Because the object moves, scales, turns and changes colour, a pixel-wise linear model only
-//! gets the colour schemes and the average coverage, and stays far below a small CNN; see the
-//! nearest-class-mean test in this crate for the measured baseline.
+//! gets the colour schemes and the average coverage. Measured on seed 0 when the generator was
+//! tuned: nearest class mean on raw pixels about 23% (see this crate's test), softmax
+//! regression on standardized pixels about 44%, and a three-layer CNN (32-64-64 channels,
+//! max-pooling, Adam) about 85% after 5 epochs on 20,000 images, still rising: a real
+//! learning problem with room between a linear model and a convolutional one.
 
 use std::f32::consts::{PI, TAU};
 use std::path::{Path, PathBuf};
@@ -70,7 +75,7 @@ impl Default for SyntheticConfig {
     }
 }
 
-const BG_LEAN: f32 = 0.9;
+const BG_LEAN: f32 = 0.6;
 /// Key that separates the two splits' random streams.
 const TRAIN_SPLIT: u64 = 0;
 const TEST_SPLIT: u64 = 1;
@@ -369,9 +374,9 @@ fn render(class: u32, rng: &mut Rng, out: &mut [u8]) {
     // Light object on a dark background, or the reverse.
     let dark_background = rng.chance(0.5);
     let (bg_range, fg_value) = if dark_background {
-        ((0.0, 0.45), rng.range(0.65, 1.0))
+        ((0.0, 0.5), rng.range(0.55, 1.0))
     } else {
-        ((0.55, 1.0), rng.range(0.15, 0.45))
+        ((0.5, 1.0), rng.range(0.1, 0.45))
     };
     // The background leans towards the hue opposite the class's, by a random amount.
     let class_hue = class as f32 * TAU / SYNTHETIC_CLASSES.len() as f32;
@@ -394,22 +399,22 @@ fn render(class: u32, rng: &mut Rng, out: &mut [u8]) {
     );
 
     let fg = hsv(
-        class_hue + 0.45 * rng.normal(),
+        class_hue + 0.6 * rng.normal(),
         rng.range(0.5, 1.0),
         fg_value,
     );
     let motif = Motif::draw(class, rng);
     let (cx, cy) = (rng.range(10.0, 22.0), rng.range(10.0, 22.0));
-    let scale = rng.range(6.0, 11.0);
+    let scale = rng.range(5.0, 11.0);
     let turn = rng.range(0.0, TAU);
     let (cos, sin) = (turn.cos(), turn.sin());
 
-    let clutter: Vec<Distractor> = (0..2 + rng.below(4))
+    let clutter: Vec<Distractor> = (0..3 + rng.below(5))
         .map(|_| Distractor::draw(rng))
         .collect();
-    let in_front = rng.below(clutter.len().min(2) + 1);
+    let in_front = rng.below(4);
     let (behind, front) = clutter.split_at(clutter.len() - in_front);
-    let noise = rng.range(0.01, 0.06);
+    let noise = rng.range(0.02, 0.1);
 
     let plane = HEIGHT * WIDTH;
     for py in 0..HEIGHT {
