@@ -40,7 +40,15 @@ pub use kiln_data as data;
 pub use kiln_nn as nn;
 pub use kiln_tensor as tensor;
 
-/// The names most programs need.
+/// The names most programs need: tensors, layers, losses, optimizers and the data loader.
 pub mod prelude {
-    pub use kiln_tensor::{no_grad, Device, Error, Result, Shape, Tensor};
+    pub use kiln_data::{Cifar10, DataLoader, DataSource, LoaderConfig, Transform, Transforms};
+    pub use kiln_nn::{
+        accuracy, checkpoint, cross_entropy, mse, Adam, AdamConfig, BatchNorm1d, BatchNorm2d,
+        BatchNormConfig, Conv2d, Dropout, Flatten, LayerInit, Linear, Module, Momentum, Optimizer,
+        ReLU, Sequential, Sgd, SgdConfig, Sigmoid, Tanh,
+    };
+    pub use kiln_tensor::{
+        default_device, no_grad, Conv2dOptions, Device, Error, Padding, Result, Shape, Tensor,
+    };
 }
