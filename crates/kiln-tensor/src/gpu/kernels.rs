@@ -26,6 +26,20 @@ fn buf<'a>(op: &'static str, s: &'a Storage) -> Result<&'a GpuBuffer> {
     }
 }
 
+/// The buffer of `s`, or else one of `len` copies of `value`, kept alive in `default`.
+fn buf_or_fill<'a>(
+    op: &'static str,
+    s: Option<&'a Storage>,
+    default: &'a mut Option<GpuBuffer>,
+    len: usize,
+    value: f32,
+) -> Result<&'a GpuBuffer> {
+    match s {
+        Some(s) => buf(op, s),
+        None => Ok(default.insert(elementwise::fill(ctx()?, len, value)?)),
+    }
+}
+
 fn f64_refused(op: &'static str) -> Error {
     Error::Gpu(format!(
         "{op}: f64 storage cannot go to the GPU, which runs f32 only (f64 is for CPU gradient \
@@ -155,25 +169,11 @@ impl Kernels for GpuKernels {
         dims: BnDims,
     ) -> Result<Storage> {
         let op = "batch_norm";
-        let ctx = ctx()?;
-        let ones;
-        let gamma = match gamma {
-            Some(g) => buf(op, g)?,
-            None => {
-                ones = elementwise::fill(ctx, dims.c, 1.0)?;
-                &ones
-            }
-        };
-        let zeros;
-        let beta = match beta {
-            Some(b) => buf(op, b)?,
-            None => {
-                zeros = elementwise::fill(ctx, dims.c, 0.0)?;
-                &zeros
-            }
-        };
+        let (mut ones, mut zeros) = (None, None);
+        let gamma = buf_or_fill(op, gamma, &mut ones, dims.c, 1.0)?;
+        let beta = buf_or_fill(op, beta, &mut zeros, dims.c, 0.0)?;
         let (x, mean, var) = (buf(op, x)?, buf(op, mean)?, buf(op, var)?);
-        let y = batch_norm::normalize(ctx, x, mean, var, gamma, beta, eps, dims)?;
+        let y = batch_norm::normalize(ctx()?, x, mean, var, gamma, beta, eps, dims)?;
         Ok(Storage::Gpu(y))
     }
 
@@ -189,19 +189,12 @@ impl Kernels for GpuKernels {
         batch_stats: bool,
     ) -> Result<(Storage, Storage, Storage)> {
         let op = "batch_norm_backward";
-        let ctx = ctx()?;
-        let ones;
-        let gamma = match gamma {
-            Some(g) => buf(op, g)?,
-            None => {
-                ones = elementwise::fill(ctx, dims.c, 1.0)?;
-                &ones
-            }
-        };
+        let mut ones = None;
+        let gamma = buf_or_fill(op, gamma, &mut ones, dims.c, 1.0)?;
         let (gy, x) = (buf(op, gy)?, buf(op, x)?);
         let (mean, var) = (buf(op, mean)?, buf(op, var)?);
         let (gx, dgamma, dbeta) =
-            batch_norm::backward(ctx, gy, x, mean, var, gamma, eps, dims, batch_stats)?;
+            batch_norm::backward(ctx()?, gy, x, mean, var, gamma, eps, dims, batch_stats)?;
         Ok((Storage::Gpu(gx), Storage::Gpu(dgamma), Storage::Gpu(dbeta)))
     }
 

@@ -13,6 +13,7 @@ pub(crate) struct Shader {
     pub(crate) source: &'static str,
 }
 
+// ANCHOR: shader_macro
 /// `shader!("elementwise")` is the [`Shader`] of `shaders/elementwise.wgsl`.
 macro_rules! shader {
     ($name:literal) => {
@@ -22,6 +23,7 @@ macro_rules! shader {
         }
     };
 }
+// ANCHOR_END: shader_macro
 pub(crate) use shader;
 
 /// A compiled entry point and the layout of its bind group 0.
@@ -34,10 +36,12 @@ pub(crate) struct Pipeline {
 #[derive(Default)]
 pub(crate) struct PipelineCache {
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
-    pipelines: Mutex<HashMap<(&'static str, String), Arc<Pipeline>>>,
+    /// By shader name, then entry point (looked up without allocating).
+    pipelines: Mutex<HashMap<&'static str, HashMap<String, Arc<Pipeline>>>>,
 }
 
 impl PipelineCache {
+    // ANCHOR: get
     /// The pipeline of `entry` in `shader`, compiled on first use. Its bind group layout is
     /// derived from the bindings the entry point uses.
     pub(crate) fn get(
@@ -46,10 +50,14 @@ impl PipelineCache {
         shader: &Shader,
         entry: &str,
     ) -> Result<Arc<Pipeline>> {
-        let key = (shader.name, entry.to_string());
-        if let Some(p) = self.pipelines.lock().expect("pipeline cache").get(&key) {
+        let cached = self.pipelines.lock().expect("pipeline cache");
+        if let Some(p) = cached
+            .get(shader.name)
+            .and_then(|entries| entries.get(entry))
+        {
             return Ok(p.clone());
         }
+        drop(cached);
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
             .modules
@@ -82,7 +90,10 @@ impl PipelineCache {
         self.pipelines
             .lock()
             .expect("pipeline cache")
-            .insert(key, pipeline.clone());
+            .entry(shader.name)
+            .or_default()
+            .insert(entry.to_string(), pipeline.clone());
         Ok(pipeline)
     }
+    // ANCHOR_END: get
 }
