@@ -33,6 +33,11 @@ impl Cifar10 {
         if Self::is_present(dir) {
             return Ok(());
         }
+        if md5.len() != 32 || !md5.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(DataError::InvalidArgument(format!(
+                "MD5 {md5:?} is not 32 hexadecimal digits"
+            )));
+        }
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let archive = fetch_verified(url, md5, dir, |reason| DataError::Download {
             url: url.to_string(),

@@ -197,7 +197,20 @@ fn good_archive_is_installed_and_a_rerun_does_nothing() {
         "a rerun with the data present made a request"
     );
     // Not even a connection attempt: an unreachable URL is fine too.
-    Cifar10::download_from(&refused_url(), "0", &data).unwrap();
+    Cifar10::download_from(&refused_url(), Cifar10::MD5, &data).unwrap();
+}
+
+#[test]
+fn malformed_checksum_is_refused_before_any_request() {
+    let server = Server::start(200, cifar_archive(1, None), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let err = Cifar10::download_from(&server.url, "c32a1d4a", dir.path()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("MD5 \"c32a1d4a\" is not 32 hexadecimal digits"),
+        "{err}"
+    );
+    assert_eq!(server.count(), 0);
 }
 
 #[test]

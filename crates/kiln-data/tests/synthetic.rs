@@ -18,6 +18,13 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     assert_eq!(a.images(), b.images());
     assert_eq!(a.labels(), b.labels());
     assert_ne!(a.images(), c.images());
+    // The thread count does not matter.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let (serial, _) = pool.install(|| small(3).generate());
+    assert_eq!(serial.images(), a.images());
     // Image i depends on (seed, split, i) only, not on the split's size.
     let (bigger, _) = SyntheticConfig {
         train: 2_500,
