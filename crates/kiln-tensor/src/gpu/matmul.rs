@@ -6,6 +6,10 @@
 //! file supplies: `matmul_batched.wgsl` addresses A and B by strides (transposed and shared
 //! operands are read in place), the `conv2d_*.wgsl` files gather im2col entries. A kernel is
 //! the core followed by its operand files ([`gemm_shader!`]), dispatched by [`dispatch_gemm`].
+//!
+//! On a software adapter such as lavapipe this runs at 1-2 GFLOP/s: there every storage or
+//! workgroup-memory load is a scalar loop over the SIMD lanes, so loads, not multiply-adds,
+//! bound the kernel (with the 8 x 8 micro-tile, each value loaded feeds 8 multiply-adds).
 
 use super::pipeline::Shader;
 use super::{GpuBuffer, GpuContext};
@@ -19,6 +23,7 @@ pub(super) const TILE: usize = 64;
 /// K per staged tile (`BK` in `shaders/matmul.wgsl`); split-K chunks are multiples of it.
 pub(super) const TILE_K: usize = 16;
 
+// ANCHOR: gemm_shader
 /// `gemm_shader!("name", "part", ..)`: the [`Shader`] `name` whose source is the GEMM core
 /// `shaders/matmul.wgsl` followed by `shaders/<part>.wgsl` for each part.
 macro_rules! gemm_shader {
@@ -32,6 +37,7 @@ macro_rules! gemm_shader {
         }
     };
 }
+// ANCHOR_END: gemm_shader
 pub(super) use gemm_shader;
 
 /// The batched, strided matrix product.
@@ -96,6 +102,7 @@ struct MatmulParams {
     b_col: u32,
 }
 
+// ANCHOR: matmul
 /// Batched matrix product per [`MatmulDims`]: output `[batch, m, n]`. Transposed operands are
 /// read through swapped strides and shared ones with a batch stride of zero.
 pub(crate) fn matmul(
@@ -126,3 +133,4 @@ pub(crate) fn matmul(
     )?;
     Ok(out)
 }
+// ANCHOR_END: matmul
