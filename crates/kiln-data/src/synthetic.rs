@@ -75,7 +75,13 @@ impl Default for SyntheticConfig {
     }
 }
 
+/// How far, at most, a background leans towards the hue opposite its class's (0 to 1).
 const BG_LEAN: f32 = 0.6;
+/// Version of the images this module draws; bump it with any change to them, so that caches
+/// written by another version are regenerated rather than silently reused.
+const GENERATOR_VERSION: u32 = 2;
+/// File, in the cache folder, that records which generator, seed and sizes wrote it.
+const STAMP_FILE: &str = "synthetic.txt";
 /// Key that separates the two splits' random streams.
 const TRAIN_SPLIT: u64 = 0;
 const TEST_SPLIT: u64 = 1;
@@ -89,6 +95,21 @@ impl SyntheticConfig {
             "synthetic-cifar10-seed{}-{}-{}",
             self.seed, self.train, self.test
         )
+    }
+
+    /// The content of the cache's stamp file.
+    fn stamp(&self) -> String {
+        format!(
+            "kiln-data synthetic CIFAR-10-format data: generator v{GENERATOR_VERSION}, seed {}, \
+             {} train, {} test\n",
+            self.seed, self.train, self.test
+        )
+    }
+
+    /// Whether `root` holds every file of this dataset, written by this generator version.
+    fn is_cached(&self, root: &Path) -> bool {
+        Cifar10::is_present(root)
+            && std::fs::read_to_string(root.join(STAMP_FILE)).is_ok_and(|s| s == self.stamp())
     }
 
     /// Generates `(train, test)` in memory. Classes are balanced (counts differ by at most one)
@@ -121,11 +142,12 @@ impl SyntheticConfig {
     /// Makes sure `<dir>/<folder_name()>/cifar-10-batches-bin/` holds this dataset in the
     /// CIFAR-10 binary layout (five training batches of `ceil(train / 5)` images, the last one
     /// shorter, `test_batch.bin`, `batches.meta.txt`) and returns `<dir>/<folder_name()>`, the
-    /// directory to give [`Cifar10::load`]. Generates only when the files are absent; the
-    /// folder appears atomically (written in a temporary folder, then renamed).
+    /// directory to give [`Cifar10::load`]. Generates only when the files are absent or were
+    /// written by another version of the generator (a stamp file, `synthetic.txt`, records
+    /// it); the folder appears atomically (written in a temporary folder, then renamed).
     pub fn write(&self, dir: &Path) -> Result<PathBuf> {
         let target = dir.join(self.folder_name());
-        if Cifar10::is_present(&target) {
+        if self.is_cached(&target) {
             return Ok(target);
         }
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
@@ -150,15 +172,18 @@ impl SyntheticConfig {
             test.labels(),
         )?;
         write_class_names(&folder.join(Cifar10::META_FILE), &SYNTHETIC_CLASSES)?;
+        let stamp = staging.path().join(STAMP_FILE);
+        std::fs::write(&stamp, self.stamp()).map_err(io_err(&stamp))?;
 
         if target.exists() {
-            // An incomplete earlier attempt (or a concurrent writer that has finished by now).
-            if Cifar10::is_present(&target) {
+            // A concurrent writer that has finished by now, or a stale or incomplete cache.
+            if self.is_cached(&target) {
                 return Ok(target);
             }
             std::fs::remove_dir_all(&target).map_err(io_err(&target))?;
         }
-        std::fs::rename(staging.keep(), &target).map_err(io_err(&target))?;
+        // Dropping `staging` afterwards finds nothing left to remove.
+        std::fs::rename(staging.path(), &target).map_err(io_err(&target))?;
         Ok(target)
     }
 

@@ -155,6 +155,15 @@ fn cache_is_written_in_cifar_layout_and_reused() {
     std::fs::write(folder.join("marker"), b"x").unwrap();
     config.write(dir.path()).unwrap();
     assert!(folder.join("marker").exists());
+    // A cache stamped by another generator version is regenerated.
+    let stamp = root.join("synthetic.txt");
+    let text = std::fs::read_to_string(&stamp).unwrap();
+    assert!(text.contains("seed 9, 23 train, 7 test"), "{text}");
+    std::fs::write(&stamp, text.replace("generator v", "generator v0")).unwrap();
+    config.write(dir.path()).unwrap();
+    assert!(!folder.join("marker").exists());
+    assert_eq!(std::fs::read_to_string(&stamp).unwrap(), text);
+    std::fs::write(folder.join("marker"), b"x").unwrap();
     // An incomplete cache is regenerated.
     std::fs::remove_file(folder.join("test_batch.bin")).unwrap();
     let (_, test_again) = config.load_or_generate(dir.path()).unwrap();
