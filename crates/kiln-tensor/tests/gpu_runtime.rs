@@ -102,3 +102,25 @@ fn kiln_device_selects_the_device() {
     assert!(err.contains("auto, gpu or cpu"), "{err}");
     std::env::remove_var(kiln_tensor::gpu::DEVICE_VAR);
 }
+
+#[test]
+fn grids_beyond_65535_workgroups_gpu_matches_cpu() {
+    let Some(gpu) = test_device() else { return };
+    // More elements (or outputs) than 65535 workgroups of 256 cover: the dispatch folds the
+    // workgroups over y and the shaders unfold them.
+    let len = 65_535 * 256 + 3;
+    let ones = Tensor::full_on(&[len], 1.0, DType::F32, gpu).unwrap();
+    // Every element counted once: the sum is exact in f32 below 2^24.
+    let total = ones
+        .mul_scalar(-1.0)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .item()
+        .unwrap();
+    assert_eq!(total, -(len as f32));
+    // A reduction with one output per element, 256 outputs per workgroup.
+    let rows = ones.reshape(&[len, 1]).unwrap().max(&[1], false).unwrap();
+    let total = rows.sum_all().unwrap().item().unwrap();
+    assert_eq!(total, len as f32);
+}

@@ -10,7 +10,7 @@ use std::sync::{mpsc, Arc, Mutex, OnceLock};
 /// Invocations per workgroup of every kiln shader (`@workgroup_size(256)`).
 pub(crate) const WORKGROUP: usize = 256;
 
-/// Dispatches recorded before the batch is submitted without waiting for a sync point.
+/// Commands recorded before the batch is submitted without waiting for a sync point.
 const MAX_BATCH: u64 = 64;
 
 /// Largest parameter block of one dispatch, in bytes.
@@ -41,7 +41,8 @@ pub struct GpuContext {
 #[derive(Default)]
 struct Batch {
     encoder: Option<wgpu::CommandEncoder>,
-    dispatches: u64,
+    /// Dispatches and copies recorded; a dispatch's parameters take the slot of its index.
+    commands: u64,
     params: Vec<u8>,
 }
 
@@ -250,7 +251,7 @@ impl GpuContext {
             })
             .collect();
         if !params.is_empty() {
-            let offset = batch.dispatches * self.param_stride;
+            let offset = batch.commands * self.param_stride;
             let size = params.len().next_multiple_of(PARAM_ALIGN);
             batch.params.resize(offset as usize, 0);
             batch.params.extend_from_slice(params);
@@ -280,10 +281,7 @@ impl GpuContext {
             let [x, y, z] = workgroups;
             pass.dispatch_workgroups(x, y, z);
         }
-        batch.dispatches += 1;
-        if batch.dispatches == MAX_BATCH {
-            self.submit(&mut batch);
-        }
+        self.count(&mut batch);
         Ok(())
     }
     // ANCHOR_END: dispatch
@@ -314,6 +312,15 @@ impl GpuContext {
     fn record(&self, f: impl FnOnce(&mut wgpu::CommandEncoder)) {
         let mut batch = self.batch.lock().expect("gpu batch");
         f(batch.encoder.get_or_insert_with(|| self.new_encoder()));
+        self.count(&mut batch);
+    }
+
+    /// Counts a recorded command, submitting the batch when it is full.
+    fn count(&self, batch: &mut Batch) {
+        batch.commands += 1;
+        if batch.commands == MAX_BATCH {
+            self.submit(batch);
+        }
     }
 
     fn new_encoder(&self) -> wgpu::CommandEncoder {
@@ -331,7 +338,9 @@ impl GpuContext {
             self.queue.write_buffer(&self.params, 0, &batch.params);
         }
         self.queue.submit([encoder.finish()]);
-        batch.dispatches = 0;
+        // Frees what finished submissions held, without waiting for the rest.
+        let _ = self.device.poll(wgpu::PollType::Poll);
+        batch.commands = 0;
         batch.params.clear();
     }
 

@@ -8,8 +8,8 @@ use crate::Result;
 
 const SHADER: Shader = shader!("reduce");
 
-/// Output columns one reduction workgroup covers at most (`tx` in the WGSL).
-const MAX_COLUMNS: usize = 32;
+/// Adjacent columns one workgroup covers at least (when `inner` has them), for coalescing.
+const COALESCE: usize = 32;
 
 /// Below this many workgroups, long reductions are split so that the GPU fills.
 const TARGET_WORKGROUPS: usize = 1024;
@@ -19,7 +19,7 @@ const MIN_PER_INVOCATION: usize = 16;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct ReduceParams {
+struct Params {
     outer: u32,
     len: u32,
     inner: u32,
@@ -30,6 +30,35 @@ struct ReduceParams {
     _pad: u32,
 }
 
+/// Layout of the workgroups over `d`: `tx` outputs of `256 / tx` lanes each, and `len` split
+/// into `splits` chunks when few outputs have long rows. Returns the parameters and the
+/// workgroup count.
+fn plan(d: ReduceDims, op: u32, split: bool) -> (Params, usize) {
+    let columns = d.inner.next_power_of_two().min(COALESCE);
+    let lanes = d.len.next_power_of_two().clamp(1, WORKGROUP / columns);
+    let tx = WORKGROUP / lanes;
+    let blocks = (d.outer * d.inner).div_ceil(tx);
+    let splits = if split {
+        d.len
+            .div_ceil(MIN_PER_INVOCATION * lanes)
+            .min(TARGET_WORKGROUPS.div_ceil(blocks.max(1)))
+            .max(1)
+    } else {
+        1
+    };
+    let p = Params {
+        outer: d.outer as u32,
+        len: d.len as u32,
+        inner: d.inner as u32,
+        tx: tx as u32,
+        splits: splits as u32,
+        chunk: d.len.div_ceil(splits) as u32,
+        op,
+        _pad: 0,
+    };
+    (p, blocks * splits)
+}
+
 /// Reduces `[outer, len, inner]` over the middle axis to `[outer, inner]`. Long rows with few
 /// outputs are reduced in two passes: chunks to partials `[outer, splits, inner]`, then those.
 pub(super) fn reduce(
@@ -38,42 +67,19 @@ pub(super) fn reduce(
     x: &GpuBuffer,
     d: ReduceDims,
 ) -> Result<GpuBuffer> {
-    let tx = d.inner.next_power_of_two().min(MAX_COLUMNS);
-    let groups = d.outer * d.inner.div_ceil(tx);
-    let splits = d
-        .len
-        .div_ceil(MIN_PER_INVOCATION * WORKGROUP / tx)
-        .min(TARGET_WORKGROUPS.div_ceil(groups.max(1)))
-        .max(1);
-    let chunk = d.len.div_ceil(splits);
-    let out = ctx.alloc(d.outer * splits * d.inner)?;
-    let p = ReduceParams {
-        outer: d.outer as u32,
-        len: d.len as u32,
-        inner: d.inner as u32,
-        tx: tx as u32,
-        splits: splits as u32,
-        chunk: chunk as u32,
-        op: match op {
-            ReduceOp::Sum => 0,
-            ReduceOp::Max => 1,
-        },
-        _pad: 0,
+    let code = match op {
+        ReduceOp::Sum => 0,
+        ReduceOp::Max => 1,
     };
-    let grid = ctx.grid(groups * splits);
+    let (p, groups) = plan(d, code, true);
+    let splits = p.splits as usize;
+    let out = ctx.alloc(d.outer * splits * d.inner)?;
+    let grid = ctx.grid(groups);
     ctx.dispatch(&SHADER, "reduce", &[x, &out], bytemuck::bytes_of(&p), grid)?;
     if splits == 1 {
         return Ok(out);
     }
-    let partials = ReduceDims { len: splits, ..d };
-    reduce(ctx, op, &out, partials)
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct ArgmaxParams {
-    rows: u32,
-    cols: u32,
+    reduce(ctx, op, &out, ReduceDims { len: splits, ..d })
 }
 
 /// Index of the first largest value of each row of `[rows, cols]`, as `f32`.
@@ -83,12 +89,14 @@ pub(super) fn argmax(
     rows: usize,
     cols: usize,
 ) -> Result<GpuBuffer> {
-    let out = ctx.alloc(rows)?;
-    let p = ArgmaxParams {
-        rows: rows as u32,
-        cols: cols as u32,
+    let d = ReduceDims {
+        outer: rows,
+        len: cols,
+        inner: 1,
     };
-    let grid = ctx.grid(rows);
+    let (p, groups) = plan(d, 0, false);
+    let out = ctx.alloc(rows)?;
+    let grid = ctx.grid(groups);
     ctx.dispatch(&SHADER, "argmax", &[x, &out], bytemuck::bytes_of(&p), grid)?;
     Ok(out)
 }
