@@ -70,6 +70,7 @@ fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return wid.x + wid.y * nwg.x;
 }
 
+// ANCHOR: chan
 // Chan et al.: the (count, mean, m2) of the union of two sets.
 fn chan(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
     if b.x == 0.0 {
@@ -94,7 +95,9 @@ fn tree(l: u32, statistics: bool) {
         workgroupBarrier();
     }
 }
+// ANCHOR_END: chan
 
+// ANCHOR: stats_partial
 @compute @workgroup_size(256)
 fn stats_partial(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -118,6 +121,7 @@ fn stats_partial(
         stats_partials[ch * p.splits + split] = slots[0];
     }
 }
+// ANCHOR_END: stats_partial
 
 // Reduces channel ch's `splits` partials into slot 0 (Chan merges or sums).
 fn reduce_partials(p: Params, ch: u32, l: u32, statistics: bool) {

@@ -36,6 +36,7 @@ fn b_col(batch: u32, col: u32) -> BCol {
     );
 }
 
+// ANCHOR: load_b
 fn load_b(col: BCol, kk: u32) -> f32 {
     let c = params.conv;
     let q = patch_coords(kk);
@@ -51,6 +52,7 @@ fn load_b(col: BCol, kk: u32) -> f32 {
     }
     return b[col.image + (q.x * c.oh + oy) * c.ow + ox];
 }
+// ANCHOR_END: load_b
 
 fn store_c(batch: u32, split: u32, row: u32, col: u32, value: f32) {
     let area = params.conv.h * params.conv.w;

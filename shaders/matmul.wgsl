@@ -29,6 +29,7 @@ struct Gemm {
     k_chunk: u32,
 }
 
+// ANCHOR: constants
 const BM: u32 = 64u;
 const BN: u32 = 64u;
 const BK: u32 = 16u;
@@ -60,7 +61,9 @@ fn tile_slot(i: u32, tid: u32, len: u32, k_fast: bool) -> vec2<u32> {
     }
     return vec2(e % len, e / len);
 }
+// ANCHOR_END: constants
 
+// ANCHOR: main
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -137,3 +140,4 @@ fn main(
         }
     }
 }
+// ANCHOR_END: main

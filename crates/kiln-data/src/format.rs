@@ -54,6 +54,7 @@ pub(crate) struct Records {
     pub(crate) labels: Vec<Vec<u32>>,
 }
 
+// ANCHOR: read_records
 /// Reads and validates a record file whose records start with `fields.len()` label bytes.
 ///
 /// The size is checked before any record is read, exactly that many bytes are read, and every
@@ -98,6 +99,7 @@ pub(crate) fn read_records(path: &Path, fields: &[LabelField]) -> Result<Records
     }
     Ok(Records { images, labels })
 }
+// ANCHOR_END: read_records
 
 /// Writes CIFAR-10 records (one label byte each). `images` holds `labels.len() * IMAGE_BYTES`
 /// bytes; labels must be below 256.

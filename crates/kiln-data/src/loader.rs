@@ -122,6 +122,7 @@ impl DataLoader {
         order
     }
 
+    // ANCHOR: epoch
     /// The batches of epoch `epoch` (number them from 0). Every image appears once, except
     /// those of a short last batch with `drop_last`. Random transforms draw from
     /// `(seed, epoch, image index)`, so an epoch's batches are the same with or without
@@ -156,6 +157,7 @@ impl DataLoader {
             device: self.config.device,
         }
     }
+    // ANCHOR_END: epoch
 }
 
 /// Everything needed to prepare the batches of one epoch, owned so it can move to a thread.
@@ -170,6 +172,7 @@ struct EpochPlan {
 }
 
 impl EpochPlan {
+    // ANCHOR: prepare
     /// Converts and transforms batch `b` of the epoch.
     fn prepare(&self, b: usize) -> HostBatch {
         let start = b * self.batch_size;
@@ -191,6 +194,7 @@ impl EpochPlan {
             indices,
         }
     }
+    // ANCHOR_END: prepare
 }
 
 enum Source {

@@ -81,6 +81,7 @@ impl fmt::Display for DataOrigin {
 }
 
 impl Cifar10 {
+    // ANCHOR: load_or_synthetic
     /// `(train, test, origin)` for the experiment: real CIFAR-10 from `<dir>/cifar-10-batches-bin/`
     /// or synthetic data cached in `dir`, as `source` asks.
     ///
@@ -108,6 +109,7 @@ impl Cifar10 {
             }),
         }
     }
+    // ANCHOR_END: load_or_synthetic
 }
 
 /// The one line printed when [`DataSource::Auto`] falls back to synthetic data.

@@ -50,6 +50,7 @@ impl Transforms {
         self
     }
 
+    // ANCHOR: pipelines
     /// Evaluation pipeline: scale to `[0, 1]`, then standardize with `mean` / `std` (given in
     /// the `[0, 1]` scale).
     pub fn eval(mean: [f32; CHANNELS], std: [f32; CHANNELS]) -> Self {
@@ -67,6 +68,7 @@ impl Transforms {
             .then(Transform::ScaleTo01)
             .then(Transform::Standardize { mean, std })
     }
+    // ANCHOR_END: pipelines
 
     /// The steps, in order.
     pub fn steps(&self) -> &[Transform] {

@@ -41,6 +41,7 @@ impl Fans {
     }
 }
 
+// ANCHOR: init
 /// How to fill a new tensor.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Init {
@@ -59,6 +60,7 @@ pub enum Init {
         a: f32,
     },
 }
+// ANCHOR_END: init
 
 impl Init {
     /// PyTorch's default for `Linear` and `Conv2d` weights and biases: Kaiming uniform with

@@ -34,6 +34,7 @@ pub enum TensorRole {
 /// storage written in place, an atomic counter), which keeps forward `&self` in both modes.
 ///
 /// Modules start in train mode, as in PyTorch.
+// ANCHOR: trait_core
 pub trait Module: Send + Sync {
     /// Applies the module to `x`. Recording for autograd follows the usual rule: the graph is
     /// built when an input or parameter requires grad and recording is on (see
@@ -46,6 +47,7 @@ pub trait Module: Send + Sync {
     fn visit_tensors(&self, f: &mut dyn FnMut(&str, &Tensor, TensorRole)) {
         let _ = f;
     }
+    // ANCHOR_END: trait_core
 
     /// Replaces each tensor of this module and its children, in [`Module::visit_tensors`]
     /// order, by `f(tensor)`, which must keep its shape (moving to a device, casting for a

@@ -42,6 +42,7 @@ impl Sequential {
 }
 
 impl Module for Sequential {
+    // ANCHOR: forward
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let mut y = x.clone();
         for child in &self.children {
@@ -49,6 +50,7 @@ impl Module for Sequential {
         }
         Ok(y)
     }
+    // ANCHOR_END: forward
 
     fn visit_tensors(&self, f: &mut dyn FnMut(&str, &Tensor, TensorRole)) {
         for (i, child) in self.children.iter().enumerate() {

@@ -11,6 +11,7 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
+// ANCHOR: node
 /// Maps the gradient of an op's output to the gradient of each input (`None`: not needed).
 pub(crate) type BackwardFn = Box<dyn Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + Send + Sync>;
 
@@ -19,6 +20,7 @@ pub(crate) struct Node {
     pub(crate) inputs: Vec<Tensor>,
     pub(crate) backward: BackwardFn,
 }
+// ANCHOR_END: node
 
 thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
@@ -67,6 +69,7 @@ impl Tensor {
         Tensor::from_op_shared(Arc::new(RwLock::new(storage)), shape, inputs, backward)
     }
 
+    // ANCHOR: from_op
     /// [`Tensor::from_op`] over storage that other handles may share (a reshape, or a detached
     /// view of the output captured by its own backward).
     pub(crate) fn from_op_shared(
@@ -82,8 +85,10 @@ impl Tensor {
         });
         Tensor::with_storage(storage, shape, track, node)
     }
+    // ANCHOR_END: from_op
 }
 
+// ANCHOR: topological_order
 /// Tensors reachable from `root` through recorded nodes, inputs before the tensors using them.
 fn topological_order(root: &Tensor) -> Vec<Tensor> {
     let mut order = Vec::new();
@@ -111,7 +116,9 @@ fn topological_order(root: &Tensor) -> Vec<Tensor> {
     }
     order
 }
+// ANCHOR_END: topological_order
 
+// ANCHOR: backward
 /// `a + b` without recording, for accumulating gradients.
 fn accumulate(a: Option<Tensor>, b: Tensor) -> Result<Tensor> {
     match a {
@@ -167,3 +174,4 @@ pub(crate) fn backward(root: &Tensor) -> Result<()> {
     }
     Ok(())
 }
+// ANCHOR_END: backward

@@ -35,6 +35,7 @@ pub fn random_input(dims: &[usize], seed: u64) -> Tensor {
     Tensor::from_vec_f64(data, dims).expect("length matches dims")
 }
 
+// ANCHOR: check
 /// `Σ weights · f(inputs)`, the scalar every check differentiates.
 fn weighted(
     f: &dyn Fn(&[Tensor]) -> Result<Tensor>,
@@ -88,3 +89,4 @@ pub fn check(
     }
     Ok(())
 }
+// ANCHOR_END: check

@@ -28,6 +28,7 @@ impl Shape {
         self.0.iter().product()
     }
 
+    // ANCHOR: strides
     /// Row-major strides, in elements.
     pub fn strides(&self) -> Vec<usize> {
         let mut strides = vec![1; self.rank()];
@@ -36,6 +37,7 @@ impl Shape {
         }
         strides
     }
+    // ANCHOR_END: strides
 
     /// Checks that `axis` is a valid axis of this shape.
     pub fn check_axis(&self, op: &'static str, axis: usize) -> Result<()> {
@@ -49,6 +51,7 @@ impl Shape {
         }
     }
 
+    // ANCHOR: broadcast
     /// The shape both operands broadcast to, NumPy style: dimensions are aligned from the right
     /// and each pair must be equal or contain a 1.
     pub fn broadcast(&self, other: &Shape, op: &'static str) -> Result<Shape> {
@@ -97,6 +100,7 @@ impl Shape {
             })
             .collect()
     }
+    // ANCHOR_END: broadcast
 }
 
 impl From<&[usize]> for Shape {

@@ -10,6 +10,7 @@ pub enum DType {
     F64,
 }
 
+// ANCHOR: storage
 /// A tensor's elements in row-major order, on the device that owns them.
 #[derive(Debug)]
 pub enum Storage {
@@ -20,6 +21,7 @@ pub enum Storage {
     /// `f32` values in a GPU buffer.
     Gpu(GpuBuffer),
 }
+// ANCHOR_END: storage
 
 impl Storage {
     /// The device these elements live on.

@@ -10,6 +10,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+// ANCHOR: tensor
 /// An n-dimensional array in contiguous row-major order, with reverse-mode autograd.
 ///
 /// Cloning is cheap: clones share storage and gradient. Reshaping shares storage too; every
@@ -31,12 +32,14 @@ pub(crate) struct Inner {
     /// Accumulated gradient of a leaf that requires grad.
     pub(crate) grad: Mutex<Option<Tensor>>,
 }
+// ANCHOR_END: tensor
 
 fn next_id() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+// ANCHOR: kernels_for
 /// The kernel implementation of a device.
 pub(crate) fn kernels_for(device: Device) -> Result<&'static dyn Kernels> {
     match device {
@@ -44,6 +47,7 @@ pub(crate) fn kernels_for(device: Device) -> Result<&'static dyn Kernels> {
         Device::Gpu => GpuContext::get().map(|_| &GpuKernels as &dyn Kernels),
     }
 }
+// ANCHOR_END: kernels_for
 
 impl Tensor {
     /// A tensor over `storage` with no autograd record.

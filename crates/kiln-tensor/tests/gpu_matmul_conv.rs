@@ -19,6 +19,7 @@ fn random(len: usize, seed: u64) -> Vec<f32> {
     (0..len).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect()
 }
 
+// ANCHOR: check
 /// Runs `op` on the CPU reference and on the GPU with the same `inputs`, and compares.
 fn check(
     case: &str,
@@ -46,7 +47,9 @@ fn check(
         );
     }
 }
+// ANCHOR_END: check
 
+// ANCHOR: matmul_cases
 /// `(batch, m, k, n, a_batched, b_batched)`.
 const MATMUL_CASES: [(usize, usize, usize, usize, bool, bool); 14] = [
     (1, 1, 1, 1, true, true),
@@ -64,6 +67,7 @@ const MATMUL_CASES: [(usize, usize, usize, usize, bool, bool); 14] = [
     (5, 1, 37, 2, false, false),
     (2, 0, 3, 4, true, true),
 ];
+// ANCHOR_END: matmul_cases
 
 #[test]
 fn matmul_gpu_matches_cpu() {

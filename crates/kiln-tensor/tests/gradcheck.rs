@@ -5,6 +5,7 @@ use kiln_tensor::gradcheck::{check, random_input, Tolerance};
 use kiln_tensor::{Conv2dOptions, Padding, Result, Tensor};
 use proptest::prelude::*;
 
+// ANCHOR: grad_ok
 /// Checks `f` at seeded random inputs of the given shapes.
 fn grad_ok(shapes: &[Vec<usize>], seed: u64, f: impl Fn(&[Tensor]) -> Result<Tensor>) {
     let inputs: Vec<Tensor> = shapes
@@ -16,7 +17,9 @@ fn grad_ok(shapes: &[Vec<usize>], seed: u64, f: impl Fn(&[Tensor]) -> Result<Ten
         panic!("{e} (shapes {shapes:?}, seed {seed})");
     }
 }
+// ANCHOR_END: grad_ok
 
+// ANCHOR: strategies
 /// A dimension: 1, small primes and odd sizes.
 fn dim() -> impl Strategy<Value = usize> {
     prop_oneof![Just(1usize), 2usize..=5]
@@ -45,10 +48,12 @@ fn broadcast_pair() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
             })
     })
 }
+// ANCHOR_END: strategies
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
+    // ANCHOR: binary
     #[test]
     fn gradcheck_binary_broadcast((a, b) in broadcast_pair(), swap in any::<bool>(), seed in 0u64..1000) {
         let (a, b) = if swap { (b, a) } else { (a, b) };
@@ -59,6 +64,7 @@ proptest! {
         // Keep the divisor away from zero.
         grad_ok(&shapes, seed, |x| x[0].div(&x[1].mul(&x[1])?.add_scalar(0.5)?));
     }
+    // ANCHOR_END: binary
 
     #[test]
     fn gradcheck_unary(s in shape(1..=3), seed in 0u64..1000) {
@@ -104,6 +110,7 @@ proptest! {
         grad_ok(&shapes, seed, |x| x[0].broadcast_to(&wide));
     }
 
+    // ANCHOR: matmul
     #[test]
     fn gradcheck_matmul(m in dim(), k in dim(), n in dim(), batch in 1usize..=3,
                         ta in any::<bool>(), tb in any::<bool>(), seed in 0u64..1000) {
@@ -115,6 +122,7 @@ proptest! {
         grad_ok(&[batched(&a), b.clone()], seed, |x| x[0].matmul_t(&x[1], ta, tb));
         grad_ok(&[a, batched(&b)], seed, |x| x[0].matmul_t(&x[1], ta, tb));
     }
+    // ANCHOR_END: matmul
 
     #[test]
     fn gradcheck_conv2d(n in 1usize..=2, c_in in 1usize..=3, c_out in 1usize..=3,
@@ -135,6 +143,7 @@ proptest! {
         grad_ok(&[vec![2, 2, h, h + 1], vec![3, 2, 3, 2]], seed, |x| x[0].conv2d(&x[1], None, opts));
     }
 
+    // ANCHOR: batch_norm
     #[test]
     fn gradcheck_batch_norm_train(n in 2usize..=5, c in 1usize..=3, spatial in prop_oneof![Just(vec![]), Just(vec![3]), Just(vec![2, 3])],
                                   affine in any::<bool>(), seed in 0u64..1000) {
@@ -147,6 +156,7 @@ proptest! {
             Ok(x[0].batch_norm(x.get(1), x.get(2), None, 1e-3)?.output)
         });
     }
+    // ANCHOR_END: batch_norm
 
     #[test]
     fn gradcheck_batch_norm_eval(n in 1usize..=4, c in 1usize..=3, seed in 0u64..1000) {
@@ -196,6 +206,7 @@ fn gradcheck_mlp() {
     );
 }
 
+// ANCHOR: composite
 /// Composite: conv -> batch norm (train, affine) -> relu -> flatten -> linear -> loss.
 #[test]
 fn gradcheck_conv_bn_relu_linear() {
@@ -223,7 +234,9 @@ fn gradcheck_conv_bn_relu_linear() {
         },
     );
 }
+// ANCHOR_END: composite
 
+// ANCHOR: wrong_gradient
 /// The harness itself must reject a wrong gradient.
 #[test]
 fn gradcheck_detects_a_wrong_gradient() {
@@ -233,3 +246,4 @@ fn gradcheck_detects_a_wrong_gradient() {
     let err = check(|x| x[0].mul(&x[0].detach()), &[x], Tolerance::default(), 1).unwrap_err();
     assert!(err.to_string().contains("analytic"), "{err}");
 }
+// ANCHOR_END: wrong_gradient

@@ -42,6 +42,7 @@ pub struct Protocol {
     pub eval_every: usize,
 }
 
+// ANCHOR: protocols
 impl Protocol {
     /// The article's protocol: batch 5000, 400 steps without and 100 with batch norm, the
     /// test set evaluated every 20 steps.
@@ -63,6 +64,7 @@ impl Protocol {
         eval_every: 10,
     };
 }
+// ANCHOR_END: protocols
 
 /// One training run of a comparison.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -106,6 +108,7 @@ pub struct ExperimentConfig {
 const DROPOUT: (f32, f32) = (0.4, 0.5);
 
 impl ExperimentConfig {
+    // ANCHOR: runs
     /// The runs of the chosen study, in order; the first is the reference of each ratio.
     pub fn runs(&self) -> Vec<RunSpec> {
         let p = self.protocol;
@@ -156,4 +159,5 @@ impl ExperimentConfig {
             ],
         }
     }
+    // ANCHOR_END: runs
 }

@@ -19,6 +19,7 @@ fn bn_config(affine: bool) -> BatchNormConfig {
     }
 }
 
+// ANCHOR: build
 /// Builds the network of `spec`. Weights are Glorot-uniform and biases zero; layer `i` draws
 /// its weights from `seed * 1000 + i`, so runs of one comparison start from equal weights.
 pub fn build(spec: &RunSpec, hidden: (usize, usize), seed: u64) -> Result<Sequential> {
@@ -66,3 +67,4 @@ pub fn build(spec: &RunSpec, hidden: (usize, usize), seed: u64) -> Result<Sequen
     }
     Ok(net)
 }
+// ANCHOR_END: build

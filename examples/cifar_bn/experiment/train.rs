@@ -147,12 +147,14 @@ pub fn run(
         let epoch = step / per_epoch;
         for batch in train_data.epoch(epoch as u64).skip(step % per_epoch) {
             let batch = batch?;
+            // ANCHOR: step
             let t = Instant::now();
             adam.zero_grad();
             let loss = cross_entropy(&model.forward(&batch.images)?, &batch.labels)?;
             loss.backward()?;
             adam.step()?;
             let value = loss.item()?;
+            // ANCHOR_END: step
             record.train_seconds += t.elapsed().as_secs_f64();
             step += 1;
             record.train_loss.push(value);

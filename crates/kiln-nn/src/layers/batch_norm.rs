@@ -4,6 +4,7 @@ use crate::inplace::overwrite;
 use crate::module::{Module, TensorRole};
 use kiln_tensor::{no_grad, Error, Result, Tensor};
 
+// ANCHOR: momentum
 /// How fast the running statistics follow the batch statistics, in the convention of the
 /// framework the value comes from. The two variants name the same update with different
 /// numbers: `Momentum::Torch(0.1)` and `Momentum::TensorFlow(0.9)` are equal.
@@ -27,6 +28,7 @@ impl Momentum {
         }
     }
 }
+// ANCHOR_END: momentum
 
 /// Hyper-parameters of a batch norm layer. The default is PyTorch's: `eps = 1e-5`,
 /// `Momentum::Torch(0.1)`, affine.
@@ -160,6 +162,7 @@ impl<const D: usize> BatchNorm<D> {
         Ok(())
     }
 
+    // ANCHOR: update_running
     /// Moves the running statistics towards the batch's: `mean` and biased `var` over `m`
     /// values per channel.
     fn update_running(&self, mean: &Tensor, var: &Tensor, m: usize) -> Result<()> {
@@ -176,9 +179,11 @@ impl<const D: usize> BatchNorm<D> {
             )
         })
     }
+    // ANCHOR_END: update_running
 }
 
 impl<const D: usize> Module for BatchNorm<D> {
+    // ANCHOR: forward
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         self.check_input(x)?;
         let (gamma, beta, eps) = (self.gamma.as_ref(), self.beta.as_ref(), self.config.eps);
@@ -206,6 +211,7 @@ impl<const D: usize> Module for BatchNorm<D> {
         self.update_running(mean, var, m)?;
         Ok(out.output)
     }
+    // ANCHOR_END: forward
 
     fn visit_tensors(&self, f: &mut dyn FnMut(&str, &Tensor, TensorRole)) {
         if let (Some(g), Some(b)) = (&self.gamma, &self.beta) {

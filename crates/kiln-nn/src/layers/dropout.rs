@@ -44,6 +44,7 @@ impl Dropout {
 }
 
 impl Module for Dropout {
+    // ANCHOR: forward
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         if !self.training || self.p == 0.0 {
             return Ok(x.clone());
@@ -51,6 +52,7 @@ impl Module for Dropout {
         let call = self.calls.fetch_add(1, Ordering::Relaxed);
         x.dropout(self.p, derive_seed(self.seed, call))
     }
+    // ANCHOR_END: forward
 
     fn set_training(&mut self, training: bool) {
         self.training = training;

@@ -36,6 +36,7 @@ impl Linear {
 }
 
 impl Module for Linear {
+    // ANCHOR: forward
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         if x.rank() != 2 {
             return Err(Error::invalid(
@@ -53,6 +54,7 @@ impl Module for Linear {
             None => Ok(y),
         }
     }
+    // ANCHOR_END: forward
 
     fn visit_tensors(&self, f: &mut dyn FnMut(&str, &Tensor, TensorRole)) {
         self.params.visit(f);

@@ -95,6 +95,7 @@ impl Adam {
 }
 
 impl Optimizer for Adam {
+    // ANCHOR: step
     fn step(&mut self) -> Result<()> {
         let c = self.config;
         for (i, p) in self.params.iter().enumerate() {
@@ -125,6 +126,7 @@ impl Optimizer for Adam {
         }
         Ok(())
     }
+    // ANCHOR_END: step
 
     fn parameters(&self) -> &[Tensor] {
         &self.params

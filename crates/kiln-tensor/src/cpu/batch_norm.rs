@@ -18,6 +18,7 @@ fn channel<T: Copy>(x: &[T], d: BnDims, ch: usize) -> impl Iterator<Item = T> + 
     })
 }
 
+// ANCHOR: stats
 /// Per-channel mean and biased variance (two passes, for accuracy).
 pub(super) fn stats<T: Element>(x: &[T], d: BnDims) -> (Vec<T>, Vec<T>) {
     let count = T::from_usize(d.n * d.spatial).expect("count fits");
@@ -33,6 +34,7 @@ pub(super) fn stats<T: Element>(x: &[T], d: BnDims) -> (Vec<T>, Vec<T>) {
         })
         .unzip()
 }
+// ANCHOR_END: stats
 
 /// Calls `f(channel, slice)` for each run of `spatial` elements of `out`, in parallel.
 fn for_each_run<T: Send>(out: &mut [T], d: BnDims, f: impl Fn(usize, usize, &mut [T]) + Sync) {
@@ -64,6 +66,7 @@ pub(super) fn normalize<T: Element>(
     y
 }
 
+// ANCHOR: backward
 /// Returns `(gx, dgamma, dbeta)`; see the module docs for the formulas.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn backward<T: Element>(
@@ -106,3 +109,4 @@ pub(super) fn backward<T: Element>(
     });
     (gx, dgamma, dbeta)
 }
+// ANCHOR_END: backward

@@ -25,6 +25,7 @@ fn source(d: &Conv2dDims, oy: usize, ox: usize, ki: usize, kj: usize) -> Option<
     (iy < d.h && ix < d.w).then_some((iy, ix))
 }
 
+// ANCHOR: im2col
 /// Fills `cols` (`[c_in*kh*kw, oh*ow]`) from one image `x` (`[c_in, h, w]`).
 fn im2col<T: Element>(x: &[T], d: &Conv2dDims, cols: &mut [T]) {
     let spatial = d.oh * d.ow;
@@ -44,6 +45,7 @@ fn im2col<T: Element>(x: &[T], d: &Conv2dDims, cols: &mut [T]) {
         }
     }
 }
+// ANCHOR_END: im2col
 
 /// Adds `cols` (`[c_in*kh*kw, oh*ow]`) back into one image `gx` (`[c_in, h, w]`).
 fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, gx: &mut [T]) {
@@ -65,6 +67,7 @@ fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, gx: &mut [T]) {
     }
 }
 
+// ANCHOR: forward
 /// Forward: `x [n, c_in, h, w]`, `w [c_out, c_in, kh, kw]` to `y [n, c_out, oh, ow]`.
 pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
     let (k, spatial) = (patch_len(&d), d.oh * d.ow);
@@ -91,7 +94,9 @@ pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
         );
     y
 }
+// ANCHOR_END: forward
 
+// ANCHOR: backward_data
 /// Backward-data: `gy [n, c_out, oh, ow]`, `w` to `gx [n, c_in, h, w]`.
 pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
     let (k, spatial) = (patch_len(&d), d.oh * d.ow);
@@ -112,7 +117,9 @@ pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> Vec
         );
     gx
 }
+// ANCHOR_END: backward_data
 
+// ANCHOR: backward_weight
 /// Images per task of the backward-weight reduction. Fixed, so that the partial sums and
 /// their order, and hence the rounding, do not depend on thread scheduling.
 const IMAGES_PER_TASK: usize = 8;
@@ -142,3 +149,4 @@ pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> V
     }
     total
 }
+// ANCHOR_END: backward_weight

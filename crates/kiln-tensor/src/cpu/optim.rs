@@ -31,6 +31,7 @@ pub(super) fn sgd<T: Element>(p: &mut [T], g: &[T], velocity: Option<&mut [T]>, 
     }
 }
 
+// ANCHOR: adam
 /// Adam (L2 decay added to the gradient) or AdamW (decay applied to the weights):
 /// `m = b1 m + (1-b1) g`, `v = b2 v + (1-b2) g²`,
 /// `p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)`.
@@ -51,7 +52,9 @@ fn adam_chunk<T: Element>(p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], hp: Ad
         p[i] = p[i] - lr * (m[i] / c1) / ((v[i] / c2).sqrt() + eps);
     }
 }
+// ANCHOR_END: adam
 
+// ANCHOR: sgd
 /// SGD in PyTorch's formulation: `g += wd p`; with momentum `v = mu v + g` and the step
 /// direction `g + mu v` (Nesterov) or `v`; then `p -= lr * direction`.
 fn sgd_chunk<T: Element>(p: &mut [T], g: &[T], velocity: Option<&mut [T]>, hp: SgdStep) {
@@ -72,3 +75,4 @@ fn sgd_chunk<T: Element>(p: &mut [T], g: &[T], velocity: Option<&mut [T]>, hp: S
         }
     }
 }
+// ANCHOR_END: sgd

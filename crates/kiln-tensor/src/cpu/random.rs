@@ -3,6 +3,7 @@
 
 use super::Element;
 
+// ANCHOR: hash
 /// A 32-bit integer hash (a PCG output permutation), good enough for dropout masks.
 pub fn pcg_hash(input: u32) -> u32 {
     let state = input.wrapping_mul(747_796_405).wrapping_add(2_891_336_453);
@@ -19,6 +20,7 @@ pub fn uniform_hash(seed: u64, index: u32) -> f32 {
     let bits = pcg_hash(index ^ key) >> 8;
     bits as f32 / (1u32 << 24) as f32
 }
+// ANCHOR_END: hash
 
 /// Inverted-dropout mask: `0` where `uniform_hash(seed, i) < p`, else `1 / (1 - p)`.
 pub(super) fn dropout_mask<T: Element>(len: usize, p: f32, seed: u64) -> Vec<T> {

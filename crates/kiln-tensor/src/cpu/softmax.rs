@@ -23,6 +23,7 @@ pub(super) fn log_softmax<T: Element>(x: &[T], rows: usize, cols: usize) -> Vec<
     out
 }
 
+// ANCHOR: cross_entropy
 /// Mean cross-entropy of `[rows, cols]` logits against `labels`, and its gradient
 /// `(softmax - onehot) / rows`.
 pub(super) fn cross_entropy<T: Element>(
@@ -52,3 +53,4 @@ pub(super) fn cross_entropy<T: Element>(
         .collect();
     (losses.into_iter().sum::<T>() * scale, grad)
 }
+// ANCHOR_END: cross_entropy

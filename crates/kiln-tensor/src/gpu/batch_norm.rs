@@ -29,6 +29,7 @@ struct Params {
 }
 
 impl Params {
+    // ANCHOR: params_new
     /// Geometry of `d` with each channel's `n * spatial` values split into chunks, enough of
     /// them that `c * splits` workgroups fill the GPU.
     fn new(d: BnDims, eps: f32, batch_stats: bool) -> Params {
@@ -48,6 +49,7 @@ impl Params {
             _pad: 0,
         }
     }
+    // ANCHOR_END: params_new
 }
 
 /// Runs `partial_entry` on `inputs` (one workgroup per channel and chunk, writing a `vec4` per

@@ -115,6 +115,7 @@ impl BufferPool {
     }
 }
 
+// ANCHOR: size_class
 /// `bytes` rounded up to a size class: four classes per power of two (at most 25% waste).
 fn size_class(bytes: u64) -> u64 {
     if bytes <= MIN_BYTES {
@@ -124,6 +125,7 @@ fn size_class(bytes: u64) -> u64 {
     let step = high / 4;
     bytes.div_ceil(step) * step
 }
+// ANCHOR_END: size_class
 
 #[cfg(test)]
 mod tests {

@@ -56,6 +56,7 @@ impl Tensor {
         let mut operands = vec![self];
         operands.extend(params.into_iter().flatten());
         let k = kernels_of("batch_norm", &operands)?;
+        // ANCHOR: statistics
         let (mean, var) = match running {
             Some((m, v)) => (m.detach(), v.detach()),
             None => {
@@ -66,6 +67,7 @@ impl Tensor {
                 )
             }
         };
+        // ANCHOR_END: statistics
         let storage = {
             let (g, b) = (gamma.map(|t| t.storage()), beta.map(|t| t.storage()));
             k.bn_normalize(

@@ -124,6 +124,7 @@ impl Tensor {
         bias: Option<&Tensor>,
         opts: Conv2dOptions,
     ) -> Result<Tensor> {
+        // ANCHOR: conv2d
         let d = opts.dims(self.shape(), weight.shape())?;
         let k = kernels_of("conv2d", &[self, weight])?;
         let storage = k.conv2d(&self.storage(), &weight.storage(), d)?;
@@ -151,5 +152,6 @@ impl Tensor {
                 rhs: Shape::new(&[d.c_out]),
             }),
         }
+        // ANCHOR_END: conv2d
     }
 }

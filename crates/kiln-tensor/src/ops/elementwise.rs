@@ -26,6 +26,7 @@ impl Tensor {
         ))
     }
 
+    // ANCHOR: binary_op
     /// `a op b` broadcast; `grad(a, b, g)` gives both input gradients at the output's shape.
     fn binary_op(
         &self,
@@ -56,7 +57,9 @@ impl Tensor {
             },
         ))
     }
+    // ANCHOR_END: binary_op
 
+    // ANCHOR: arithmetic
     /// `self + rhs`, broadcast.
     pub fn add(&self, rhs: &Tensor) -> Result<Tensor> {
         self.binary_op(rhs, BinaryOp::Add, "add", |_, _, g| {
@@ -86,6 +89,7 @@ impl Tensor {
             Ok((ga, gb))
         })
     }
+    // ANCHOR_END: arithmetic
 
     /// 1 where `self == rhs`, else 0 (broadcast; no gradient).
     pub fn eq(&self, rhs: &Tensor) -> Result<Tensor> {
@@ -115,6 +119,7 @@ impl Tensor {
         self.unary_op(UnaryOp::MulScalar(c), move |_, _, g| g.mul_scalar(c))
     }
 
+    // ANCHOR: unary_rules
     /// `e^self`.
     pub fn exp(&self) -> Result<Tensor> {
         self.unary_op(UnaryOp::Exp, |_, y, g| g.mul(y))
@@ -141,6 +146,7 @@ impl Tensor {
     pub fn relu(&self) -> Result<Tensor> {
         self.unary_op(UnaryOp::Relu, |x, _, g| g.mul(&x.step()?))
     }
+    // ANCHOR_END: unary_rules
 
     /// 1 where `self > 0`, else 0 (no gradient).
     pub fn step(&self) -> Result<Tensor> {

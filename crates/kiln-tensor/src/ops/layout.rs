@@ -4,6 +4,7 @@ use super::kernels_of;
 use crate::{Error, Result, Shape, Tensor};
 
 impl Tensor {
+    // ANCHOR: reshape
     /// The same elements with another shape of equal size; shares storage.
     pub fn reshape(&self, dims: &[usize]) -> Result<Tensor> {
         let target = Shape::new(dims);
@@ -22,6 +23,7 @@ impl Tensor {
             move |g| Ok(vec![Some(g.reshape(input.dims())?)]),
         ))
     }
+    // ANCHOR_END: reshape
 
     /// Collapses the axes from `start` on into one: `[n, c, h, w]` with `start = 1` becomes
     /// `[n, c*h*w]`.

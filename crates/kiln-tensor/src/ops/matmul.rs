@@ -58,6 +58,7 @@ impl Tensor {
             None => Shape::new(&[m, n]),
         };
         let (a, b) = (self.clone(), rhs.clone());
+        // ANCHOR: backward
         Ok(Tensor::from_op(storage, out, &[self, rhs], move |g| {
             // C = op(A) op(B): dA = g op(B)ᵀ, dB = op(A)ᵀ g, written without transposes.
             let ga = if trans_a {
@@ -75,5 +76,6 @@ impl Tensor {
                 Some(gb.sum_to(b.shape())?),
             ])
         }))
+        // ANCHOR_END: backward
     }
 }

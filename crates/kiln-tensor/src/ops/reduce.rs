@@ -128,6 +128,7 @@ impl Tensor {
         self.reshape(&[self.numel()])?.max(&[0], false)
     }
 
+    // ANCHOR: sum_to
     /// Sums a broadcast result back to `shape` (the inverse of broadcasting to this shape).
     pub fn sum_to(&self, shape: &Shape) -> Result<Tensor> {
         if self.shape() == shape {
@@ -146,6 +147,7 @@ impl Tensor {
             .collect();
         self.sum(&axes, true)?.reshape(shape.dims())
     }
+    // ANCHOR_END: sum_to
 
     /// This tensor broadcast to `dims` (NumPy rules); the gradient sums back.
     pub fn broadcast_to(&self, dims: &[usize]) -> Result<Tensor> {

@@ -52,11 +52,13 @@ impl Tensor {
                 format!("label {l} at index {i} is out of range for {cols} classes"),
             ));
         }
+        // ANCHOR: fused
         let k = kernels_of("softmax_cross_entropy", &[self])?;
         let (loss, dlogits) = k.softmax_cross_entropy(&self.storage(), labels, rows, cols)?;
         let dlogits = Tensor::from_storage(dlogits, self.shape().clone());
         Ok(Tensor::from_op(loss, Shape::new(&[]), &[self], move |g| {
             Ok(vec![Some(dlogits.mul(g)?)])
         }))
+        // ANCHOR_END: fused
     }
 }
