@@ -21,16 +21,14 @@ fn to_device_round_trips() {
 #[test]
 fn fill_gpu_matches_cpu() {
     let Some(gpu) = test_device() else { return };
-    for (case, len) in [1usize, 2, 255, 256, 257, 1021, 70_001]
-        .into_iter()
-        .enumerate()
-    {
+    let lens = [
+        1, 2, 3, 5, 7, 13, 31, 97, 255, 256, 257, 511, 1021, 4099, 70_001,
+    ];
+    for (case, len) in lens.into_iter().chain([0, 1, 17, 300, 65_537]).enumerate() {
         let value = case as f64 * 0.75 - 2.0;
-        let t = Tensor::full_on(&[len], value, DType::F32, gpu).unwrap();
-        assert!(
-            t.to_vec().unwrap().iter().all(|&v| v == value as f32),
-            "len {len}"
-        );
+        let got = Tensor::full_on(&[len], value, DType::F32, gpu).unwrap();
+        let want = Tensor::full_on(&[len], value, DType::F32, Device::Cpu).unwrap();
+        assert_eq!(got.to_vec().unwrap(), want.to_vec().unwrap(), "len {len}");
     }
 }
 
