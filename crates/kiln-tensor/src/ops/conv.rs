@@ -134,13 +134,18 @@ impl Tensor {
             Shape::new(&[d.n, d.c_out, d.oh, d.ow]),
             &[self, weight],
             move |g| {
+                // Each gradient is computed only when its input needs it (an image batch
+                // does not, and its backward-data pass is the most expensive one).
                 let k = kernels_of("conv2d_backward", &[g, &x, &w])?;
-                let gx = k.conv2d_backward_data(&g.storage(), &w.storage(), d)?;
-                let gw = k.conv2d_backward_weight(&x.storage(), &g.storage(), d)?;
-                Ok(vec![
-                    Some(Tensor::from_storage(gx, x.shape().clone())),
-                    Some(Tensor::from_storage(gw, w.shape().clone())),
-                ])
+                let gx = x.tracks_grad().then(|| -> Result<Tensor> {
+                    let gx = k.conv2d_backward_data(&g.storage(), &w.storage(), d)?;
+                    Ok(Tensor::from_storage(gx, x.shape().clone()))
+                });
+                let gw = w.tracks_grad().then(|| -> Result<Tensor> {
+                    let gw = k.conv2d_backward_weight(&x.storage(), &g.storage(), d)?;
+                    Ok(Tensor::from_storage(gw, w.shape().clone()))
+                });
+                Ok(vec![gx.transpose()?, gw.transpose()?])
             },
         );
         match bias {

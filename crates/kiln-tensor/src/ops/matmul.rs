@@ -61,20 +61,22 @@ impl Tensor {
         // ANCHOR: backward
         Ok(Tensor::from_op(storage, out, &[self, rhs], move |g| {
             // C = op(A) op(B): dA = g op(B)ᵀ, dB = op(A)ᵀ g, written without transposes.
-            let ga = if trans_a {
-                b.matmul_t(g, trans_b, true)?
-            } else {
-                g.matmul_t(&b, false, !trans_b)?
-            };
-            let gb = if trans_b {
-                g.matmul_t(&a, true, trans_a)?
-            } else {
-                a.matmul_t(g, !trans_a, false)?
-            };
-            Ok(vec![
-                Some(ga.sum_to(a.shape())?),
-                Some(gb.sum_to(b.shape())?),
-            ])
+            // Only the gradients that an input needs are computed.
+            let ga = a.tracks_grad().then(|| {
+                if trans_a {
+                    b.matmul_t(g, trans_b, true)?.sum_to(a.shape())
+                } else {
+                    g.matmul_t(&b, false, !trans_b)?.sum_to(a.shape())
+                }
+            });
+            let gb = b.tracks_grad().then(|| {
+                if trans_b {
+                    g.matmul_t(&a, true, trans_a)?.sum_to(b.shape())
+                } else {
+                    a.matmul_t(g, !trans_a, false)?.sum_to(b.shape())
+                }
+            });
+            Ok(vec![ga.transpose()?, gb.transpose()?])
         }))
         // ANCHOR_END: backward
     }
