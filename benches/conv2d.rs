@@ -7,7 +7,7 @@
 mod common;
 
 use common::{bench_op, configure, devices, random};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kiln_tensor::kernels::Conv2dDims;
 use kiln_tensor::{Kernels, Result, Storage};
 
@@ -63,7 +63,7 @@ fn conv2d(c: &mut Criterion) {
                     BenchmarkId::new(name, &layer),
                     kernels,
                     &inputs,
-                    flops,
+                    Throughput::Elements(flops),
                     |k, s| pass(k, s, d),
                 );
             }

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{bench_op, configure, devices, random};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kiln_tensor::kernels::MatmulDims;
 
 fn matmul(c: &mut Criterion) {
@@ -35,7 +35,7 @@ fn matmul(c: &mut Criterion) {
                 BenchmarkId::new(name, n),
                 kernels,
                 &inputs,
-                2 * (n as u64).pow(3),
+                Throughput::Elements(2 * (n as u64).pow(3)),
                 |k, s| k.matmul(&s[0], &s[1], dims),
             );
         }

@@ -31,21 +31,21 @@ pub fn configure(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime
     group.warm_up_time(Duration::from_millis(500));
 }
 
-/// Benchmarks `op` on `kernels` with `inputs` copied to its device, at `flops` per call
-/// (reported as GFLOP/s). Each iteration waits for the device: the GPU records work and runs
+/// Benchmarks `op` on `kernels` with `inputs` copied to its device, reporting `throughput`
+/// per call (flops as elements, so criterion's elements/s read as FLOP/s; or bytes). Each iteration waits for the device: the GPU records work and runs
 /// it at the next read-back, so a one-element read-back ends every iteration.
 pub fn bench_op(
     group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
     id: BenchmarkId,
     kernels: &dyn Kernels,
     inputs: &[Vec<f32>],
-    flops: u64,
+    throughput: Throughput,
     op: impl Fn(&dyn Kernels, &[Storage]) -> Result<Storage>,
 ) {
     let upload = |v: &[f32]| kernels.upload(&Storage::F32(v.to_vec())).expect("upload");
     let inputs: Vec<Storage> = inputs.iter().map(|v| upload(v)).collect();
     let sync = upload(&[0.0]);
-    group.throughput(Throughput::Elements(flops));
+    group.throughput(throughput);
     group.bench_function(id, |b| {
         b.iter(|| {
             let out = op(kernels, &inputs).expect("kernel");
