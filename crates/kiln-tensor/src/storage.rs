@@ -23,6 +23,17 @@ pub enum Storage {
 }
 // ANCHOR_END: storage
 
+/// Host buffers go back to the CPU buffer pool for reuse.
+impl Drop for Storage {
+    fn drop(&mut self) {
+        match self {
+            Storage::F32(v) => crate::cpu::pool::recycle(std::mem::take(v)),
+            Storage::F64(v) => crate::cpu::pool::recycle(std::mem::take(v)),
+            Storage::Gpu(_) => {}
+        }
+    }
+}
+
 impl Storage {
     /// The device these elements live on.
     pub fn device(&self) -> Device {

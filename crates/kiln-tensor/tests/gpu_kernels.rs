@@ -469,7 +469,7 @@ fn dropout_mask_gpu_matches_cpu_bit_for_bit() {
         let seed = rng.next_u64();
         let got = read_gpu(&GpuKernels.dropout_mask(DType::F32, len, p, seed).unwrap());
         let want = CpuKernels.dropout_mask(DType::F32, len, p, seed).unwrap();
-        let Storage::F32(want) = want else {
+        let Storage::F32(want) = &want else {
             panic!("f32 mask expected")
         };
         let (got_bits, want_bits): (Vec<u32>, Vec<u32>) = (

@@ -7,6 +7,7 @@
 //! - backward-weight: `gW += gy[b] · colsᵀ`, summed over the batch.
 
 use super::matmul::{gemm_into, MatRef};
+use super::pool::{self, Scratch};
 use super::Element;
 use crate::kernels::Conv2dDims;
 use rayon::prelude::*;
@@ -71,14 +72,14 @@ fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, gx: &mut [T]) {
 /// Forward: `x [n, c_in, h, w]`, `w [c_out, c_in, kh, kw]` to `y [n, c_out, oh, ow]`.
 pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
     let (k, spatial) = (patch_len(&d), d.oh * d.ow);
-    let mut y = vec![T::zero(); d.n * d.c_out * spatial];
+    let mut y = pool::zeros(d.n * d.c_out * spatial);
     if y.is_empty() {
         return y;
     }
     y.par_chunks_mut(d.c_out * spatial)
         .enumerate()
         .for_each_init(
-            || vec![T::zero(); k * spatial],
+            || Scratch::zeros(k * spatial),
             |cols, (b, yb)| {
                 im2col(&x[b * d.c_in * d.h * d.w..], &d, cols);
                 let wm = MatRef::new(w, k, false);
@@ -100,14 +101,14 @@ pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
 /// Backward-data: `gy [n, c_out, oh, ow]`, `w` to `gx [n, c_in, h, w]`.
 pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
     let (k, spatial) = (patch_len(&d), d.oh * d.ow);
-    let mut gx = vec![T::zero(); d.n * d.c_in * d.h * d.w];
+    let mut gx = pool::zeros(d.n * d.c_in * d.h * d.w);
     if gx.is_empty() {
         return gx;
     }
     gx.par_chunks_mut(d.c_in * d.h * d.w)
         .enumerate()
         .for_each_init(
-            || vec![T::zero(); k * spatial],
+            || Scratch::zeros(k * spatial),
             |cols, (b, gxb)| {
                 let wt = MatRef::new(w, k, true);
                 let gyb = MatRef::new(&gy[b * d.c_out * spatial..], spatial, false);
@@ -133,7 +134,7 @@ pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> V
         .into_par_iter()
         .map(|first| {
             let mut gw = vec![T::zero(); d.c_out * k];
-            let mut cols = vec![T::zero(); k * spatial];
+            let mut cols = Scratch::zeros(k * spatial);
             for b in first..(first + IMAGES_PER_TASK).min(d.n) {
                 im2col(&x[b * d.c_in * d.h * d.w..], &d, &mut cols);
                 let gyb = MatRef::new(&gy[b * d.c_out * spatial..], spatial, false);

@@ -1,9 +1,10 @@
 //! Elementwise kernels: unary functions and broadcasting binary operations.
 
+use super::pool;
 use super::Element;
 use crate::kernels::{BinaryOp, UnaryOp};
 use crate::Shape;
-use ndarray::{ArrayView, IxDyn, Zip};
+use ndarray::{ArrayView, ArrayViewMut, IxDyn, Zip};
 use rayon::prelude::*;
 
 /// Below this many elements a kernel runs on the calling thread.
@@ -32,11 +33,13 @@ pub(super) fn unary<T: Element>(op: UnaryOp, x: &[T]) -> Vec<T> {
             UnaryOp::MulScalar(c) => v * T::of(c),
         }
     };
+    let mut out = pool::zeros(x.len());
     if x.len() >= PARALLEL_MIN {
-        x.par_iter().map(|&v| f(v)).collect()
+        out.par_iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
     } else {
-        x.iter().map(|&v| f(v)).collect()
+        out.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
     }
+    out
 }
 
 /// `op(a, b)` with both operands broadcast to `out` (NumPy rules, checked by the caller).
@@ -61,28 +64,32 @@ pub(super) fn binary<T: Element>(
             }
         }
     };
+    let mut result = pool::zeros(out.numel());
+    let parallel = out.numel() >= PARALLEL_MIN;
     if a.1 == out && b.1 == out {
-        return if out.numel() >= PARALLEL_MIN {
-            a.0.par_iter().zip(b.0).map(|(&x, &y)| f(x, y)).collect()
+        let zip = |(o, (&x, &y)): (&mut T, (&T, &T))| *o = f(x, y);
+        if parallel {
+            result
+                .par_iter_mut()
+                .zip(a.0.par_iter().zip(b.0))
+                .for_each(zip);
         } else {
-            a.0.iter().zip(b.0).map(|(&x, &y)| f(x, y)).collect()
-        };
+            result.iter_mut().zip(a.0.iter().zip(b.0)).for_each(zip);
+        }
+        return result;
     }
+    let dims = IxDyn(out.dims());
     let va = ArrayView::from_shape(IxDyn(a.1.dims()), a.0).expect("length matches shape");
     let vb = ArrayView::from_shape(IxDyn(b.1.dims()), b.0).expect("length matches shape");
-    let dims = IxDyn(out.dims());
     let za = va.broadcast(dims.clone()).expect("broadcast checked");
-    let zb = vb.broadcast(dims).expect("broadcast checked");
-    let zip = Zip::from(&za).and(&zb);
-    let result = if out.numel() >= PARALLEL_MIN {
-        zip.par_map_collect(|&x, &y| f(x, y))
+    let zb = vb.broadcast(dims.clone()).expect("broadcast checked");
+    // The output view is row-major, whatever order the broadcast inputs are read in.
+    let target = ArrayViewMut::from_shape(dims, &mut result).expect("length matches shape");
+    let zip = Zip::from(target).and(&za).and(&zb);
+    if parallel {
+        zip.par_for_each(|o, &x, &y| *o = f(x, y));
     } else {
-        zip.map_collect(|&x, &y| f(x, y))
-    };
-    // Zip may collect in column-major order (it follows its inputs' layout): read row-major.
-    if result.is_standard_layout() {
-        result.into_raw_vec_and_offset().0
-    } else {
-        result.iter().copied().collect()
+        zip.for_each(|o, &x, &y| *o = f(x, y));
     }
+    result
 }

@@ -2,10 +2,15 @@
 
 use super::Element;
 use crate::Shape;
-use ndarray::{ArrayView, IxDyn};
+use ndarray::{ArrayView, ArrayViewMut, IxDyn};
 
 /// Axis permutation of a row-major tensor: output axis `i` is input axis `perm[i]`.
 pub(super) fn permute<T: Element>(x: &[T], shape: &Shape, perm: &[usize]) -> Vec<T> {
     let v = ArrayView::from_shape(IxDyn(shape.dims()), x).expect("length matches shape");
-    v.permuted_axes(IxDyn(perm)).iter().copied().collect()
+    let permuted = v.permuted_axes(IxDyn(perm));
+    let mut out = super::pool::zeros(x.len());
+    ArrayViewMut::from_shape(permuted.raw_dim(), &mut out)
+        .expect("length matches shape")
+        .assign(&permuted);
+    out
 }

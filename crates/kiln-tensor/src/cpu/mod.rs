@@ -8,6 +8,7 @@ mod elementwise;
 mod layout;
 mod matmul;
 mod optim;
+pub(crate) mod pool;
 pub mod random;
 mod reduce;
 mod softmax;
@@ -19,7 +20,7 @@ use std::iter::Sum;
 
 /// The float types the CPU kernels run on: `f32` and `f64`.
 pub trait Element:
-    num_traits::Float + num_traits::FromPrimitive + Sum + Debug + Send + Sync + 'static
+    num_traits::Float + num_traits::FromPrimitive + Sum + Debug + Send + Sync + pool::Pooled
 {
     /// Converts an `f32` hyper-parameter to this type.
     fn of(x: f32) -> Self {
@@ -36,6 +37,20 @@ impl Element for f32 {
 impl Element for f64 {
     fn wrap(v: Vec<Self>) -> Storage {
         Storage::F64(v)
+    }
+}
+impl pool::Pooled for f32 {
+    fn pool() -> &'static std::sync::Mutex<pool::Pool<f32>> {
+        static POOL: std::sync::LazyLock<std::sync::Mutex<pool::Pool<f32>>> =
+            std::sync::LazyLock::new(Default::default);
+        &POOL
+    }
+}
+impl pool::Pooled for f64 {
+    fn pool() -> &'static std::sync::Mutex<pool::Pool<f64>> {
+        static POOL: std::sync::LazyLock<std::sync::Mutex<pool::Pool<f64>>> =
+            std::sync::LazyLock::new(Default::default);
+        &POOL
     }
 }
 
@@ -88,8 +103,8 @@ fn mixed(op: &'static str, all: &[&Storage]) -> Error {
 impl Kernels for CpuKernels {
     fn fill(&self, dtype: DType, len: usize, value: f64) -> Result<Storage> {
         Ok(match dtype {
-            DType::F32 => Storage::F32(vec![value as f32; len]),
-            DType::F64 => Storage::F64(vec![value; len]),
+            DType::F32 => Storage::F32(pool::filled(len, value as f32)),
+            DType::F64 => Storage::F64(pool::filled(len, value)),
         })
     }
 
@@ -101,7 +116,11 @@ impl Kernels for CpuKernels {
     }
 
     fn duplicate(&self, x: &Storage) -> Result<Storage> {
-        Ok(typed!("copy", [x = x], wrap(x.clone())))
+        Ok(typed!("copy", [x = x], {
+            let mut copy = pool::zeros(x.len());
+            copy.copy_from_slice(x);
+            wrap(copy)
+        }))
     }
 
     fn read_f64(&self, x: &Storage) -> Result<Vec<f64>> {
