@@ -1,0 +1,275 @@
+//! Chapter 5: three matrix-product shaders run by one harness, so that they can be checked and
+//! timed on equal terms: same buffers, same dispatch path, only the WGSL and the grid differ.
+
+use crate::Gpu;
+use bytemuck::{Pod, Zeroable};
+use std::time::Instant;
+use wgpu::util::DeviceExt;
+
+/// A matrix-product kernel: `C [m, n] = A [m, k] · B [k, n]`, row-major.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// `shaders/matmul_naive.wgsl` (this crate): one invocation per element of C.
+    Naive,
+    /// `shaders/matmul_tiled.wgsl` (this crate): 16 x 16 tiles in workgroup memory.
+    Tiled,
+    /// kiln's own: `shaders/matmul.wgsl` followed by `shaders/matmul_batched.wgsl`, 64 x 64
+    /// blocks per workgroup and an 8 x 8 micro-tile in registers per invocation.
+    RegisterBlocked,
+}
+
+/// The three kernels, in the order of the chapter.
+pub const KERNELS: [Kernel; 3] = [Kernel::Naive, Kernel::Tiled, Kernel::RegisterBlocked];
+
+/// The uniform block of the two book shaders (`Dims`), padded to 16 bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Dims {
+    m: u32,
+    n: u32,
+    k: u32,
+    _pad: u32,
+}
+
+// ANCHOR: kiln_params
+/// The uniform block of kiln's kernel (`Params` in `shaders/matmul_batched.wgsl`): the GEMM
+/// shape, then element `(row, kk)` of A at `row * a_row + kk * a_col` and element `(kk, col)`
+/// of B at `kk * b_row + col * b_col` (batch strides unused here). Padded to 48 bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct KilnParams {
+    m: u32,
+    n: u32,
+    k: u32,
+    k_chunk: u32,
+    a_batch: u32,
+    a_row: u32,
+    a_col: u32,
+    b_batch: u32,
+    b_row: u32,
+    b_col: u32,
+    _pad: [u32; 2],
+}
+// ANCHOR_END: kiln_params
+
+impl Kernel {
+    /// A short name for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Naive => "naive",
+            Kernel::Tiled => "tiled (16 x 16, workgroup memory)",
+            Kernel::RegisterBlocked => "register-blocked (kiln, 64 x 64 / 8 x 8)",
+        }
+    }
+
+    /// The WGSL source.
+    pub fn source(self) -> String {
+        match self {
+            Kernel::Naive => include_str!("../shaders/matmul_naive.wgsl").into(),
+            Kernel::Tiled => include_str!("../shaders/matmul_tiled.wgsl").into(),
+            Kernel::RegisterBlocked => [
+                include_str!("../../../shaders/matmul.wgsl"),
+                include_str!("../../../shaders/matmul_batched.wgsl"),
+            ]
+            .concat(),
+        }
+    }
+
+    /// The parameter bytes for a product of the given shape.
+    fn params(self, m: usize, k: usize, n: usize) -> Vec<u8> {
+        let (m, k, n) = (m as u32, k as u32, n as u32);
+        match self {
+            Kernel::Naive | Kernel::Tiled => bytemuck::bytes_of(&Dims { m, n, k, _pad: 0 }).into(),
+            Kernel::RegisterBlocked => bytemuck::bytes_of(&KilnParams {
+                m,
+                n,
+                k,
+                k_chunk: k.max(1),
+                a_batch: 0,
+                a_row: k,
+                a_col: 1,
+                b_batch: 0,
+                b_row: n,
+                b_col: 1,
+                _pad: [0; 2],
+            })
+            .into(),
+        }
+    }
+
+    // ANCHOR: grid
+    /// Workgroups covering C: one per 16 x 16 block for the book's kernels, one per 64 x 64
+    /// block for kiln's.
+    fn workgroups(self, m: usize, n: usize) -> [u32; 3] {
+        let block = match self {
+            Kernel::Naive | Kernel::Tiled => 16,
+            Kernel::RegisterBlocked => 64,
+        };
+        [n.div_ceil(block) as u32, m.div_ceil(block) as u32, 1]
+    }
+    // ANCHOR_END: grid
+}
+
+/// A kernel compiled for one product shape, with its buffers allocated.
+pub struct Prepared<'g> {
+    gpu: &'g Gpu,
+    pipeline: wgpu::ComputePipeline,
+    bind_group: wgpu::BindGroup,
+    c: wgpu::Buffer,
+    workgroups: [u32; 3],
+    len: usize,
+}
+
+impl<'g> Prepared<'g> {
+    /// Uploads `a` (`[m, k]`) and `b` (`[k, n]`) and builds the pipeline of `kernel`.
+    pub fn new(
+        gpu: &'g Gpu,
+        kernel: Kernel,
+        a: &[f32],
+        b: &[f32],
+        (m, k, n): (usize, usize, usize),
+    ) -> Prepared<'g> {
+        assert_eq!((a.len(), b.len()), (m * k, k * n), "operand sizes");
+        let device = &gpu.device;
+        // Zero-sized bindings are invalid: give empty operands one element.
+        let init = |label, data: &[f32], usage| {
+            let data = if data.is_empty() { &[0.0][..] } else { data };
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytemuck::cast_slice(data),
+                usage,
+            })
+        };
+        let storage = wgpu::BufferUsages::STORAGE;
+        let a = init("a", a, storage);
+        let b = init("b", b, storage);
+        let c = init(
+            "c",
+            &vec![0.0; (m * n).max(1)],
+            storage | wgpu::BufferUsages::COPY_SRC,
+        );
+        let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("params"),
+            contents: &kernel.params(m, k, n),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let source = kernel.source();
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(kernel.name()),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(kernel.name()),
+            layout: None,
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        let buffers = [&a, &b, &c, &params];
+        let entries: Vec<_> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, buf)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: buf.as_entire_binding(),
+            })
+            .collect();
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(kernel.name()),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        Prepared {
+            gpu,
+            pipeline,
+            bind_group,
+            c,
+            workgroups: kernel.workgroups(m, n),
+            len: m * n,
+        }
+    }
+
+    /// Records `times` dispatches in one command buffer and submits it (no waiting).
+    pub fn submit(&self, times: usize) {
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            let [x, y, z] = self.workgroups;
+            for _ in 0..times {
+                pass.dispatch_workgroups(x, y, z);
+            }
+        }
+        self.gpu.queue.submit([encoder.finish()]);
+    }
+
+    /// Waits until everything submitted has run.
+    pub fn wait(&self) {
+        self.gpu
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .expect("waiting for the device");
+    }
+
+    /// Runs the product once and reads C back.
+    pub fn run(&self) -> Vec<f32> {
+        self.submit(1);
+        let mut c = self.gpu.read_back(&self.c, self.len.max(1));
+        c.truncate(self.len);
+        c
+    }
+}
+
+/// `C = A · B` on the GPU with `kernel`.
+pub fn matmul(
+    gpu: &Gpu,
+    kernel: Kernel,
+    a: &[f32],
+    b: &[f32],
+    dims: (usize, usize, usize),
+) -> Vec<f32> {
+    Prepared::new(gpu, kernel, a, b, dims).run()
+}
+
+// ANCHOR: gflops
+/// GFLOP/s of `kernel` on `n x n` matrices. A product is `2 n³` floating-point operations (a
+/// multiply and an add per term). After one warm-up product that also sizes the run, enough
+/// products to last about `seconds` are submitted at once and timed from submission to
+/// completion, so that per-submission overhead does not count.
+pub fn gflops(gpu: &Gpu, kernel: Kernel, n: usize, seconds: f64) -> f64 {
+    let a: Vec<f32> = (0..n * n).map(|i| (i % 7) as f32 - 3.0).collect();
+    let b: Vec<f32> = (0..n * n).map(|i| (i % 5) as f32 - 2.0).collect();
+    let prepared = Prepared::new(gpu, kernel, &a, &b, (n, n, n));
+    let start = Instant::now();
+    prepared.submit(1);
+    prepared.wait();
+    let reps = (seconds / start.elapsed().as_secs_f64())
+        .ceil()
+        .clamp(1.0, 1000.0) as usize;
+    let start = Instant::now();
+    prepared.submit(reps);
+    prepared.wait();
+    let per_product = start.elapsed().as_secs_f64() / reps as f64;
+    2.0 * (n as f64).powi(3) / per_product / 1e9
+}
+// ANCHOR_END: gflops
+
+/// GFLOP/s of kiln's CPU matrix product (`Tensor::matmul` on `Device::Cpu`, which calls the
+/// `gemm` crate on every core) on `n x n` matrices, for comparison with the shaders: products
+/// are repeated until `seconds` have passed.
+pub fn cpu_gflops(n: usize, seconds: f64) -> f64 {
+    use kiln::prelude::*;
+    let a = Tensor::rand_uniform(&[n, n], -1.0, 1.0, 1);
+    let b = Tensor::rand_uniform(&[n, n], -1.0, 1.0, 2);
+    a.matmul(&b).expect("warm-up product");
+    let start = Instant::now();
+    let mut reps = 0;
+    while reps == 0 || start.elapsed().as_secs_f64() < seconds {
+        a.matmul(&b).expect("product");
+        reps += 1;
+    }
+    let per_product = start.elapsed().as_secs_f64() / reps as f64;
+    2.0 * (n as f64).powi(3) / per_product / 1e9
+}

@@ -1,0 +1,29 @@
+//! Chapter 3: why the gradient check reduces the output through random weights.
+
+use kiln::prelude::*;
+use kiln::tensor::gradcheck::{check, random_input, Tolerance};
+
+// ANCHOR: transpose_bug
+/// `xᵀ` in the forward pass, with a backward pass that forgets to transpose: the gradient
+/// reaches `x` through `x - x.detach()` (value zero, gradient the identity).
+fn buggy_transpose(x: &Tensor) -> Result<Tensor> {
+    x.detach().transpose(0, 1)?.add(&x.sub(&x.detach())?)
+}
+
+#[test]
+fn random_weights_catch_what_a_plain_sum_hides() {
+    let x = random_input(&[3, 3], 1);
+    // Differentiating the plain sum, every output has weight 1: the gradient is all ones,
+    // transposed or not, and the bug passes.
+    let plain_sum = check(
+        |x| buggy_transpose(&x[0])?.sum_all(),
+        &[x.clone()],
+        Tolerance::default(),
+        1,
+    );
+    assert!(plain_sum.is_ok());
+    // With random weights w, the true gradient is wᵀ and the buggy one is w: caught.
+    let weighted = check(|x| buggy_transpose(&x[0]), &[x], Tolerance::default(), 1);
+    assert!(weighted.unwrap_err().to_string().contains("analytic"));
+}
+// ANCHOR_END: transpose_bug
