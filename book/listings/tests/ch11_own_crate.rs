@@ -1,15 +1,12 @@
 //! Chapter 11: what a crate that depends on kiln writes.
 
 // ANCHOR: main
-use kiln::nn::{
-    cross_entropy, Adam, AdamConfig, LayerInit, Linear, Module, Optimizer, ReLU, Sequential,
-};
-use kiln::prelude::*;
+use kiln::prelude::*; // tensors, layers, losses, optimizers, the loader
 
 #[test]
 fn a_program_that_uses_kiln() -> Result<()> {
     // KILN_DEVICE=auto|gpu|cpu picks the device; auto takes a hardware GPU, else the CPU.
-    let device = kiln::tensor::default_device()?;
+    let device = default_device()?;
     let mut model = Sequential::new()
         .with(Linear::new(4, 16, LayerInit::default(), 0))
         .with(ReLU)
