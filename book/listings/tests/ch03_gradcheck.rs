@@ -12,18 +12,13 @@ fn buggy_transpose(x: &Tensor) -> Result<Tensor> {
 
 #[test]
 fn random_weights_catch_what_a_plain_sum_hides() {
-    let x = random_input(&[3, 3], 1);
+    let inputs = [random_input(&[3, 3], 1)];
     // Differentiating the plain sum, every output has weight 1: the gradient is all ones,
     // transposed or not, and the bug passes.
-    let plain_sum = check(
-        |x| buggy_transpose(&x[0])?.sum_all(),
-        &[x.clone()],
-        Tolerance::default(),
-        1,
-    );
-    assert!(plain_sum.is_ok());
+    let plain_sum = |x: &[Tensor]| buggy_transpose(&x[0])?.sum_all();
+    assert!(check(plain_sum, &inputs, Tolerance::default(), 1).is_ok());
     // With random weights w, the true gradient is wᵀ and the buggy one is w: caught.
-    let weighted = check(|x| buggy_transpose(&x[0]), &[x], Tolerance::default(), 1);
+    let weighted = check(|x| buggy_transpose(&x[0]), &inputs, Tolerance::default(), 1);
     assert!(weighted.unwrap_err().to_string().contains("analytic"));
 }
 // ANCHOR_END: transpose_bug
