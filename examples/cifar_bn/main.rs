@@ -29,7 +29,7 @@ enum DeviceArg {
 enum ProtocolArg {
     /// Batch 5000; 400 steps without and 100 with batch norm; evaluation every 20 steps.
     Article,
-    /// Batch 256; 200 and 50 steps; evaluation every 10 steps on 2000 test images (for CPUs).
+    /// Batch 200; 400 and 100 steps; evaluation every 20 steps on 2000 test images (for CPUs).
     Quick,
 }
 
