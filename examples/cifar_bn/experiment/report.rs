@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
+// ANCHOR: levels
 /// Training-loss levels whose first crossing is reported.
 pub const LEVELS: [f32; 5] = [1.5, 1.0, 0.75, 0.5, 0.2];
 
 /// Steps averaged by the smoothed training loss (a trailing mean).
 pub const SMOOTHING: usize = 10;
+// ANCHOR_END: levels
 
 /// The summary of one run, as written to `summary.json`.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
