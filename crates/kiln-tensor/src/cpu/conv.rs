@@ -17,58 +17,51 @@ fn patch_len(d: &Conv2dDims) -> usize {
     d.c_in * d.kh * d.kw
 }
 
-/// The input pixel `(iy, ix)` that output `(oy, ox)` reads at kernel offset `(ki, kj)`, if it
-/// is inside the image.
-#[inline]
-fn source(d: &Conv2dDims, oy: usize, ox: usize, ki: usize, kj: usize) -> Option<(usize, usize)> {
-    let iy = (oy * d.stride.0 + ki).checked_sub(d.pad.0)?;
-    let ix = (ox * d.stride.1 + kj).checked_sub(d.pad.1)?;
-    (iy < d.h && ix < d.w).then_some((iy, ix))
-}
-
 // ANCHOR: im2col
-/// Fills `cols` (`[c_in*kh*kw, oh*ow]`) from one image `x` (`[c_in, h, w]`).
-fn im2col<T: Element>(x: &[T], d: &Conv2dDims, cols: &mut [T]) {
+/// Calls `f(col, pixel)` for every entry of the im2col matrix of one image: `col` indexes
+/// `cols` (`[c_in*kh*kw, oh*ow]`), `pixel` the image (`[c_in, h, w]`), or is `None` where the
+/// kernel reads zero padding.
+#[inline]
+fn for_each_tap(d: &Conv2dDims, mut f: impl FnMut(usize, Option<usize>)) {
     let spatial = d.oh * d.ow;
     for ci in 0..d.c_in {
         for ki in 0..d.kh {
             for kj in 0..d.kw {
                 let row = ((ci * d.kh + ki) * d.kw + kj) * spatial;
                 for oy in 0..d.oh {
+                    let iy = (oy * d.stride.0 + ki)
+                        .checked_sub(d.pad.0)
+                        .filter(|&y| y < d.h);
                     for ox in 0..d.ow {
-                        cols[row + oy * d.ow + ox] = match source(d, oy, ox, ki, kj) {
-                            Some((iy, ix)) => x[(ci * d.h + iy) * d.w + ix],
-                            None => T::zero(),
-                        };
+                        let ix = (ox * d.stride.1 + kj)
+                            .checked_sub(d.pad.1)
+                            .filter(|&x| x < d.w);
+                        let pixel = iy.zip(ix).map(|(y, x)| (ci * d.h + y) * d.w + x);
+                        f(row + oy * d.ow + ox, pixel);
                     }
                 }
             }
         }
     }
+}
+
+/// Fills `cols` (`[c_in*kh*kw, oh*ow]`) from one image `x` (`[c_in, h, w]`).
+fn im2col<T: Element>(x: &[T], d: &Conv2dDims, cols: &mut [T]) {
+    for_each_tap(d, |col, pixel| {
+        cols[col] = pixel.map_or(T::zero(), |p| x[p]);
+    });
 }
 // ANCHOR_END: im2col
 
 /// Adds `cols` (`[c_in*kh*kw, oh*ow]`) back into one image `gx` (`[c_in, h, w]`).
 fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, gx: &mut [T]) {
-    let spatial = d.oh * d.ow;
-    for ci in 0..d.c_in {
-        for ki in 0..d.kh {
-            for kj in 0..d.kw {
-                let row = ((ci * d.kh + ki) * d.kw + kj) * spatial;
-                for oy in 0..d.oh {
-                    for ox in 0..d.ow {
-                        if let Some((iy, ix)) = source(d, oy, ox, ki, kj) {
-                            gx[(ci * d.h + iy) * d.w + ix] =
-                                gx[(ci * d.h + iy) * d.w + ix] + cols[row + oy * d.ow + ox];
-                        }
-                    }
-                }
-            }
+    for_each_tap(d, |col, pixel| {
+        if let Some(p) = pixel {
+            gx[p] = gx[p] + cols[col];
         }
-    }
+    });
 }
 
-// ANCHOR: forward
 /// Forward: `x [n, c_in, h, w]`, `w [c_out, c_in, kh, kw]` to `y [n, c_out, oh, ow]`.
 pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
     let (k, spatial) = (patch_len(&d), d.oh * d.ow);
