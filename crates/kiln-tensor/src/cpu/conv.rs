@@ -62,6 +62,7 @@ fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, gx: &mut [T]) {
     });
 }
 
+// ANCHOR: forward
 /// Forward: `x [n, c_in, h, w]`, `w [c_out, c_in, kh, kw]` to `y [n, c_out, oh, ow]`.
 pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
     let (k, spatial) = (patch_len(&d), d.oh * d.ow);
