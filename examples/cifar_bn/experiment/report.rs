@@ -173,7 +173,18 @@ pub fn table(s: &Summary) -> String {
         "data: {}   device: {}   protocol: {} (batch {})",
         s.dataset, s.device, s.protocol, s.batch_size
     );
-    let _ = write!(out, "{:<18}", "run");
+    let ratio_label =
+        (s.runs.len() == 2).then(|| format!("ratio {}/{}", s.runs[0].name, s.runs[1].name));
+    let width = s
+        .runs
+        .iter()
+        .map(|r| r.name.len())
+        .chain(ratio_label.as_ref().map(String::len))
+        .max()
+        .unwrap_or(0)
+        .max(16)
+        + 2;
+    let _ = write!(out, "{:<width$}", "run");
     for l in LEVELS {
         let _ = write!(out, "{:>9}", format!("->{l}"));
     }
@@ -183,7 +194,7 @@ pub fn table(s: &Summary) -> String {
         "steps", "train loss", "best acc", "final acc", "best tl", "final tl", "wall s", "img/s"
     );
     for r in &s.runs {
-        let _ = write!(out, "{:<18}", r.name);
+        let _ = write!(out, "{:<width$}", r.name);
         for l in LEVELS {
             let _ = write!(
                 out,
@@ -204,12 +215,8 @@ pub fn table(s: &Summary) -> String {
             r.images_per_second
         );
     }
-    if s.runs.len() == 2 {
-        let _ = write!(
-            out,
-            "{:<18}",
-            format!("ratio {}/{}", s.runs[0].name, s.runs[1].name)
-        );
+    if let Some(label) = ratio_label {
+        let _ = write!(out, "{label:<width$}");
         for l in LEVELS {
             let _ = write!(
                 out,
