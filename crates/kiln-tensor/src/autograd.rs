@@ -9,16 +9,43 @@
 use crate::{Error, Result, Shape, Tensor};
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 // ANCHOR: node
 /// Maps the gradient of an op's output to the gradient of each input (`None`: not needed).
 pub(crate) type BackwardFn = Box<dyn Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + Send + Sync>;
 
-/// How a tensor was computed.
+/// How a tensor was computed: the graph entries of its inputs (not the inputs themselves, so
+/// their values live only as long as a backward rule or a handle needs them) and the rule.
 pub(crate) struct Node {
-    pub(crate) inputs: Vec<Tensor>,
+    pub(crate) inputs: Vec<Arc<Var>>,
     pub(crate) backward: BackwardFn,
+}
+
+/// A tensor's entry in the graph, shared by its clones and reshapes of it.
+pub(crate) struct Var {
+    pub(crate) id: usize,
+    pub(crate) requires_grad: bool,
+    /// Whether this entry was recorded as an op's result (as opposed to a leaf).
+    pub(crate) op_result: bool,
+    /// How the tensor was computed, while the graph is alive (taken by `backward`).
+    pub(crate) node: Mutex<Option<Node>>,
+    /// Accumulated gradient of a leaf that requires grad.
+    pub(crate) grad: Mutex<Option<Tensor>>,
+}
+
+impl Var {
+    pub(crate) fn new(requires_grad: bool, node: Option<Node>) -> Var {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        Var {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            requires_grad,
+            op_result: node.is_some(),
+            node: Mutex::new(node),
+            grad: Mutex::new(None),
+        }
+    }
 }
 // ANCHOR_END: node
 
@@ -80,7 +107,7 @@ impl Tensor {
     ) -> Tensor {
         let track = is_grad_enabled() && inputs.iter().any(|t| t.tracks_grad());
         let node = track.then(|| Node {
-            inputs: inputs.iter().map(|&t| t.clone()).collect(),
+            inputs: inputs.iter().map(|t| t.0.var.clone()).collect(),
             backward: Box::new(backward),
         });
         Tensor::with_storage(storage, shape, track, node)
@@ -89,36 +116,34 @@ impl Tensor {
 }
 
 // ANCHOR: topological_order
-/// Tensors reachable from `root` through recorded nodes, inputs before the tensors using them.
-fn topological_order(root: &Tensor) -> Vec<Tensor> {
+/// Graph entries reachable from `root` through recorded nodes, inputs before their users.
+fn topological_order(root: &Arc<Var>) -> Vec<Arc<Var>> {
     let mut order = Vec::new();
     let mut seen = HashSet::new();
-    // (tensor, whether its inputs have been pushed already)
+    // (entry, whether its inputs have been pushed already)
     let mut stack = vec![(root.clone(), false)];
-    while let Some((t, expanded)) = stack.pop() {
+    while let Some((v, expanded)) = stack.pop() {
         if expanded {
-            order.push(t);
+            order.push(v);
             continue;
         }
-        if !seen.insert(t.0.id) {
+        if !seen.insert(v.id) {
             continue;
         }
-        let inputs: Vec<Tensor> = match &*t.0.node.lock().expect("node lock") {
+        let inputs: Vec<Arc<Var>> = match &*v.node.lock().expect("node lock") {
             Some(node) => node.inputs.clone(),
             None => Vec::new(),
         };
-        stack.push((t, true));
+        stack.push((v, true));
         for input in inputs {
-            if input.tracks_grad() && !seen.contains(&input.0.id) {
+            if input.requires_grad && !seen.contains(&input.id) {
                 stack.push((input, false));
             }
         }
     }
     order
 }
-// ANCHOR_END: topological_order
 
-// ANCHOR: backward
 /// `a + b` without recording, for accumulating gradients.
 fn accumulate(a: Option<Tensor>, b: Tensor) -> Result<Tensor> {
     match a {
@@ -140,34 +165,34 @@ pub(crate) fn backward(root: &Tensor) -> Result<()> {
         ));
     }
     let _guard = NoGradGuard::new();
-    let order = topological_order(root);
+    let order = topological_order(&root.0.var);
     let mut grads: HashMap<usize, Tensor> = HashMap::new();
     grads.insert(
-        root.0.id,
+        root.0.var.id,
         Tensor::full_on(root.dims(), 1.0, root.dtype(), root.device())?,
     );
-    for t in order.iter().rev() {
-        let Some(grad) = grads.remove(&t.0.id) else {
+    for v in order.iter().rev() {
+        let Some(grad) = grads.remove(&v.id) else {
             continue;
         };
-        let node = t.0.node.lock().expect("node lock").take();
+        let node = v.node.lock().expect("node lock").take();
         match node {
             Some(node) => {
                 let input_grads = (node.backward)(&grad)?;
                 for (input, g) in node.inputs.iter().zip(input_grads) {
-                    if let (true, Some(g)) = (input.tracks_grad(), g) {
-                        let previous = grads.remove(&input.0.id);
-                        grads.insert(input.0.id, accumulate(previous, g)?);
+                    if let (true, Some(g)) = (input.requires_grad, g) {
+                        let previous = grads.remove(&input.id);
+                        grads.insert(input.id, accumulate(previous, g)?);
                     }
                 }
             }
-            None if t.0.op_result => {
+            None if v.op_result => {
                 return Err(Error::Backward(
                     "the graph was already freed by an earlier backward pass".into(),
                 ))
             }
             None => {
-                let mut slot = t.0.grad.lock().expect("grad lock");
+                let mut slot = v.grad.lock().expect("grad lock");
                 *slot = Some(accumulate(slot.take(), grad)?);
             }
         }

@@ -1,14 +1,13 @@
 //! The `Tensor` type: shared storage, a shape, and the autograd record.
 
-use crate::autograd::{self, Node};
+use crate::autograd::{self, Node, Var};
 use crate::cpu::CpuKernels;
 use crate::gpu::{GpuContext, GpuKernels};
 use crate::kernels::Kernels;
 use crate::{DType, Device, Error, Result, Shape, Storage};
 use rand::{RngExt, SeedableRng};
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 // ANCHOR: tensor
 /// An n-dimensional array in contiguous row-major order, with reverse-mode autograd.
@@ -20,24 +19,14 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub struct Tensor(pub(crate) Arc<Inner>);
 
 pub(crate) struct Inner {
-    pub(crate) id: usize,
     pub(crate) storage: Arc<RwLock<Storage>>,
     pub(crate) shape: Shape,
     pub(crate) device: Device,
-    pub(crate) requires_grad: bool,
-    /// Whether this tensor was recorded as an op's result (as opposed to a leaf).
-    pub(crate) op_result: bool,
-    /// How this tensor was computed, while the graph is alive (taken by `backward`).
-    pub(crate) node: Mutex<Option<Node>>,
-    /// Accumulated gradient of a leaf that requires grad.
-    pub(crate) grad: Mutex<Option<Tensor>>,
+    /// The tensor's place in the autograd graph. The graph links these, not tensors, so an
+    /// op result whose values no backward rule needs is freed as soon as its handles drop.
+    pub(crate) var: Arc<Var>,
 }
 // ANCHOR_END: tensor
-
-fn next_id() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
 
 // ANCHOR: kernels_for
 /// The kernel implementation of a device.
@@ -63,14 +52,10 @@ impl Tensor {
     ) -> Tensor {
         let device = storage.read().expect("storage lock").device();
         Tensor(Arc::new(Inner {
-            id: next_id(),
             storage,
             shape,
             device,
-            requires_grad,
-            op_result: node.is_some(),
-            node: Mutex::new(node),
-            grad: Mutex::new(None),
+            var: Arc::new(Var::new(requires_grad, node)),
         }))
     }
 
@@ -251,17 +236,17 @@ impl Tensor {
 
     /// Whether gradients flow to or through this tensor.
     pub fn tracks_grad(&self) -> bool {
-        self.0.requires_grad
+        self.0.var.requires_grad
     }
 
     /// The gradient accumulated by [`Tensor::backward`] calls, for a leaf that requires grad.
     pub fn grad(&self) -> Option<Tensor> {
-        self.0.grad.lock().expect("grad lock").clone()
+        self.0.var.grad.lock().expect("grad lock").clone()
     }
 
     /// Forgets the accumulated gradient.
     pub fn zero_grad(&self) {
-        *self.0.grad.lock().expect("grad lock") = None;
+        *self.0.var.grad.lock().expect("grad lock") = None;
     }
 
     /// Back-propagates from this scalar: accumulates `d self / d leaf` into every leaf that

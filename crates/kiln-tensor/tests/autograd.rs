@@ -132,3 +132,38 @@ fn thousands_of_steps_do_not_keep_graphs_alive() {
         w.zero_grad();
     }
 }
+
+#[test]
+fn values_no_backward_rule_reads_are_freed_during_the_forward_pass() {
+    // matmul -> + bias -> relu: the product and the sum are needed by no rule (add keeps
+    // nothing, relu keeps its output), so they go as soon as their handles drop, long before
+    // backward; the graph still reaches the leaves through them.
+    let x = Tensor::rand_uniform(&[4, 3], -1.0, 1.0, 1);
+    let w = leaf(&[0.5; 6], &[3, 2]);
+    let b = leaf(&[0.1, -0.2], &[2]);
+    let product = x.matmul(&w).unwrap();
+    let weak_product = std::sync::Arc::downgrade(&product.storage_handle());
+    let sum = product.add(&b).unwrap();
+    let weak_sum = std::sync::Arc::downgrade(&sum.storage_handle());
+    drop(product);
+    let y = sum.relu().unwrap();
+    drop(sum);
+    assert!(
+        weak_product.upgrade().is_none(),
+        "the product is still alive"
+    );
+    assert!(weak_sum.upgrade().is_none(), "the sum is still alive");
+    y.sum_all().unwrap().backward().unwrap();
+    assert_eq!(w.grad().unwrap().dims(), &[3, 2]);
+    // d/db_j of the sum of relu outputs counts the rows where the pre-activation is positive.
+    let rows = x.to_vec().unwrap();
+    let want: Vec<f32> = [0.1f32, -0.2]
+        .iter()
+        .map(|bj| {
+            rows.chunks(3)
+                .filter(|r| 0.5 * r.iter().sum::<f32>() + bj > 0.0)
+                .count() as f32
+        })
+        .collect();
+    assert_eq!(b.grad().unwrap().to_vec().unwrap(), want);
+}

@@ -1,33 +1,86 @@
 //! Elementwise arithmetic with NumPy broadcasting, scalar arithmetic, and activations.
+//!
+//! Each backward rule keeps only the values it reads: `relu`, `exp`, `sqrt`, `sigmoid` and
+//! `tanh` keep their output, `log` and `powf` their input, `add`, `sub` and the scalar ops
+//! nothing. A network's pre-activations are then freed as soon as the activation is computed.
 
 use super::kernels_of;
 use crate::kernels::{BinaryOp, UnaryOp};
-use crate::{Result, Tensor};
+use crate::{Result, Shape, Storage, Tensor};
 use std::sync::{Arc, RwLock};
 
+/// The value a unary backward rule reads besides the output gradient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Saves {
+    Input,
+    Output,
+}
+
 impl Tensor {
-    /// `op` applied to each element; `grad(x, y, g)` gives the input gradient from the input,
-    /// the output and the output gradient.
+    /// `op` applied to each element, recording a rule that ignores the values: the input
+    /// gradient is `g * scale`.
+    fn unary_linear(&self, op: UnaryOp, scale: f32) -> Result<Tensor> {
+        let storage = kernels_of("unary", &[self])?.unary(op, &self.storage())?;
+        Ok(Tensor::from_op(
+            storage,
+            self.shape().clone(),
+            &[self],
+            move |g| {
+                Ok(vec![Some(if scale == 1.0 {
+                    g.clone()
+                } else {
+                    g.mul_scalar(scale)?
+                })])
+            },
+        ))
+    }
+
+    /// `op` applied to each element; `grad(saved, g)` gives the input gradient from the saved
+    /// value (the input or the output, per `saves`) and the output gradient.
     fn unary_op(
         &self,
         op: UnaryOp,
-        grad: impl Fn(&Tensor, &Tensor, &Tensor) -> Result<Tensor> + Send + Sync + 'static,
+        saves: Saves,
+        grad: impl Fn(&Tensor, &Tensor) -> Result<Tensor> + Send + Sync + 'static,
     ) -> Result<Tensor> {
         let k = kernels_of("unary", &[self])?;
         let storage = Arc::new(RwLock::new(k.unary(op, &self.storage())?));
-        let x = self.clone();
-        // The backward closure sees the output through a handle outside the graph (no cycle).
-        let y = Tensor::with_storage(storage.clone(), self.shape().clone(), false, None);
+        let saved = match saves {
+            Saves::Input => self.detach(),
+            // A handle on the output's storage outside the graph (no cycle).
+            Saves::Output => {
+                Tensor::with_storage(storage.clone(), self.shape().clone(), false, None)
+            }
+        };
         Ok(Tensor::from_op_shared(
             storage,
             self.shape().clone(),
             &[self],
-            move |g| Ok(vec![Some(grad(&x, &y, g)?)]),
+            move |g| Ok(vec![Some(grad(&saved, g)?)]),
         ))
     }
 
+    /// `a op b` broadcast to their common shape, without recording.
+    fn binary_forward(
+        &self,
+        rhs: &Tensor,
+        op: BinaryOp,
+        name: &'static str,
+    ) -> Result<(Storage, Shape)> {
+        let k = kernels_of(name, &[self, rhs])?;
+        let out = self.shape().broadcast(rhs.shape(), name)?;
+        let storage = k.binary(
+            op,
+            (&self.storage(), self.shape()),
+            (&rhs.storage(), rhs.shape()),
+            &out,
+        )?;
+        Ok((storage, out))
+    }
+
     // ANCHOR: binary_op
-    /// `a op b` broadcast; `grad(a, b, g)` gives both input gradients at the output's shape.
+    /// `a op b` broadcast; `grad(a, b, g)` gives both input gradients at the output's shape,
+    /// which are then summed back to each input's shape.
     fn binary_op(
         &self,
         rhs: &Tensor,
@@ -35,43 +88,43 @@ impl Tensor {
         name: &'static str,
         grad: impl Fn(&Tensor, &Tensor, &Tensor) -> Result<(Tensor, Tensor)> + Send + Sync + 'static,
     ) -> Result<Tensor> {
-        let k = kernels_of(name, &[self, rhs])?;
-        let out_shape = self.shape().broadcast(rhs.shape(), name)?;
-        let storage = k.binary(
-            op,
-            (&self.storage(), self.shape()),
-            (&rhs.storage(), rhs.shape()),
-            &out_shape,
-        )?;
-        let (a, b) = (self.clone(), rhs.clone());
-        Ok(Tensor::from_op(
-            storage,
-            out_shape,
-            &[self, rhs],
-            move |g| {
-                let (ga, gb) = grad(&a, &b, g)?;
-                Ok(vec![
-                    Some(ga.sum_to(a.shape())?),
-                    Some(gb.sum_to(b.shape())?),
-                ])
-            },
-        ))
+        let (storage, out) = self.binary_forward(rhs, op, name)?;
+        let (a, b) = (self.detach(), rhs.detach());
+        Ok(Tensor::from_op(storage, out, &[self, rhs], move |g| {
+            let (ga, gb) = grad(&a, &b, g)?;
+            Ok(vec![
+                Some(ga.sum_to(a.shape())?),
+                Some(gb.sum_to(b.shape())?),
+            ])
+        }))
     }
     // ANCHOR_END: binary_op
+
+    /// `a ± b` broadcast: gradients `g` and `±g` summed back to each shape; no values kept.
+    fn binary_linear(
+        &self,
+        rhs: &Tensor,
+        op: BinaryOp,
+        name: &'static str,
+        sign: f32,
+    ) -> Result<Tensor> {
+        let (storage, out) = self.binary_forward(rhs, op, name)?;
+        let (sa, sb) = (self.shape().clone(), rhs.shape().clone());
+        Ok(Tensor::from_op(storage, out, &[self, rhs], move |g| {
+            let gb = if sign < 0.0 { g.neg()? } else { g.clone() };
+            Ok(vec![Some(g.sum_to(&sa)?), Some(gb.sum_to(&sb)?)])
+        }))
+    }
 
     // ANCHOR: arithmetic
     /// `self + rhs`, broadcast.
     pub fn add(&self, rhs: &Tensor) -> Result<Tensor> {
-        self.binary_op(rhs, BinaryOp::Add, "add", |_, _, g| {
-            Ok((g.clone(), g.clone()))
-        })
+        self.binary_linear(rhs, BinaryOp::Add, "add", 1.0)
     }
 
     /// `self - rhs`, broadcast.
     pub fn sub(&self, rhs: &Tensor) -> Result<Tensor> {
-        self.binary_op(rhs, BinaryOp::Sub, "sub", |_, _, g| {
-            Ok((g.clone(), g.neg()?))
-        })
+        self.binary_linear(rhs, BinaryOp::Sub, "sub", -1.0)
     }
 
     /// `self * rhs`, broadcast.
@@ -93,58 +146,53 @@ impl Tensor {
 
     /// 1 where `self == rhs`, else 0 (broadcast; no gradient).
     pub fn eq(&self, rhs: &Tensor) -> Result<Tensor> {
-        let k = kernels_of("eq", &[self, rhs])?;
-        let out = self.shape().broadcast(rhs.shape(), "eq")?;
-        let storage = k.binary(
-            BinaryOp::Eq,
-            (&self.storage(), self.shape()),
-            (&rhs.storage(), rhs.shape()),
-            &out,
-        )?;
+        let (storage, out) = self.binary_forward(rhs, BinaryOp::Eq, "eq")?;
         Ok(Tensor::from_storage(storage, out))
     }
 
     /// `-self`.
     pub fn neg(&self) -> Result<Tensor> {
-        self.unary_op(UnaryOp::Neg, |_, _, g| g.neg())
+        self.unary_linear(UnaryOp::Neg, -1.0)
     }
 
     /// `self + c`.
     pub fn add_scalar(&self, c: f32) -> Result<Tensor> {
-        self.unary_op(UnaryOp::AddScalar(c), |_, _, g| Ok(g.clone()))
+        self.unary_linear(UnaryOp::AddScalar(c), 1.0)
     }
 
     /// `self * c`.
     pub fn mul_scalar(&self, c: f32) -> Result<Tensor> {
-        self.unary_op(UnaryOp::MulScalar(c), move |_, _, g| g.mul_scalar(c))
+        self.unary_linear(UnaryOp::MulScalar(c), c)
     }
 
     // ANCHOR: unary_rules
     /// `e^self`.
     pub fn exp(&self) -> Result<Tensor> {
-        self.unary_op(UnaryOp::Exp, |_, y, g| g.mul(y))
+        self.unary_op(UnaryOp::Exp, Saves::Output, |y, g| g.mul(y))
     }
 
     /// Natural logarithm.
     pub fn log(&self) -> Result<Tensor> {
-        self.unary_op(UnaryOp::Log, |x, _, g| g.div(x))
+        self.unary_op(UnaryOp::Log, Saves::Input, |x, g| g.div(x))
     }
 
     /// Square root.
     pub fn sqrt(&self) -> Result<Tensor> {
-        self.unary_op(UnaryOp::Sqrt, |_, y, g| g.div(y)?.mul_scalar(0.5))
+        self.unary_op(UnaryOp::Sqrt, Saves::Output, |y, g| {
+            g.div(y)?.mul_scalar(0.5)
+        })
     }
 
     /// `self^p` for a scalar exponent.
     pub fn powf(&self, p: f32) -> Result<Tensor> {
-        self.unary_op(UnaryOp::Powf(p), move |x, _, g| {
+        self.unary_op(UnaryOp::Powf(p), Saves::Input, move |x, g| {
             g.mul(&x.powf(p - 1.0)?)?.mul_scalar(p)
         })
     }
 
-    /// `max(self, 0)`.
+    /// `max(self, 0)`. The rule reads the output: `y > 0` exactly where `x > 0`.
     pub fn relu(&self) -> Result<Tensor> {
-        self.unary_op(UnaryOp::Relu, |x, _, g| g.mul(&x.step()?))
+        self.unary_op(UnaryOp::Relu, Saves::Output, |y, g| g.mul(&y.step()?))
     }
     // ANCHOR_END: unary_rules
 
@@ -156,14 +204,14 @@ impl Tensor {
 
     /// `1 / (1 + e^-self)`.
     pub fn sigmoid(&self) -> Result<Tensor> {
-        self.unary_op(UnaryOp::Sigmoid, |_, y, g| {
+        self.unary_op(UnaryOp::Sigmoid, Saves::Output, |y, g| {
             g.mul(&y.mul(&y.neg()?.add_scalar(1.0)?)?)
         })
     }
 
     /// Hyperbolic tangent.
     pub fn tanh(&self) -> Result<Tensor> {
-        self.unary_op(UnaryOp::Tanh, |_, y, g| {
+        self.unary_op(UnaryOp::Tanh, Saves::Output, |y, g| {
             g.mul(&y.mul(y)?.neg()?.add_scalar(1.0)?)
         })
     }
