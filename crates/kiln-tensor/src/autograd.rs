@@ -143,7 +143,9 @@ fn topological_order(root: &Arc<Var>) -> Vec<Arc<Var>> {
     }
     order
 }
+// ANCHOR_END: topological_order
 
+// ANCHOR: backward
 /// `a + b` without recording, for accumulating gradients.
 fn accumulate(a: Option<Tensor>, b: Tensor) -> Result<Tensor> {
     match a {
