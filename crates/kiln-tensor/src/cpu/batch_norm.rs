@@ -56,7 +56,7 @@ pub(super) fn normalize<T: Element>(
     eps: f32,
     d: BnDims,
 ) -> Vec<T> {
-    let mut y = super::pool::zeros(x.len());
+    let mut y = super::pool::for_overwrite(x.len());
     for_each_run(&mut y, d, |ch, start, run| {
         let scale = gamma[ch] / (var[ch] + T::of(eps)).sqrt();
         for (j, out) in run.iter_mut().enumerate() {
@@ -94,7 +94,7 @@ pub(super) fn backward<T: Element>(
         })
         .unzip();
     let count = T::from_usize(d.n * d.spatial).expect("count fits");
-    let mut gx = super::pool::zeros(x.len());
+    let mut gx = super::pool::for_overwrite(x.len());
     for_each_run(&mut gx, d, |ch, start, run| {
         let scale = gamma[ch] * invstd[ch];
         for (j, out) in run.iter_mut().enumerate() {

@@ -66,7 +66,7 @@ fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, gx: &mut [T]) {
 /// Forward: `x [n, c_in, h, w]`, `w [c_out, c_in, kh, kw]` to `y [n, c_out, oh, ow]`.
 pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
     let (k, spatial) = (patch_len(&d), d.oh * d.ow);
-    let mut y = pool::zeros(d.n * d.c_out * spatial);
+    let mut y = pool::for_overwrite(d.n * d.c_out * spatial);
     if y.is_empty() {
         return y;
     }

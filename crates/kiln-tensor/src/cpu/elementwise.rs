@@ -33,7 +33,7 @@ pub(super) fn unary<T: Element>(op: UnaryOp, x: &[T]) -> Vec<T> {
             UnaryOp::MulScalar(c) => v * T::of(c),
         }
     };
-    let mut out = pool::zeros(x.len());
+    let mut out = pool::for_overwrite(x.len());
     if x.len() >= PARALLEL_MIN {
         out.par_iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
     } else {
@@ -64,7 +64,7 @@ pub(super) fn binary<T: Element>(
             }
         }
     };
-    let mut result = pool::zeros(out.numel());
+    let mut result = pool::for_overwrite(out.numel());
     let parallel = out.numel() >= PARALLEL_MIN;
     if a.1 == out && b.1 == out {
         let zip = |(o, (&x, &y)): (&mut T, (&T, &T))| *o = f(x, y);

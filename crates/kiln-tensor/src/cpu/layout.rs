@@ -8,7 +8,7 @@ use ndarray::{ArrayView, ArrayViewMut, IxDyn};
 pub(super) fn permute<T: Element>(x: &[T], shape: &Shape, perm: &[usize]) -> Vec<T> {
     let v = ArrayView::from_shape(IxDyn(shape.dims()), x).expect("length matches shape");
     let permuted = v.permuted_axes(IxDyn(perm));
-    let mut out = super::pool::zeros(x.len());
+    let mut out = super::pool::for_overwrite(x.len());
     ArrayViewMut::from_shape(permuted.raw_dim(), &mut out)
         .expect("length matches shape")
         .assign(&permuted);

@@ -91,7 +91,7 @@ pub(super) fn gemm_into<T: Element>(
 
 /// Batched product per [`MatmulDims`]: output `[batch, m, n]`.
 pub(super) fn matmul<T: Element>(a: &[T], b: &[T], d: MatmulDims) -> Vec<T> {
-    let mut out = super::pool::zeros(d.batch * d.m * d.n);
+    let mut out = super::pool::for_overwrite(d.batch * d.m * d.n);
     let a_size = if d.a_batched { d.m * d.k } else { 0 };
     let b_size = if d.b_batched { d.k * d.n } else { 0 };
     let a_cols = if d.trans_a { d.m } else { d.k };

@@ -117,7 +117,7 @@ impl Kernels for CpuKernels {
 
     fn duplicate(&self, x: &Storage) -> Result<Storage> {
         Ok(typed!("copy", [x = x], {
-            let mut copy = pool::zeros(x.len());
+            let mut copy = pool::for_overwrite(x.len());
             copy.copy_from_slice(x);
             wrap(copy)
         }))

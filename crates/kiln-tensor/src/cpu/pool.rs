@@ -37,23 +37,32 @@ pub fn zeros<T: Element>(len: usize) -> Vec<T> {
 
 /// A vector of `len` copies of `value`, reusing an idle buffer of that length if any.
 pub fn filled<T: Element>(len: usize, value: T) -> Vec<T> {
-    let reused = if len * size_of::<T>() >= MIN_BYTES {
-        let mut pool = T::pool().lock().expect("pool lock");
-        let found = pool.free.get_mut(&len).and_then(Vec::pop);
-        if found.is_some() {
-            pool.bytes -= len * size_of::<T>();
-        }
-        found
-    } else {
-        None
-    };
-    match reused {
+    match reuse(len) {
         Some(mut v) => {
             v.fill(value);
             v
         }
         None => vec![value; len],
     }
+}
+
+/// A vector of `len` elements for a kernel that writes every one of them: a reused buffer
+/// keeps its old (initialized) values instead of being cleared first.
+pub fn for_overwrite<T: Element>(len: usize) -> Vec<T> {
+    reuse(len).unwrap_or_else(|| vec![T::zero(); len])
+}
+
+/// An idle buffer of exactly `len` elements, if the pool has one.
+fn reuse<T: Element>(len: usize) -> Option<Vec<T>> {
+    if len * size_of::<T>() < MIN_BYTES {
+        return None;
+    }
+    let mut pool = T::pool().lock().expect("pool lock");
+    let found = pool.free.get_mut(&len).and_then(Vec::pop);
+    if found.is_some() {
+        pool.bytes -= len * size_of::<T>();
+    }
+    found
 }
 
 /// Hands a buffer back for reuse (or frees it: small, or the pool is full).

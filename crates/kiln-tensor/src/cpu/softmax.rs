@@ -14,7 +14,7 @@ fn log_softmax_row<T: Element>(row: &[T], out: &mut [T]) {
 
 /// Row-wise log-softmax of `[rows, cols]`.
 pub(super) fn log_softmax<T: Element>(x: &[T], rows: usize, cols: usize) -> Vec<T> {
-    let mut out = super::pool::zeros(rows * cols);
+    let mut out = super::pool::for_overwrite(rows * cols);
     if cols > 0 {
         out.par_chunks_mut(cols)
             .zip(x.par_chunks(cols))
