@@ -29,6 +29,7 @@ fn tiny_config(out: &std::path::Path, study: Study) -> ExperimentConfig {
         hidden: (32, 16),
         eval_limit: Some(50),
         seed: 1,
+        lr: 1e-3,
         out: out.to_path_buf(),
         checkpoint_every: 2,
         resume: None,
@@ -175,4 +176,41 @@ fn cifar_bn_follow_up_studies_name_their_runs() {
     };
     assert_eq!(bn_count(&input), 6);
     assert_eq!(bn_count(&pre), 5);
+}
+
+#[test]
+fn cifar_bn_diverging_runs_stop_with_their_step_and_the_comparison_still_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let synthetic = SyntheticConfig {
+        seed: 4,
+        train: 120,
+        test: 40,
+    };
+    let (train, test, origin) =
+        Cifar10::load_or_synthetic(&dir.path().join("data"), DataSource::Synthetic(synthetic))
+            .unwrap();
+    let out = dir.path().join("out");
+    // An absurd learning rate overflows the weights within a few steps.
+    let config = ExperimentConfig {
+        lr: 1e30,
+        checkpoint_every: 0,
+        ..tiny_config(&out, Study::Bn)
+    };
+    let summary =
+        experiment::run(&config, &train, &test, &origin, &AtomicBool::new(false)).unwrap();
+    assert_eq!(summary.runs.len(), 2, "both runs are reported");
+    for run in &summary.runs {
+        let why = run
+            .stopped
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} did not stop", run.name));
+        assert!(why.starts_with("diverged at step"), "{why}");
+        assert!(run.steps < 6, "{} ran {} steps", run.name, run.steps);
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert!(json["runs"][1]["stopped"]
+        .as_str()
+        .unwrap()
+        .contains("diverged"));
 }

@@ -73,6 +73,9 @@ struct Args {
     /// Seed of the weights (and of dropout).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f32,
     /// Output folder [default: runs/cifar_bn/<timestamp>].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -148,6 +151,7 @@ fn main() -> anyhow::Result<()> {
         hidden: (args.hidden[0], args.hidden[1]),
         eval_limit: args.eval_images.or(quick.then_some(2000)),
         seed: args.seed,
+        lr: args.lr,
         out: args
             .out
             .unwrap_or_else(|| PathBuf::from("runs/cifar_bn").join(timestamp())),

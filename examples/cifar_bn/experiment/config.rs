@@ -95,6 +95,8 @@ pub struct ExperimentConfig {
     /// Test images used per evaluation (all when `None`).
     pub eval_limit: Option<usize>,
     pub seed: u64,
+    /// Adam's learning rate (1e-3 in the article).
+    pub lr: f32,
     pub out: PathBuf,
     /// Save a checkpoint every this many steps (0: never).
     pub checkpoint_every: usize,

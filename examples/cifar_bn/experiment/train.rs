@@ -111,7 +111,7 @@ pub fn run(
     let batch_size = config.protocol.batch_size.min(train.len());
     let mut model = model::build(spec, config.hidden, config.seed)?;
     model.to_device(config.device)?;
-    let mut adam = Adam::new(model.parameters(), AdamConfig::default().lr(1e-3))?;
+    let mut adam = Adam::new(model.parameters(), AdamConfig::default().lr(config.lr))?;
     let mut record = RunRecord {
         train_loss: Vec::new(),
         evals: Vec::new(),
