@@ -79,28 +79,29 @@ impl Tensor {
     }
 
     // ANCHOR: binary_op
-    /// `a op b` broadcast; `grad(a, b, g)` gives both input gradients at the output's shape,
-    /// which are then summed back to each input's shape.
+    /// `a op b` broadcast. `grad_a(a, b, g)` and `grad_b(a, b, g)` give the input gradients at
+    /// the output's shape, summed back to each input's shape; each runs only when its input
+    /// tracks gradients (a dropout mask or a data batch gets none).
     fn binary_op(
         &self,
         rhs: &Tensor,
         op: BinaryOp,
         name: &'static str,
-        grad: impl Fn(&Tensor, &Tensor, &Tensor) -> Result<(Tensor, Tensor)> + Send + Sync + 'static,
+        grad_a: impl Fn(&Tensor, &Tensor, &Tensor) -> Result<Tensor> + Send + Sync + 'static,
+        grad_b: impl Fn(&Tensor, &Tensor, &Tensor) -> Result<Tensor> + Send + Sync + 'static,
     ) -> Result<Tensor> {
         let (storage, out) = self.binary_forward(rhs, op, name)?;
+        let needs = (self.tracks_grad(), rhs.tracks_grad());
         let (a, b) = (self.detach(), rhs.detach());
         Ok(Tensor::from_op(storage, out, &[self, rhs], move |g| {
-            let (ga, gb) = grad(&a, &b, g)?;
-            Ok(vec![
-                Some(ga.sum_to(a.shape())?),
-                Some(gb.sum_to(b.shape())?),
-            ])
+            let ga = needs.0.then(|| grad_a(&a, &b, g)?.sum_to(a.shape()));
+            let gb = needs.1.then(|| grad_b(&a, &b, g)?.sum_to(b.shape()));
+            Ok(vec![ga.transpose()?, gb.transpose()?])
         }))
     }
-    // ANCHOR_END: binary_op
 
-    /// `a ± b` broadcast: gradients `g` and `±g` summed back to each shape; no values kept.
+    /// `a ± b` broadcast: gradients `g` and `±g` summed back to each shape, for the inputs that
+    /// track gradients; no values kept.
     fn binary_linear(
         &self,
         rhs: &Tensor,
@@ -110,11 +111,17 @@ impl Tensor {
     ) -> Result<Tensor> {
         let (storage, out) = self.binary_forward(rhs, op, name)?;
         let (sa, sb) = (self.shape().clone(), rhs.shape().clone());
+        let needs = (self.tracks_grad(), rhs.tracks_grad());
         Ok(Tensor::from_op(storage, out, &[self, rhs], move |g| {
-            let gb = if sign < 0.0 { g.neg()? } else { g.clone() };
-            Ok(vec![Some(g.sum_to(&sa)?), Some(gb.sum_to(&sb)?)])
+            let ga = needs.0.then(|| g.sum_to(&sa));
+            let gb = needs.1.then(|| match sign < 0.0 {
+                true => g.neg()?.sum_to(&sb),
+                false => g.sum_to(&sb),
+            });
+            Ok(vec![ga.transpose()?, gb.transpose()?])
         }))
     }
+    // ANCHOR_END: binary_op
 
     // ANCHOR: arithmetic
     /// `self + rhs`, broadcast.
@@ -129,18 +136,24 @@ impl Tensor {
 
     /// `self * rhs`, broadcast.
     pub fn mul(&self, rhs: &Tensor) -> Result<Tensor> {
-        self.binary_op(rhs, BinaryOp::Mul, "mul", |a, b, g| {
-            Ok((g.mul(b)?, g.mul(a)?))
-        })
+        self.binary_op(
+            rhs,
+            BinaryOp::Mul,
+            "mul",
+            |_, b, g| g.mul(b),
+            |a, _, g| g.mul(a),
+        )
     }
 
     /// `self / rhs`, broadcast.
     pub fn div(&self, rhs: &Tensor) -> Result<Tensor> {
-        self.binary_op(rhs, BinaryOp::Div, "div", |a, b, g| {
-            let ga = g.div(b)?;
-            let gb = ga.mul(a)?.div(b)?.neg()?;
-            Ok((ga, gb))
-        })
+        self.binary_op(
+            rhs,
+            BinaryOp::Div,
+            "div",
+            |_, b, g| g.div(b),
+            |a, b, g| g.mul(a)?.div(&b.mul(b)?)?.neg(),
+        )
     }
     // ANCHOR_END: arithmetic
 
