@@ -9,7 +9,7 @@ mod config;
 mod model;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kiln::nn::{cross_entropy, Adam, AdamConfig, Module, Optimizer};
+use kiln::nn::{Adam, AdamConfig, Module};
 use kiln::tensor::{Device, Tensor};
 
 fn train_step(c: &mut Criterion) {
@@ -40,14 +40,8 @@ fn train_step(c: &mut Criterion) {
             .expect("input");
         let labels: Vec<u32> = (0..batch as u32).map(|i| i % 10).collect();
         group.bench_function(BenchmarkId::new(device.to_string(), batch), |b| {
-            b.iter(|| {
-                adam.zero_grad();
-                let loss = cross_entropy(&net.forward(&x).unwrap(), &labels).unwrap();
-                loss.backward().unwrap();
-                adam.step().unwrap();
-                // Reading the loss waits for the device.
-                loss.item().unwrap()
-            })
+            // Reading the loss back waits for the device.
+            b.iter(|| model::train_step(&net, &mut adam, &x, &labels).unwrap())
         });
     }
     group.finish();

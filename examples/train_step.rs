@@ -13,7 +13,7 @@ mod config;
 mod model;
 
 use clap::{Parser, ValueEnum};
-use kiln::nn::{cross_entropy, Adam, AdamConfig, Module, Optimizer};
+use kiln::nn::{Adam, AdamConfig, Module};
 use kiln::tensor::{Device, Tensor};
 use std::time::Instant;
 
@@ -65,13 +65,7 @@ fn main() -> anyhow::Result<()> {
     let mut adam = Adam::new(net.parameters(), AdamConfig::default())?;
     let x = Tensor::rand_uniform(&[args.batch, 3, 32, 32], 0.0, 1.0, 1).to_device(device)?;
     let labels: Vec<u32> = (0..args.batch as u32).map(|i| i * 7 % 10).collect();
-    let mut step = || -> anyhow::Result<f32> {
-        adam.zero_grad();
-        let loss = cross_entropy(&net.forward(&x)?, &labels)?;
-        loss.backward()?;
-        adam.step()?;
-        Ok(loss.item()?)
-    };
+    let mut step = || model::train_step(&net, &mut adam, &x, &labels);
     for _ in 0..2 {
         step()?;
     }

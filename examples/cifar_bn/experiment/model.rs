@@ -4,11 +4,12 @@
 //! 7260 features.
 
 use super::config::{BnPlacement, RunSpec};
+use kiln::nn::{cross_entropy, Module, Optimizer};
 use kiln::nn::{
     BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Dropout, Flatten, LayerInit, Linear,
     Momentum, ReLU, Sequential,
 };
-use kiln::tensor::Result;
+use kiln::tensor::{Result, Tensor};
 
 /// Batch norm as in the article: epsilon 1e-3, TensorFlow momentum 0.75.
 fn bn_config(affine: bool) -> BatchNormConfig {
@@ -68,3 +69,20 @@ pub fn build(spec: &RunSpec, hidden: (usize, usize), seed: u64) -> Result<Sequen
     Ok(net)
 }
 // ANCHOR_END: build
+
+// ANCHOR: step
+/// One training step: forward, softmax cross-entropy, backward, optimizer update. Returns the
+/// batch loss (its read-back is the step's only wait for the device).
+pub fn train_step(
+    net: &Sequential,
+    optimizer: &mut dyn Optimizer,
+    images: &Tensor,
+    labels: &[u32],
+) -> Result<f32> {
+    optimizer.zero_grad();
+    let loss = cross_entropy(&net.forward(images)?, labels)?;
+    loss.backward()?;
+    optimizer.step()?;
+    loss.item()
+}
+// ANCHOR_END: step

@@ -6,7 +6,7 @@ use super::model;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use kiln::data::{DataLoader, Dataset, LoaderConfig, Transform, Transforms};
-use kiln::nn::{checkpoint, cross_entropy, Adam, AdamConfig, Module, Optimizer, Sequential};
+use kiln::nn::{checkpoint, cross_entropy, Adam, AdamConfig, Module, Sequential};
 use kiln::tensor::{no_grad, Device};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -147,14 +147,8 @@ pub fn run(
         let epoch = step / per_epoch;
         for batch in train_data.epoch(epoch as u64).skip(step % per_epoch) {
             let batch = batch?;
-            // ANCHOR: step
             let t = Instant::now();
-            adam.zero_grad();
-            let loss = cross_entropy(&model.forward(&batch.images)?, &batch.labels)?;
-            loss.backward()?;
-            adam.step()?;
-            let value = loss.item()?;
-            // ANCHOR_END: step
+            let value = model::train_step(&model, &mut adam, &batch.images, &batch.labels)?;
             record.train_seconds += t.elapsed().as_secs_f64();
             step += 1;
             record.train_loss.push(value);
@@ -244,11 +238,7 @@ pub fn estimate_seconds(
     let mut step_seconds = 0.0;
     for _ in 0..2 {
         let t = Instant::now();
-        adam.zero_grad();
-        let loss = cross_entropy(&model.forward(&batch.images)?, &batch.labels)?;
-        loss.backward()?;
-        adam.step()?;
-        loss.item()?;
+        model::train_step(&model, &mut adam, &batch.images, &batch.labels)?;
         step_seconds = t.elapsed().as_secs_f64();
     }
     let per_image = step_seconds / batch_size as f64;
