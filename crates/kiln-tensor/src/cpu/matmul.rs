@@ -1,5 +1,6 @@
 //! Matrix products through the `gemm` crate (SIMD micro-kernels, multithreaded).
 
+use super::pool::Scratch;
 use super::Element;
 use crate::kernels::MatmulDims;
 use gemm::Parallelism;
@@ -60,6 +61,33 @@ pub(super) fn gemm_into<T: Element>(
         Parallelism::None
     };
     assert!(dst.len() >= m * n, "gemm destination too small");
+    if matches!(parallelism, Parallelism::Rayon(_)) && 2 * m <= n && m <= k {
+        let mut col_major = Scratch::for_overwrite(m * n);
+        gemm_strided(&mut col_major, (m, 1), a, b, (m, k, n), false, parallelism);
+        transpose_into(dst, &col_major, (m, n), accumulate);
+    } else {
+        gemm_strided(dst, (1, n), a, b, (m, k, n), accumulate, parallelism);
+    }
+}
+
+/// `dst (+)= a · b` where element `(i, j)` of `dst` is at `i * dst_rs + j * dst_cs`.
+///
+/// `gemm` computes into column-major destinations and handles a row-major one by transposing
+/// the whole problem, which makes `n` its row count and packs the `b` operand. When `m` is
+/// much smaller than `n` (a batch of 128 rows against thousands of features) that is the large
+/// operand, and the product runs 10–30% slower than into a column-major destination of the
+/// same shape. [`gemm_into`] then computes column-major and transposes, where `k >= m` keeps
+/// the `m * n` copy small next to the `m * n * k` multiply-adds.
+fn gemm_strided<T: Element>(
+    dst: &mut [T],
+    (dst_cs, dst_rs): (usize, usize),
+    a: MatRef<T>,
+    b: MatRef<T>,
+    (m, k, n): (usize, usize, usize),
+    accumulate: bool,
+    parallelism: Parallelism,
+) {
+    assert!(dst.len() > (m - 1) * dst_rs + (n - 1) * dst_cs);
     assert!(a.data.len() > (m - 1) * a.row_stride + (k - 1) * a.col_stride);
     assert!(b.data.len() > (k - 1) * b.row_stride + (n - 1) * b.col_stride);
     // SAFETY: the asserts above bound every index the kernel reads or writes for the given
@@ -70,8 +98,8 @@ pub(super) fn gemm_into<T: Element>(
             n,
             k,
             dst.as_mut_ptr(),
-            1,
-            n as isize,
+            dst_cs as isize,
+            dst_rs as isize,
             accumulate,
             a.data.as_ptr(),
             a.col_stride as isize,
@@ -87,6 +115,26 @@ pub(super) fn gemm_into<T: Element>(
             parallelism,
         )
     }
+}
+
+/// Rows of `dst` per parallel task of [`transpose_into`].
+const TRANSPOSE_ROWS: usize = 16;
+
+/// `dst[m, n]` (row-major) `(+)= src`, where `src` holds the same matrix column-major.
+fn transpose_into<T: Element>(dst: &mut [T], src: &[T], (m, n): (usize, usize), accumulate: bool) {
+    dst[..m * n]
+        .par_chunks_mut(TRANSPOSE_ROWS * n)
+        .enumerate()
+        .for_each(|(chunk, rows)| {
+            let first = chunk * TRANSPOSE_ROWS;
+            let height = rows.len() / n;
+            for (j, column) in src.chunks_exact(m).enumerate() {
+                for (i, &v) in column[first..first + height].iter().enumerate() {
+                    let d = &mut rows[i * n + j];
+                    *d = if accumulate { *d + v } else { v };
+                }
+            }
+        });
 }
 
 /// Batched product per [`MatmulDims`]: output `[batch, m, n]`.
@@ -114,4 +162,49 @@ pub(super) fn matmul<T: Element>(a: &[T], b: &[T], d: MatmulDims) -> Vec<T> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The naive triple loop.
+    fn reference(a: MatRef<f64>, b: MatRef<f64>, (m, k, n): (usize, usize, usize)) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k)
+                    .map(|p| {
+                        a.data[i * a.row_stride + p * a.col_stride]
+                            * b.data[p * b.row_stride + j * b.col_stride]
+                    })
+                    .sum();
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn every_layout_and_path_matches_the_triple_loop() {
+        let values = |len: usize, seed: usize| -> Vec<f64> {
+            (0..len)
+                .map(|i| ((i * 7 + seed * 13) % 23) as f64 - 11.0)
+                .collect()
+        };
+        // Small, threaded with m >= n, and threaded with m << n (the column-major path).
+        for (m, k, n) in [(3, 5, 7), (70, 60, 67), (5, 41, 1999)] {
+            for (trans_a, trans_b) in [(false, false), (false, true), (true, false), (true, true)] {
+                let (av, bv) = (values(m * k, 1), values(k * n, 2));
+                let a = MatRef::new(&av, if trans_a { m } else { k }, trans_a);
+                let b = MatRef::new(&bv, if trans_b { k } else { n }, trans_b);
+                let want = reference(a, b, (m, k, n));
+                let mut dst = vec![1.0; m * n];
+                gemm_into(&mut dst, a, b, (m, k, n), false, true);
+                assert_eq!(dst, want, "{m}x{k}x{n} trans ({trans_a}, {trans_b})");
+                gemm_into(&mut dst, a, b, (m, k, n), true, true);
+                let twice: Vec<f64> = want.iter().map(|w| 2.0 * w).collect();
+                assert_eq!(dst, twice, "{m}x{k}x{n} accumulated");
+            }
+        }
+    }
 }

@@ -89,6 +89,11 @@ impl<T: Element> Scratch<T> {
     pub fn zeros(len: usize) -> Self {
         Scratch(zeros(len))
     }
+
+    /// A work buffer of `len` elements that the caller overwrites entirely.
+    pub fn for_overwrite(len: usize) -> Self {
+        Scratch(for_overwrite(len))
+    }
 }
 
 impl<T: Element> Deref for Scratch<T> {
