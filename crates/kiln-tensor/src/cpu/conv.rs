@@ -11,6 +11,7 @@ use super::pool::{self, Scratch};
 use super::Element;
 use crate::kernels::Conv2dDims;
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// Rows of the im2col matrix: `c_in * kh * kw`.
 fn patch_len(d: &Conv2dDims) -> usize {
@@ -18,27 +19,40 @@ fn patch_len(d: &Conv2dDims) -> usize {
 }
 
 // ANCHOR: im2col
-/// Calls `f(col, pixel)` for every entry of the im2col matrix of one image: `col` indexes
-/// `cols` (`[c_in*kh*kw, oh*ow]`), `pixel` the image (`[c_in, h, w]`), or is `None` where the
-/// kernel reads zero padding.
+/// One output row `oy` of one im2col row `(ci, ki, kj)`: the `ow` entries `cols[col..col + ow]`.
+/// Those at `ox` in `inside` read the pixels `pixel, pixel + sw, ...` of the image; the others
+/// read zero padding.
+struct TapRow {
+    col: usize,
+    pixel: usize,
+    inside: Range<usize>,
+}
+
+/// Calls `f` for every [`TapRow`] of the im2col matrix of one image: `cols` is
+/// `[c_in*kh*kw, oh*ow]`, the image `[c_in, h, w]`.
 #[inline]
-fn for_each_tap(d: &Conv2dDims, mut f: impl FnMut(usize, Option<usize>)) {
-    let spatial = d.oh * d.ow;
+fn for_each_tap_row(d: &Conv2dDims, mut f: impl FnMut(TapRow)) {
+    let (sh, sw) = d.stride;
     for ci in 0..d.c_in {
         for ki in 0..d.kh {
             for kj in 0..d.kw {
-                let row = ((ci * d.kh + ki) * d.kw + kj) * spatial;
+                // ix = ox*sw + kj - pl lies in [0, w) for ox in [first, end).
+                let first = d.pad.1.saturating_sub(kj).div_ceil(sw);
+                let end = (d.w + d.pad.1)
+                    .checked_sub(kj)
+                    .map_or(0, |limit| limit.div_ceil(sw))
+                    .min(d.ow);
+                let row = ((ci * d.kh + ki) * d.kw + kj) * d.oh * d.ow;
                 for oy in 0..d.oh {
-                    let iy = (oy * d.stride.0 + ki)
-                        .checked_sub(d.pad.0)
-                        .filter(|&y| y < d.h);
-                    for ox in 0..d.ow {
-                        let ix = (ox * d.stride.1 + kj)
-                            .checked_sub(d.pad.1)
-                            .filter(|&x| x < d.w);
-                        let pixel = iy.zip(ix).map(|(y, x)| (ci * d.h + y) * d.w + x);
-                        f(row + oy * d.ow + ox, pixel);
-                    }
+                    let iy = (oy * sh + ki).checked_sub(d.pad.0).filter(|&y| y < d.h);
+                    let (pixel, inside) = match iy {
+                        Some(y) if first < end => {
+                            ((ci * d.h + y) * d.w + first * sw + kj - d.pad.1, first..end)
+                        }
+                        _ => (0, 0..0),
+                    };
+                    let col = row + oy * d.ow;
+                    f(TapRow { col, pixel, inside });
                 }
             }
         }
@@ -47,17 +61,24 @@ fn for_each_tap(d: &Conv2dDims, mut f: impl FnMut(usize, Option<usize>)) {
 
 /// Fills `cols` (`[c_in*kh*kw, oh*ow]`) from one image `x` (`[c_in, h, w]`).
 fn im2col<T: Element>(x: &[T], d: &Conv2dDims, cols: &mut [T]) {
-    for_each_tap(d, |col, pixel| {
-        cols[col] = pixel.map_or(T::zero(), |p| x[p]);
+    for_each_tap_row(d, |r| {
+        let out = &mut cols[r.col..r.col + d.ow];
+        out[..r.inside.start].fill(T::zero());
+        out[r.inside.end..].fill(T::zero());
+        let pixels = x[r.pixel..].iter().step_by(d.stride.1);
+        for (c, &p) in out[r.inside].iter_mut().zip(pixels) {
+            *c = p;
+        }
     });
 }
 // ANCHOR_END: im2col
 
 /// Adds `cols` (`[c_in*kh*kw, oh*ow]`) back into one image `gx` (`[c_in, h, w]`).
 fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, gx: &mut [T]) {
-    for_each_tap(d, |col, pixel| {
-        if let Some(p) = pixel {
-            gx[p] = gx[p] + cols[col];
+    for_each_tap_row(d, |r| {
+        let pixels = gx[r.pixel..].iter_mut().step_by(d.stride.1);
+        for (&c, p) in cols[r.col..][r.inside].iter().zip(pixels) {
+            *p = *p + c;
         }
     });
 }
