@@ -5,45 +5,126 @@
 //! `∂L/∂β = Σ gy`, `∂L/∂γ = Σ gy x̂`, and when `μ`, `σ²` are the batch's own statistics
 //! `∂L/∂x = γ / (M sqrt(σ² + ε)) · (M gy - Σ gy - x̂ Σ gy x̂)`; with fixed statistics (eval)
 //! `∂L/∂x = γ gy / sqrt(σ² + ε)`.
+//!
+//! Memory is sample-major: sample `b` holds `c` runs of `spatial` values (`spatial` is 1 for
+//! `[n, c]` inputs). Every pass walks it in that order. Reductions sum fixed chunks of samples
+//! into per-channel partial sums in parallel and add the chunks in order, so the rounding does
+//! not depend on the thread count; elementwise passes take one sample per task.
 
 use super::Element;
 use crate::kernels::BnDims;
 use rayon::prelude::*;
+use std::ops::Range;
 
-/// The values of channel `ch`: `n` runs of `spatial` contiguous elements.
-fn channel<T: Copy>(x: &[T], d: BnDims, ch: usize) -> impl Iterator<Item = T> + '_ {
-    (0..d.n).flat_map(move |b| {
-        let start = (b * d.c + ch) * d.spatial;
-        x[start..start + d.spatial].iter().copied()
+/// Samples per task of the per-channel sums. Fixed, so that the partial sums and their order
+/// (and hence the rounding) do not depend on the thread count.
+const SAMPLES_PER_TASK: usize = 8;
+/// Interleaved partial sums within a run, so that the additions pipeline and vectorize.
+const LANES: usize = 8;
+
+/// `Σ f(i)` over `range`, for `K` quantities at once.
+#[inline]
+fn run_sums<T: Element, const K: usize>(
+    range: Range<usize>,
+    f: impl Fn(usize) -> [T; K],
+) -> [T; K] {
+    let mut lanes = [[T::zero(); K]; LANES];
+    let mut add = |lane: usize, i: usize| {
+        for (acc, v) in lanes[lane].iter_mut().zip(f(i)) {
+            *acc = *acc + v;
+        }
+    };
+    let full = range.start + range.len() / LANES * LANES;
+    for base in (range.start..full).step_by(LANES) {
+        for lane in 0..LANES {
+            add(lane, base + lane);
+        }
+    }
+    for i in full..range.end {
+        add(0, i);
+    }
+    lanes.iter().fold([T::zero(); K], |total, lane| {
+        std::array::from_fn(|k| total[k] + lane[k])
     })
+}
+
+/// Per-channel sums over the batch: entry `ch` adds up `term(ch, i)` for every index `i` of
+/// channel `ch`.
+fn channel_sums<T: Element, const K: usize>(
+    d: BnDims,
+    term: impl Fn(usize, usize) -> [T; K] + Sync,
+) -> Vec<[T; K]> {
+    let add = |total: &mut [T; K], part: [T; K]| {
+        for (t, p) in total.iter_mut().zip(part) {
+            *t = *t + p;
+        }
+    };
+    let partials: Vec<Vec<[T; K]>> = (0..d.n.div_ceil(SAMPLES_PER_TASK))
+        .into_par_iter()
+        .map(|task| {
+            let mut acc = vec![[T::zero(); K]; d.c];
+            for b in task * SAMPLES_PER_TASK..((task + 1) * SAMPLES_PER_TASK).min(d.n) {
+                for (ch, total) in acc.iter_mut().enumerate() {
+                    let start = (b * d.c + ch) * d.spatial;
+                    let sum = if d.spatial == 1 {
+                        term(ch, start)
+                    } else {
+                        run_sums(start..start + d.spatial, |i| term(ch, i))
+                    };
+                    add(total, sum);
+                }
+            }
+            acc
+        })
+        .collect();
+    let mut total = vec![[T::zero(); K]; d.c];
+    for part in partials {
+        total.iter_mut().zip(part).for_each(|(t, p)| add(t, p));
+    }
+    total
 }
 
 // ANCHOR: stats
 /// Per-channel mean and biased variance (two passes, for accuracy).
 pub(super) fn stats<T: Element>(x: &[T], d: BnDims) -> (Vec<T>, Vec<T>) {
     let count = T::from_usize(d.n * d.spatial).expect("count fits");
-    (0..d.c)
-        .into_par_iter()
-        .map(|ch| {
-            let mean = channel(x, d, ch).sum::<T>() / count;
-            let var = channel(x, d, ch)
-                .map(|v| (v - mean) * (v - mean))
-                .sum::<T>()
-                / count;
-            (mean, var)
-        })
-        .unzip()
+    let mean: Vec<T> = channel_sums(d, |_, i| [x[i]])
+        .iter()
+        .map(|[sum]| *sum / count)
+        .collect();
+    let var = channel_sums(d, |ch, i| [(x[i] - mean[ch]) * (x[i] - mean[ch])])
+        .iter()
+        .map(|[sum]| *sum / count)
+        .collect();
+    (mean, var)
 }
 // ANCHOR_END: stats
 
-/// Calls `f(channel, slice)` for each run of `spatial` elements of `out`, in parallel.
-fn for_each_run<T: Send>(out: &mut [T], d: BnDims, f: impl Fn(usize, usize, &mut [T]) + Sync) {
-    if d.spatial == 0 {
+/// `out[i] = channel(ch)([inputs[0][i], ...])` for every index `i` of every channel `ch`
+/// (`channel` reads the channel's parameters and returns the elementwise map), one sample per
+/// parallel task.
+fn map_per_channel<T: Element, const K: usize, F: Fn([T; K]) -> T>(
+    out: &mut [T],
+    d: BnDims,
+    inputs: [&[T]; K],
+    channel: impl Fn(usize) -> F + Sync,
+) {
+    let sample_len = d.c * d.spatial;
+    if sample_len == 0 {
         return;
     }
-    out.par_chunks_mut(d.spatial)
+    out.par_chunks_mut(sample_len)
         .enumerate()
-        .for_each(|(run, slice)| f(run % d.c, run * d.spatial, slice));
+        .for_each(|(b, sample)| {
+            let ins = inputs.map(|x| &x[b * sample_len..(b + 1) * sample_len]);
+            for (ch, run) in sample.chunks_exact_mut(d.spatial).enumerate() {
+                let f = channel(ch);
+                let ins = ins.map(|x| &x[ch * d.spatial..(ch + 1) * d.spatial]);
+                for (j, out) in run.iter_mut().enumerate() {
+                    *out = f(ins.map(|x| x[j]));
+                }
+            }
+        });
 }
 
 /// `y = (x - mean) / sqrt(var + eps) * gamma + beta`, per channel.
@@ -56,12 +137,13 @@ pub(super) fn normalize<T: Element>(
     eps: f32,
     d: BnDims,
 ) -> Vec<T> {
+    let scale: Vec<T> = (0..d.c)
+        .map(|ch| gamma[ch] / (var[ch] + T::of(eps)).sqrt())
+        .collect();
     let mut y = super::pool::for_overwrite(x.len());
-    for_each_run(&mut y, d, |ch, start, run| {
-        let scale = gamma[ch] / (var[ch] + T::of(eps)).sqrt();
-        for (j, out) in run.iter_mut().enumerate() {
-            *out = (x[start + j] - mean[ch]) * scale + beta[ch];
-        }
+    map_per_channel(&mut y, d, [x], |ch| {
+        let (mean, scale, beta) = (mean[ch], scale[ch], beta[ch]);
+        move |[x]| (x - mean) * scale + beta
     });
     y
 }
@@ -83,30 +165,23 @@ pub(super) fn backward<T: Element>(
         .iter()
         .map(|&v| T::one() / (v + T::of(eps)).sqrt())
         .collect();
-    let (dgamma, dbeta): (Vec<T>, Vec<T>) = (0..d.c)
-        .into_par_iter()
-        .map(|ch| {
-            channel(gy, d, ch)
-                .zip(channel(x, d, ch))
-                .fold((T::zero(), T::zero()), |(sg, s), (g, v)| {
-                    (sg + g * (v - mean[ch]) * invstd[ch], s + g)
-                })
-        })
-        .unzip();
+    let sums = channel_sums(d, |ch, i| [gy[i] * (x[i] - mean[ch]) * invstd[ch], gy[i]]);
+    let (dgamma, dbeta): (Vec<T>, Vec<T>) = sums.iter().map(|&[dg, db]| (dg, db)).unzip();
     let count = T::from_usize(d.n * d.spatial).expect("count fits");
     let mut gx = super::pool::for_overwrite(x.len());
-    for_each_run(&mut gx, d, |ch, start, run| {
-        let scale = gamma[ch] * invstd[ch];
-        for (j, out) in run.iter_mut().enumerate() {
-            let g = gy[start + j];
-            *out = if batch_stats {
-                let xhat = (x[start + j] - mean[ch]) * invstd[ch];
-                scale * (g - dbeta[ch] / count - xhat * dgamma[ch] / count)
-            } else {
-                scale * g
-            };
-        }
-    });
+    let scale: Vec<T> = (0..d.c).map(|ch| gamma[ch] * invstd[ch]).collect();
+    if batch_stats {
+        map_per_channel(&mut gx, d, [gy, x], |ch| {
+            let (mean, invstd, scale) = (mean[ch], invstd[ch], scale[ch]);
+            let (mean_g, mean_gxhat) = (dbeta[ch] / count, dgamma[ch] / count);
+            move |[g, x]| scale * (g - mean_g - (x - mean) * invstd * mean_gxhat)
+        });
+    } else {
+        map_per_channel(&mut gx, d, [gy], |ch| {
+            let scale = scale[ch];
+            move |[g]| scale * g
+        });
+    }
     (gx, dgamma, dbeta)
 }
 // ANCHOR_END: backward
