@@ -10,36 +10,68 @@ use rayon::prelude::*;
 /// Below this many elements a kernel runs on the calling thread.
 pub(super) const PARALLEL_MIN: usize = 1 << 15;
 
-/// `op(x)` for every element.
-pub(super) fn unary<T: Element>(op: UnaryOp, x: &[T]) -> Vec<T> {
-    let f = move |v: T| -> T {
-        match op {
-            UnaryOp::Neg => -v,
-            UnaryOp::Exp => v.exp(),
-            UnaryOp::Log => v.ln(),
-            UnaryOp::Sqrt => v.sqrt(),
-            UnaryOp::Relu => v.max(T::zero()),
-            UnaryOp::Sigmoid => T::one() / (T::one() + (-v).exp()),
-            UnaryOp::Tanh => v.tanh(),
-            UnaryOp::Step => {
-                if v > T::zero() {
-                    T::one()
-                } else {
-                    T::zero()
-                }
-            }
-            UnaryOp::Powf(p) => v.powf(T::of(p)),
-            UnaryOp::AddScalar(c) => v + T::of(c),
-            UnaryOp::MulScalar(c) => v * T::of(c),
-        }
-    };
+/// Elements per parallel task.
+const CHUNK: usize = 1 << 14;
+
+/// `f(x[i])` for every element, in parallel chunks for long inputs. Generic over `f`, so each
+/// operation gets its own vectorized loop.
+fn map<T: Element>(x: &[T], f: impl Fn(T) -> T + Sync) -> Vec<T> {
     let mut out = pool::for_overwrite(x.len());
-    if x.len() >= PARALLEL_MIN {
-        out.par_iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
-    } else {
+    let run = |(out, x): (&mut [T], &[T])| {
         out.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
+    };
+    if x.len() >= PARALLEL_MIN {
+        out.par_chunks_mut(CHUNK)
+            .zip(x.par_chunks(CHUNK))
+            .for_each(run);
+    } else {
+        run((&mut out, x));
     }
     out
+}
+
+/// `f(a[i], b[i])` for every element of two equally long inputs, like [`map`].
+fn zip_map<T: Element>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
+    let mut out = pool::for_overwrite(a.len());
+    let run = |(out, (a, b)): (&mut [T], (&[T], &[T]))| {
+        out.iter_mut()
+            .zip(a.iter().zip(b))
+            .for_each(|(o, (&x, &y))| *o = f(x, y));
+    };
+    if a.len() >= PARALLEL_MIN {
+        out.par_chunks_mut(CHUNK)
+            .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
+            .for_each(run);
+    } else {
+        run((&mut out, (a, b)));
+    }
+    out
+}
+
+/// 1 where `c` holds, else 0.
+fn indicator<T: Element>(c: bool) -> T {
+    if c {
+        T::one()
+    } else {
+        T::zero()
+    }
+}
+
+/// `op(x)` for every element.
+pub(super) fn unary<T: Element>(op: UnaryOp, x: &[T]) -> Vec<T> {
+    match op {
+        UnaryOp::Neg => map(x, |v| -v),
+        UnaryOp::Exp => map(x, |v| v.exp()),
+        UnaryOp::Log => map(x, |v| v.ln()),
+        UnaryOp::Sqrt => map(x, |v| v.sqrt()),
+        UnaryOp::Relu => map(x, |v| v.max(T::zero())),
+        UnaryOp::Sigmoid => map(x, |v| T::one() / (T::one() + (-v).exp())),
+        UnaryOp::Tanh => map(x, |v| v.tanh()),
+        UnaryOp::Step => map(x, |v| indicator(v > T::zero())),
+        UnaryOp::Powf(p) => map(x, |v| v.powf(T::of(p))),
+        UnaryOp::AddScalar(c) => map(x, |v| v + T::of(c)),
+        UnaryOp::MulScalar(c) => map(x, |v| v * T::of(c)),
+    }
 }
 
 /// `op(a, b)` with both operands broadcast to `out` (NumPy rules, checked by the caller).
@@ -49,35 +81,26 @@ pub(super) fn binary<T: Element>(
     b: (&[T], &Shape),
     out: &Shape,
 ) -> Vec<T> {
+    if a.1 == out && b.1 == out {
+        return match op {
+            BinaryOp::Add => zip_map(a.0, b.0, |x, y| x + y),
+            BinaryOp::Sub => zip_map(a.0, b.0, |x, y| x - y),
+            BinaryOp::Mul => zip_map(a.0, b.0, |x, y| x * y),
+            BinaryOp::Div => zip_map(a.0, b.0, |x, y| x / y),
+            BinaryOp::Eq => zip_map(a.0, b.0, |x, y| indicator(x == y)),
+        };
+    }
     let f = move |x: T, y: T| -> T {
         match op {
             BinaryOp::Add => x + y,
             BinaryOp::Sub => x - y,
             BinaryOp::Mul => x * y,
             BinaryOp::Div => x / y,
-            BinaryOp::Eq => {
-                if x == y {
-                    T::one()
-                } else {
-                    T::zero()
-                }
-            }
+            BinaryOp::Eq => indicator(x == y),
         }
     };
     let mut result = pool::for_overwrite(out.numel());
     let parallel = out.numel() >= PARALLEL_MIN;
-    if a.1 == out && b.1 == out {
-        let zip = |(o, (&x, &y)): (&mut T, (&T, &T))| *o = f(x, y);
-        if parallel {
-            result
-                .par_iter_mut()
-                .zip(a.0.par_iter().zip(b.0))
-                .for_each(zip);
-        } else {
-            result.iter_mut().zip(a.0.iter().zip(b.0)).for_each(zip);
-        }
-        return result;
-    }
     let dims = IxDyn(out.dims());
     let va = ArrayView::from_shape(IxDyn(a.1.dims()), a.0).expect("length matches shape");
     let vb = ArrayView::from_shape(IxDyn(b.1.dims()), b.0).expect("length matches shape");
