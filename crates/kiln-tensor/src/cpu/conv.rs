@@ -65,9 +65,12 @@ fn im2col<T: Element>(x: &[T], d: &Conv2dDims, cols: &mut [T]) {
         let out = &mut cols[r.col..r.col + d.ow];
         out[..r.inside.start].fill(T::zero());
         out[r.inside.end..].fill(T::zero());
-        let pixels = x[r.pixel..].iter().step_by(d.stride.1);
-        for (c, &p) in out[r.inside].iter_mut().zip(pixels) {
-            *c = p;
+        let out = &mut out[r.inside];
+        if d.stride.1 == 1 {
+            out.copy_from_slice(&x[r.pixel..r.pixel + out.len()]);
+        } else {
+            let pixels = x[r.pixel..].iter().step_by(d.stride.1);
+            out.iter_mut().zip(pixels).for_each(|(c, &p)| *c = p);
         }
     });
 }
@@ -76,9 +79,13 @@ fn im2col<T: Element>(x: &[T], d: &Conv2dDims, cols: &mut [T]) {
 /// Adds `cols` (`[c_in*kh*kw, oh*ow]`) back into one image `gx` (`[c_in, h, w]`).
 fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, gx: &mut [T]) {
     for_each_tap_row(d, |r| {
-        let pixels = gx[r.pixel..].iter_mut().step_by(d.stride.1);
-        for (&c, p) in cols[r.col..][r.inside].iter().zip(pixels) {
-            *p = *p + c;
+        let cols = &cols[r.col..][r.inside];
+        if d.stride.1 == 1 {
+            let pixels = &mut gx[r.pixel..r.pixel + cols.len()];
+            pixels.iter_mut().zip(cols).for_each(|(p, &c)| *p = *p + c);
+        } else {
+            let pixels = gx[r.pixel..].iter_mut().step_by(d.stride.1);
+            pixels.zip(cols).for_each(|(p, &c)| *p = *p + c);
         }
     });
 }
