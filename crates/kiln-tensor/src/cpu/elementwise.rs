@@ -4,7 +4,7 @@ use super::pool;
 use super::Element;
 use crate::kernels::{BinaryOp, UnaryOp};
 use crate::Shape;
-use ndarray::{ArrayView, ArrayViewMut, IxDyn, Zip};
+use ndarray::{ArrayView, ArrayViewMut, Dim, Dimension, Ix4, IxDyn, Zip};
 use rayon::prelude::*;
 
 /// Below this many elements a kernel runs on the calling thread.
@@ -100,19 +100,47 @@ pub(super) fn binary<T: Element>(
         }
     };
     let mut result = pool::for_overwrite(out.numel());
-    let parallel = out.numel() >= PARALLEL_MIN;
-    let dims = IxDyn(out.dims());
-    let va = ArrayView::from_shape(IxDyn(a.1.dims()), a.0).expect("length matches shape");
-    let vb = ArrayView::from_shape(IxDyn(b.1.dims()), b.0).expect("length matches shape");
-    let za = va.broadcast(dims.clone()).expect("broadcast checked");
-    let zb = vb.broadcast(dims.clone()).expect("broadcast checked");
+    // Static 4-D indexing is much faster in ndarray than `IxDyn`; shapes of lower rank get
+    // leading axes of length 1.
+    match (as_4d(a.1), as_4d(b.1), as_4d(out)) {
+        (Some(sa), Some(sb), Some(so)) => broadcast_zip(&mut result, (a.0, sa), (b.0, sb), so, f),
+        _ => {
+            let dyn_dims = |s: &Shape| IxDyn(s.dims());
+            let (sa, sb, so) = (dyn_dims(a.1), dyn_dims(b.1), dyn_dims(out));
+            broadcast_zip(&mut result, (a.0, sa), (b.0, sb), so, f)
+        }
+    }
+    result
+}
+
+/// `shape` as 4-D, with leading axes of length 1, if its rank is at most 4.
+fn as_4d(shape: &Shape) -> Option<Ix4> {
+    let dims = shape.dims();
+    let pad = 4usize.checked_sub(dims.len())?;
+    let mut padded = [1; 4];
+    padded[pad..].copy_from_slice(dims);
+    Some(Dim(padded))
+}
+
+/// `result = f(a, b)` with `a` and `b` (data, shape) broadcast to `out`.
+fn broadcast_zip<T: Element, D: Dimension>(
+    result: &mut [T],
+    a: (&[T], D),
+    b: (&[T], D),
+    out: D,
+    f: impl Fn(T, T) -> T + Sync + Send,
+) {
+    let va = ArrayView::from_shape(a.1, a.0).expect("length matches shape");
+    let vb = ArrayView::from_shape(b.1, b.0).expect("length matches shape");
+    let za = va.broadcast(out.clone()).expect("broadcast checked");
+    let zb = vb.broadcast(out.clone()).expect("broadcast checked");
+    let parallel = result.len() >= PARALLEL_MIN;
     // The output view is row-major, whatever order the broadcast inputs are read in.
-    let target = ArrayViewMut::from_shape(dims, &mut result).expect("length matches shape");
+    let target = ArrayViewMut::from_shape(out, result).expect("length matches shape");
     let zip = Zip::from(target).and(&za).and(&zb);
     if parallel {
         zip.par_for_each(|o, &x, &y| *o = f(x, y));
     } else {
         zip.for_each(|o, &x, &y| *o = f(x, y));
     }
-    result
 }
