@@ -144,3 +144,50 @@ fn broadcast_zip<T: Element, D: Dimension>(
         zip.for_each(|o, &x, &y| *o = f(x, y));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Element `index` (row-major in `out`) of an operand of shape `dims` broadcast to `out`.
+    fn broadcast_index(index: usize, dims: &[usize], out: &[usize]) -> usize {
+        let pad = out.len() - dims.len();
+        let (mut rest, mut flat, mut stride) = (index, 0, 1);
+        for axis in (0..out.len()).rev() {
+            let coord = rest % out[axis];
+            rest /= out[axis];
+            if axis >= pad && dims[axis - pad] != 1 {
+                flat += coord * stride;
+            }
+            if axis >= pad {
+                stride *= dims[axis - pad];
+            }
+        }
+        flat
+    }
+
+    #[test]
+    fn broadcasting_matches_per_element_indexing_at_every_rank() {
+        let cases: [(&[usize], &[usize], &[usize]); 5] = [
+            (&[5], &[1], &[5]),
+            (&[3, 1], &[4], &[3, 4]),
+            (&[2, 3, 4, 5], &[1, 3, 1, 1], &[2, 3, 4, 5]),
+            (&[2, 1, 3, 1, 2], &[4, 2], &[2, 1, 3, 4, 2]),
+            (&[1, 2, 1, 3, 1, 2], &[2, 2, 1, 3, 2], &[1, 2, 2, 3, 3, 2]),
+        ];
+        for (da, db, dout) in cases {
+            let values = |dims: &[usize], seed: f64| -> Vec<f64> {
+                (0..dims.iter().product())
+                    .map(|i| i as f64 * seed)
+                    .collect()
+            };
+            let (a, b) = (values(da, 1.0), values(db, 0.01));
+            let (sa, sb, so) = (Shape::new(da), Shape::new(db), Shape::new(dout));
+            let got = binary(BinaryOp::Sub, (&a, &sa), (&b, &sb), &so);
+            let want: Vec<f64> = (0..so.numel())
+                .map(|i| a[broadcast_index(i, da, dout)] - b[broadcast_index(i, db, dout)])
+                .collect();
+            assert_eq!(got, want, "{da:?} - {db:?} -> {dout:?}");
+        }
+    }
+}
