@@ -14,7 +14,6 @@
 use super::Element;
 use crate::kernels::BnDims;
 use rayon::prelude::*;
-use std::ops::Range;
 
 /// Samples per task of the per-channel sums. Fixed, so that the partial sums and their order
 /// (and hence the rounding) do not depend on the thread count.
@@ -22,54 +21,57 @@ const SAMPLES_PER_TASK: usize = 8;
 /// Interleaved partial sums within a run, so that the additions pipeline and vectorize.
 const LANES: usize = 8;
 
-/// `Σ f(i)` over `range`, for `K` quantities at once.
+/// `Σ f(j)` for `j` in `0..len`, for `K` quantities at once.
 #[inline]
-fn run_sums<T: Element, const K: usize>(
-    range: Range<usize>,
-    f: impl Fn(usize) -> [T; K],
-) -> [T; K] {
+fn run_sums<T: Element, const K: usize>(len: usize, f: impl Fn(usize) -> [T; K]) -> [T; K] {
     let mut lanes = [[T::zero(); K]; LANES];
-    let mut add = |lane: usize, i: usize| {
-        for (acc, v) in lanes[lane].iter_mut().zip(f(i)) {
+    let mut add = |lane: usize, j: usize| {
+        for (acc, v) in lanes[lane].iter_mut().zip(f(j)) {
             *acc = *acc + v;
         }
     };
-    let full = range.start + range.len() / LANES * LANES;
-    for base in (range.start..full).step_by(LANES) {
+    let full = len / LANES * LANES;
+    for base in (0..full).step_by(LANES) {
         for lane in 0..LANES {
             add(lane, base + lane);
         }
     }
-    for i in full..range.end {
-        add(0, i);
+    for j in full..len {
+        add(0, j);
     }
     lanes.iter().fold([T::zero(); K], |total, lane| {
         std::array::from_fn(|k| total[k] + lane[k])
     })
 }
 
-/// Per-channel sums over the batch: entry `ch` adds up `term(ch, i)` for every index `i` of
-/// channel `ch`.
-fn channel_sums<T: Element, const K: usize>(
+/// Per-channel sums over the batch: entry `ch` adds up `channel(ch)([inputs[0][i], ...])` over
+/// every index `i` of channel `ch` (`channel` reads the channel's parameters and returns the
+/// term).
+fn channel_sums<T: Element, const I: usize, const K: usize, F: Fn([T; I]) -> [T; K]>(
     d: BnDims,
-    term: impl Fn(usize, usize) -> [T; K] + Sync,
+    inputs: [&[T]; I],
+    channel: impl Fn(usize) -> F + Sync,
 ) -> Vec<[T; K]> {
     let add = |total: &mut [T; K], part: [T; K]| {
         for (t, p) in total.iter_mut().zip(part) {
             *t = *t + p;
         }
     };
+    let sample_len = d.c * d.spatial;
     let partials: Vec<Vec<[T; K]>> = (0..d.n.div_ceil(SAMPLES_PER_TASK))
         .into_par_iter()
         .map(|task| {
             let mut acc = vec![[T::zero(); K]; d.c];
             for b in task * SAMPLES_PER_TASK..((task + 1) * SAMPLES_PER_TASK).min(d.n) {
+                let sample = inputs.map(|x| &x[b * sample_len..(b + 1) * sample_len]);
                 for (ch, total) in acc.iter_mut().enumerate() {
-                    let start = (b * d.c + ch) * d.spatial;
+                    let term = channel(ch);
                     let sum = if d.spatial == 1 {
-                        term(ch, start)
+                        // `[n, c]` input: one value, no run to sum.
+                        term(sample.map(|x| x[ch]))
                     } else {
-                        run_sums(start..start + d.spatial, |i| term(ch, i))
+                        let run = sample.map(|x| &x[ch * d.spatial..(ch + 1) * d.spatial]);
+                        run_sums(d.spatial, |j| term(run.map(|x| x[j])))
                     };
                     add(total, sum);
                 }
@@ -88,14 +90,17 @@ fn channel_sums<T: Element, const K: usize>(
 /// Per-channel mean and biased variance (two passes, for accuracy).
 pub(super) fn stats<T: Element>(x: &[T], d: BnDims) -> (Vec<T>, Vec<T>) {
     let count = T::from_usize(d.n * d.spatial).expect("count fits");
-    let mean: Vec<T> = channel_sums(d, |_, i| [x[i]])
+    let mean: Vec<T> = channel_sums(d, [x], |_| |[x]| [x])
         .iter()
         .map(|[sum]| *sum / count)
         .collect();
-    let var = channel_sums(d, |ch, i| [(x[i] - mean[ch]) * (x[i] - mean[ch])])
-        .iter()
-        .map(|[sum]| *sum / count)
-        .collect();
+    let var = channel_sums(d, [x], |ch| {
+        let mean = mean[ch];
+        move |[x]| [(x - mean) * (x - mean)]
+    })
+    .iter()
+    .map(|[sum]| *sum / count)
+    .collect();
     (mean, var)
 }
 // ANCHOR_END: stats
@@ -117,6 +122,13 @@ fn map_per_channel<T: Element, const K: usize, F: Fn([T; K]) -> T>(
         .enumerate()
         .for_each(|(b, sample)| {
             let ins = inputs.map(|x| &x[b * sample_len..(b + 1) * sample_len]);
+            if d.spatial == 1 {
+                // `[n, c]` input: one value per channel.
+                for (ch, out) in sample.iter_mut().enumerate() {
+                    *out = channel(ch)(ins.map(|x| x[ch]));
+                }
+                return;
+            }
             for (ch, run) in sample.chunks_exact_mut(d.spatial).enumerate() {
                 let f = channel(ch);
                 let ins = ins.map(|x| &x[ch * d.spatial..(ch + 1) * d.spatial]);
@@ -165,7 +177,10 @@ pub(super) fn backward<T: Element>(
         .iter()
         .map(|&v| T::one() / (v + T::of(eps)).sqrt())
         .collect();
-    let sums = channel_sums(d, |ch, i| [gy[i] * (x[i] - mean[ch]) * invstd[ch], gy[i]]);
+    let sums = channel_sums(d, [gy, x], |ch| {
+        let (mean, invstd) = (mean[ch], invstd[ch]);
+        move |[g, x]| [g * (x - mean) * invstd, g]
+    });
     let (dgamma, dbeta): (Vec<T>, Vec<T>) = sums.iter().map(|&[dg, db]| (dg, db)).unzip();
     let count = T::from_usize(d.n * d.spatial).expect("count fits");
     let mut gx = super::pool::for_overwrite(x.len());
