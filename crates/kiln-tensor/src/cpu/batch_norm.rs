@@ -9,11 +9,14 @@
 //! Memory is sample-major: sample `b` holds `c` runs of `spatial` values (`spatial` is 1 for
 //! `[n, c]` inputs). Every pass walks it in that order. Reductions sum fixed chunks of samples
 //! into per-channel partial sums in parallel and add the chunks in order, so the rounding does
-//! not depend on the thread count; elementwise passes take one sample per task.
+//! not depend on the thread count; elementwise passes take one sample per task. Per-channel
+//! parameters and inputs are sliced to their exact lengths before the inner loops, which lets
+//! the compiler drop the bounds checks there and vectorize.
 
 use super::Element;
 use crate::kernels::BnDims;
 use rayon::prelude::*;
+use std::array::from_fn;
 
 /// Samples per task of the per-channel sums. Fixed, so that the partial sums and their order
 /// (and hence the rounding) do not depend on the thread count.
@@ -40,48 +43,57 @@ fn run_sums<T: Element, const K: usize>(len: usize, f: impl Fn(usize) -> [T; K])
         add(0, j);
     }
     lanes.iter().fold([T::zero(); K], |total, lane| {
-        std::array::from_fn(|k| total[k] + lane[k])
+        from_fn(|k| total[k] + lane[k])
     })
 }
 
-/// Per-channel sums over the batch: entry `ch` adds up `channel(ch)([inputs[0][i], ...])` over
-/// every index `i` of channel `ch` (`channel` reads the channel's parameters and returns the
-/// term).
-fn channel_sums<T: Element, const I: usize, const K: usize, F: Fn([T; I]) -> [T; K]>(
+/// Per-channel sums over the batch: `sums[k][ch]` adds up `term(params, values)[k]` over every
+/// index `i` of channel `ch`, where `params` are `channel_params[p][ch]` and `values` are
+/// `inputs[j][i]`.
+fn channel_sums<T: Element, const P: usize, const I: usize, const K: usize>(
     d: BnDims,
+    channel_params: [&[T]; P],
     inputs: [&[T]; I],
-    channel: impl Fn(usize) -> F + Sync,
-) -> Vec<[T; K]> {
-    let add = |total: &mut [T; K], part: [T; K]| {
-        for (t, p) in total.iter_mut().zip(part) {
-            *t = *t + p;
-        }
-    };
-    let sample_len = d.c * d.spatial;
-    let partials: Vec<Vec<[T; K]>> = (0..d.n.div_ceil(SAMPLES_PER_TASK))
+    term: impl Fn([T; P], [T; I]) -> [T; K] + Sync,
+) -> [Vec<T>; K] {
+    let c = d.c;
+    let params = channel_params.map(|p| &p[..c]);
+    let sample_len = c * d.spatial;
+    let partials: Vec<[Vec<T>; K]> = (0..d.n.div_ceil(SAMPLES_PER_TASK))
         .into_par_iter()
         .map(|task| {
-            let mut acc = vec![[T::zero(); K]; d.c];
+            let mut acc: [Vec<T>; K] = from_fn(|_| vec![T::zero(); c]);
             for b in task * SAMPLES_PER_TASK..((task + 1) * SAMPLES_PER_TASK).min(d.n) {
-                let sample = inputs.map(|x| &x[b * sample_len..(b + 1) * sample_len]);
-                for (ch, total) in acc.iter_mut().enumerate() {
-                    let term = channel(ch);
-                    let sum = if d.spatial == 1 {
-                        // `[n, c]` input: one value, no run to sum.
-                        term(sample.map(|x| x[ch]))
-                    } else {
-                        let run = sample.map(|x| &x[ch * d.spatial..(ch + 1) * d.spatial]);
-                        run_sums(d.spatial, |j| term(run.map(|x| x[j])))
-                    };
-                    add(total, sum);
+                let sample = inputs.map(|x| &x[b * sample_len..][..sample_len]);
+                if d.spatial == 1 {
+                    // `[n, c]` input: one value per channel, in a loop that vectorizes.
+                    let acc = acc.each_mut().map(|a| &mut a[..c]);
+                    let sample = sample.map(|x| &x[..c]);
+                    for ch in 0..c {
+                        let sum = term(from_fn(|k| params[k][ch]), from_fn(|k| sample[k][ch]));
+                        for k in 0..K {
+                            acc[k][ch] = acc[k][ch] + sum[k];
+                        }
+                    }
+                    continue;
+                }
+                for ch in 0..c {
+                    let p = from_fn(|k| params[k][ch]);
+                    let run = sample.map(|x| &x[ch * d.spatial..][..d.spatial]);
+                    let sum = run_sums(d.spatial, |j| term(p, from_fn(|k| run[k][j])));
+                    for (acc, s) in acc.iter_mut().zip(sum) {
+                        acc[ch] = acc[ch] + s;
+                    }
                 }
             }
             acc
         })
         .collect();
-    let mut total = vec![[T::zero(); K]; d.c];
+    let mut total: [Vec<T>; K] = from_fn(|_| vec![T::zero(); c]);
     for part in partials {
-        total.iter_mut().zip(part).for_each(|(t, p)| add(t, p));
+        for (total, part) in total.iter_mut().zip(part) {
+            total.iter_mut().zip(part).for_each(|(t, p)| *t = *t + p);
+        }
     }
     total
 }
@@ -90,50 +102,46 @@ fn channel_sums<T: Element, const I: usize, const K: usize, F: Fn([T; I]) -> [T;
 /// Per-channel mean and biased variance (two passes, for accuracy).
 pub(super) fn stats<T: Element>(x: &[T], d: BnDims) -> (Vec<T>, Vec<T>) {
     let count = T::from_usize(d.n * d.spatial).expect("count fits");
-    let mean: Vec<T> = channel_sums(d, [x], |_| |[x]| [x])
-        .iter()
-        .map(|[sum]| *sum / count)
-        .collect();
-    let var = channel_sums(d, [x], |ch| {
-        let mean = mean[ch];
-        move |[x]| [(x - mean) * (x - mean)]
-    })
-    .iter()
-    .map(|[sum]| *sum / count)
-    .collect();
+    let [sum] = channel_sums(d, [], [x], |[], [x]| [x]);
+    let mean: Vec<T> = sum.iter().map(|&s| s / count).collect();
+    let [squares] = channel_sums(d, [&mean], [x], |[mean], [x]| [(x - mean) * (x - mean)]);
+    let var = squares.iter().map(|&s| s / count).collect();
     (mean, var)
 }
 // ANCHOR_END: stats
 
-/// `out[i] = channel(ch)([inputs[0][i], ...])` for every index `i` of every channel `ch`
-/// (`channel` reads the channel's parameters and returns the elementwise map), one sample per
-/// parallel task.
-fn map_per_channel<T: Element, const K: usize, F: Fn([T; K]) -> T>(
+/// `out[i] = f(params, values)` for every index `i` of every channel `ch`, where `params` are
+/// `channel_params[p][ch]` and `values` are `inputs[j][i]`; one sample per parallel task.
+fn map_per_channel<T: Element, const P: usize, const I: usize>(
     out: &mut [T],
     d: BnDims,
-    inputs: [&[T]; K],
-    channel: impl Fn(usize) -> F + Sync,
+    channel_params: [&[T]; P],
+    inputs: [&[T]; I],
+    f: impl Fn([T; P], [T; I]) -> T + Sync,
 ) {
-    let sample_len = d.c * d.spatial;
+    let c = d.c;
+    let params = channel_params.map(|p| &p[..c]);
+    let sample_len = c * d.spatial;
     if sample_len == 0 {
         return;
     }
     out.par_chunks_mut(sample_len)
         .enumerate()
         .for_each(|(b, sample)| {
-            let ins = inputs.map(|x| &x[b * sample_len..(b + 1) * sample_len]);
+            let ins = inputs.map(|x| &x[b * sample_len..][..sample_len]);
             if d.spatial == 1 {
-                // `[n, c]` input: one value per channel.
-                for (ch, out) in sample.iter_mut().enumerate() {
-                    *out = channel(ch)(ins.map(|x| x[ch]));
+                // `[n, c]` input: one value per channel, in a loop that vectorizes.
+                let (sample, ins) = (&mut sample[..c], ins.map(|x| &x[..c]));
+                for ch in 0..c {
+                    sample[ch] = f(from_fn(|k| params[k][ch]), from_fn(|k| ins[k][ch]));
                 }
                 return;
             }
             for (ch, run) in sample.chunks_exact_mut(d.spatial).enumerate() {
-                let f = channel(ch);
-                let ins = ins.map(|x| &x[ch * d.spatial..(ch + 1) * d.spatial]);
+                let p = from_fn(|k| params[k][ch]);
+                let ins = ins.map(|x| &x[ch * d.spatial..][..d.spatial]);
                 for (j, out) in run.iter_mut().enumerate() {
-                    *out = f(ins.map(|x| x[j]));
+                    *out = f(p, from_fn(|k| ins[k][j]));
                 }
             }
         });
@@ -153,10 +161,13 @@ pub(super) fn normalize<T: Element>(
         .map(|ch| gamma[ch] / (var[ch] + T::of(eps)).sqrt())
         .collect();
     let mut y = super::pool::for_overwrite(x.len());
-    map_per_channel(&mut y, d, [x], |ch| {
-        let (mean, scale, beta) = (mean[ch], scale[ch], beta[ch]);
-        move |[x]| (x - mean) * scale + beta
-    });
+    map_per_channel(
+        &mut y,
+        d,
+        [mean, &scale, beta],
+        [x],
+        |[mean, scale, beta], [x]| (x - mean) * scale + beta,
+    );
     y
 }
 
@@ -177,25 +188,27 @@ pub(super) fn backward<T: Element>(
         .iter()
         .map(|&v| T::one() / (v + T::of(eps)).sqrt())
         .collect();
-    let sums = channel_sums(d, [gy, x], |ch| {
-        let (mean, invstd) = (mean[ch], invstd[ch]);
-        move |[g, x]| [g * (x - mean) * invstd, g]
+    let [dgamma, dbeta] = channel_sums(d, [mean, &invstd], [gy, x], |[mean, invstd], [g, x]| {
+        [g * (x - mean) * invstd, g]
     });
-    let (dgamma, dbeta): (Vec<T>, Vec<T>) = sums.iter().map(|&[dg, db]| (dg, db)).unzip();
     let count = T::from_usize(d.n * d.spatial).expect("count fits");
-    let mut gx = super::pool::for_overwrite(x.len());
     let scale: Vec<T> = (0..d.c).map(|ch| gamma[ch] * invstd[ch]).collect();
+    let mut gx = super::pool::for_overwrite(x.len());
     if batch_stats {
-        map_per_channel(&mut gx, d, [gy, x], |ch| {
-            let (mean, invstd, scale) = (mean[ch], invstd[ch], scale[ch]);
-            let (mean_g, mean_gxhat) = (dbeta[ch] / count, dgamma[ch] / count);
-            move |[g, x]| scale * (g - mean_g - (x - mean) * invstd * mean_gxhat)
-        });
+        let mean_g: Vec<T> = dbeta.iter().map(|&db| db / count).collect();
+        let mean_gxhat: Vec<T> = dgamma.iter().map(|&dg| dg / count).collect();
+        let params = [mean, &invstd, &scale, &mean_g, &mean_gxhat];
+        map_per_channel(
+            &mut gx,
+            d,
+            params,
+            [gy, x],
+            |[mean, invstd, scale, mean_g, mean_gxhat], [g, x]| {
+                scale * (g - mean_g - (x - mean) * invstd * mean_gxhat)
+            },
+        );
     } else {
-        map_per_channel(&mut gx, d, [gy], |ch| {
-            let scale = scale[ch];
-            move |[g]| scale * g
-        });
+        map_per_channel(&mut gx, d, [&scale], [gy], |[scale], [g]| scale * g);
     }
     (gx, dgamma, dbeta)
 }
