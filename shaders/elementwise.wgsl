@@ -86,7 +86,8 @@ fn apply_binary(op: u32, u: f32, v: f32) -> f32 {
         case 1u: { return u - v; }
         case 2u: { return u * v; }
         case 3u: { return u / v; }
-        default: { return select(0.0, 1.0, u == v); }
+        case 4u: { return select(0.0, 1.0, u == v); }
+        default: { return select(0.0, u, v > 0.0); }
     }
 }
 

@@ -39,6 +39,8 @@ pub enum BinaryOp {
     Div,
     /// 1 where a == b, else 0.
     Eq,
+    /// a where b > 0, else 0: ReLU's gradient `g` masked by its output `y`, in one pass.
+    MaskPositive,
 }
 
 /// Reductions along one axis.

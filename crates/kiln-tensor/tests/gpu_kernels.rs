@@ -88,6 +88,7 @@ fn binary_broadcast_gpu_matches_cpu() {
         BinaryOp::Mul,
         BinaryOp::Div,
         BinaryOp::Eq,
+        BinaryOp::MaskPositive,
     ];
     let mut rng = Rng::new(2);
     for case in 0..CASES * 2 {

@@ -57,6 +57,15 @@ fn indicator<T: Element>(c: bool) -> T {
     }
 }
 
+/// `x` where `y > 0`, else 0.
+fn mask_positive<T: Element>(x: T, y: T) -> T {
+    if y > T::zero() {
+        x
+    } else {
+        T::zero()
+    }
+}
+
 /// `op(x)` for every element.
 pub(super) fn unary<T: Element>(op: UnaryOp, x: &[T]) -> Vec<T> {
     match op {
@@ -88,6 +97,7 @@ pub(super) fn binary<T: Element>(
             BinaryOp::Mul => zip_map(a.0, b.0, |x, y| x * y),
             BinaryOp::Div => zip_map(a.0, b.0, |x, y| x / y),
             BinaryOp::Eq => zip_map(a.0, b.0, |x, y| indicator(x == y)),
+            BinaryOp::MaskPositive => zip_map(a.0, b.0, mask_positive),
         };
     }
     let f = move |x: T, y: T| -> T {
@@ -97,6 +107,7 @@ pub(super) fn binary<T: Element>(
             BinaryOp::Mul => x * y,
             BinaryOp::Div => x / y,
             BinaryOp::Eq => indicator(x == y),
+            BinaryOp::MaskPositive => mask_positive(x, y),
         }
     };
     let mut result = pool::for_overwrite(out.numel());

@@ -108,6 +108,7 @@ pub(super) fn binary(
         BinaryOp::Mul => 2,
         BinaryOp::Div => 3,
         BinaryOp::Eq => 4,
+        BinaryOp::MaskPositive => 5,
     };
     let (sa, sb) = (broadcast_strides(a.1, out), broadcast_strides(b.1, out));
     let (rank, dims, [a_strides, b_strides]) = collapse("binary", out.dims(), [&sa, &sb])?;

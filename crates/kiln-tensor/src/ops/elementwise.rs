@@ -163,6 +163,12 @@ impl Tensor {
         Ok(Tensor::from_storage(storage, out))
     }
 
+    /// `self` where `by > 0`, else 0 (broadcast; no gradient). ReLU's backward in one pass.
+    pub fn mask_positive(&self, by: &Tensor) -> Result<Tensor> {
+        let (storage, out) = self.binary_forward(by, BinaryOp::MaskPositive, "mask_positive")?;
+        Ok(Tensor::from_storage(storage, out))
+    }
+
     /// `-self`.
     pub fn neg(&self) -> Result<Tensor> {
         self.unary_linear(UnaryOp::Neg, -1.0)
@@ -205,7 +211,7 @@ impl Tensor {
 
     /// `max(self, 0)`. The rule reads the output: `y > 0` exactly where `x > 0`.
     pub fn relu(&self) -> Result<Tensor> {
-        self.unary_op(UnaryOp::Relu, Saves::Output, |y, g| g.mul(&y.step()?))
+        self.unary_op(UnaryOp::Relu, Saves::Output, |y, g| g.mask_positive(y))
     }
     // ANCHOR_END: unary_rules
 
