@@ -19,6 +19,22 @@ pub(super) struct MatRef<'a, T> {
 }
 
 impl<'a, T> MatRef<'a, T> {
+    /// The matrix without its first `first` rows.
+    fn skip_rows(self, first: usize) -> Self {
+        MatRef {
+            data: &self.data[first * self.row_stride..],
+            ..self
+        }
+    }
+
+    /// The matrix without its first `first` columns.
+    fn skip_columns(self, first: usize) -> Self {
+        MatRef {
+            data: &self.data[first * self.col_stride..],
+            ..self
+        }
+    }
+
     /// A row-major `[rows, cols]` matrix, read transposed when `trans` is set.
     pub fn new(data: &'a [T], cols: usize, trans: bool) -> Self {
         if trans {
@@ -38,6 +54,11 @@ impl<'a, T> MatRef<'a, T> {
 }
 
 /// `dst[m, n] (+)= a[m, k] · b[k, n]`, accumulating into `dst` when `accumulate` is set.
+///
+/// With `threads`, a large product is cut into one block of the output per thread, each a
+/// single-threaded `gemm` call: rows for a row-major output, columns for a column-major one.
+/// That ran 2–10% faster than `gemm`'s own threading on the example's dense layers, which
+/// packs shared operands once per thread anyway.
 pub(super) fn gemm_into<T: Element>(
     dst: &mut [T],
     a: MatRef<T>,
@@ -55,22 +76,37 @@ pub(super) fn gemm_into<T: Element>(
         }
         return;
     }
-    let parallelism = if threads && m * n * k >= PARALLEL_FLOPS {
-        Parallelism::Rayon(0)
-    } else {
-        Parallelism::None
-    };
     assert!(dst.len() >= m * n, "gemm destination too small");
-    if matches!(parallelism, Parallelism::Rayon(_)) && 2 * m <= n && m <= k {
+    let dst = &mut dst[..m * n];
+    if !threads || m * n * k < PARALLEL_FLOPS {
+        gemm_strided(dst, (1, n), a, b, (m, k, n), accumulate);
+        return;
+    }
+    let blocks = rayon::current_num_threads();
+    if 2 * m <= n && m <= k {
         let mut col_major = Scratch::for_overwrite(m * n);
-        gemm_strided(&mut col_major, (m, 1), a, b, (m, k, n), false, parallelism);
+        let width = n.div_ceil(blocks);
+        col_major
+            .par_chunks_mut(width * m)
+            .enumerate()
+            .for_each(|(i, block)| {
+                let b = b.skip_columns(i * width);
+                gemm_strided(block, (m, 1), a, b, (m, k, block.len() / m), false);
+            });
         transpose_into(dst, &col_major, (m, n), accumulate);
     } else {
-        gemm_strided(dst, (1, n), a, b, (m, k, n), accumulate, parallelism);
+        let height = m.div_ceil(blocks);
+        dst.par_chunks_mut(height * n)
+            .enumerate()
+            .for_each(|(i, block)| {
+                let a = a.skip_rows(i * height);
+                gemm_strided(block, (1, n), a, b, (block.len() / n, k, n), accumulate);
+            });
     }
 }
 
-/// `dst (+)= a · b` where element `(i, j)` of `dst` is at `i * dst_rs + j * dst_cs`.
+/// `dst (+)= a · b` on the calling thread, where element `(i, j)` of `dst` is at
+/// `i * dst_rs + j * dst_cs`.
 ///
 /// `gemm` computes into column-major destinations and handles a row-major one by transposing
 /// the whole problem, which makes `n` its row count and packs the `b` operand. When `m` is
@@ -85,7 +121,6 @@ fn gemm_strided<T: Element>(
     b: MatRef<T>,
     (m, k, n): (usize, usize, usize),
     accumulate: bool,
-    parallelism: Parallelism,
 ) {
     assert!(dst.len() > (m - 1) * dst_rs + (n - 1) * dst_cs);
     assert!(a.data.len() > (m - 1) * a.row_stride + (k - 1) * a.col_stride);
@@ -112,7 +147,7 @@ fn gemm_strided<T: Element>(
             false,
             false,
             false,
-            parallelism,
+            Parallelism::None,
         )
     }
 }
