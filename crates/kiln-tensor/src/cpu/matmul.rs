@@ -56,9 +56,16 @@ impl<'a, T> MatRef<'a, T> {
 /// `dst[m, n] (+)= a[m, k] · b[k, n]`, accumulating into `dst` when `accumulate` is set.
 ///
 /// With `threads`, a large product is cut into one block of the output per thread, each a
-/// single-threaded `gemm` call: rows for a row-major output, columns for a column-major one.
-/// That ran 2–10% faster than `gemm`'s own threading on the example's dense layers, which
-/// packs shared operands once per thread anyway.
+/// single-threaded `gemm` call. That ran 2–10% faster than `gemm`'s own threading on the
+/// example's dense layers, which packs shared operands once per thread anyway.
+///
+/// `gemm` computes into column-major destinations and handles a row-major one by transposing
+/// the whole problem, which makes `n` its row count and packs the `b` operand. When `m` is
+/// much smaller than `n` (a batch of 128 rows against thousands of features) that is the large
+/// operand, and the product runs 10–30% slower than into a column-major destination of the
+/// same shape. Such products (`2m <= n`, and `m <= k` so that the `m * n` copy stays small next
+/// to the `m * n * k` multiply-adds) compute column-major in column blocks and transpose; the
+/// others compute row-major in row blocks.
 pub(super) fn gemm_into<T: Element>(
     dst: &mut [T],
     a: MatRef<T>,
@@ -107,13 +114,6 @@ pub(super) fn gemm_into<T: Element>(
 
 /// `dst (+)= a · b` on the calling thread, where element `(i, j)` of `dst` is at
 /// `i * dst_rs + j * dst_cs`.
-///
-/// `gemm` computes into column-major destinations and handles a row-major one by transposing
-/// the whole problem, which makes `n` its row count and packs the `b` operand. When `m` is
-/// much smaller than `n` (a batch of 128 rows against thousands of features) that is the large
-/// operand, and the product runs 10–30% slower than into a column-major destination of the
-/// same shape. [`gemm_into`] then computes column-major and transposes, where `k >= m` keeps
-/// the `m * n` copy small next to the `m * n * k` multiply-adds.
 fn gemm_strided<T: Element>(
     dst: &mut [T],
     (dst_cs, dst_rs): (usize, usize),
@@ -155,10 +155,9 @@ fn gemm_strided<T: Element>(
 /// Rows of `dst` per parallel task of [`transpose_into`].
 const TRANSPOSE_ROWS: usize = 16;
 
-/// `dst[m, n]` (row-major) `(+)= src`, where `src` holds the same matrix column-major.
+/// `dst` (`[m, n]` row-major) `(+)= src`, where `src` holds the same matrix column-major.
 fn transpose_into<T: Element>(dst: &mut [T], src: &[T], (m, n): (usize, usize), accumulate: bool) {
-    dst[..m * n]
-        .par_chunks_mut(TRANSPOSE_ROWS * n)
+    dst.par_chunks_mut(TRANSPOSE_ROWS * n)
         .enumerate()
         .for_each(|(chunk, rows)| {
             let first = chunk * TRANSPOSE_ROWS;
