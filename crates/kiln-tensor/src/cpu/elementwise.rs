@@ -90,26 +90,26 @@ pub(super) fn binary<T: Element>(
     b: (&[T], &Shape),
     out: &Shape,
 ) -> Vec<T> {
-    if a.1 == out && b.1 == out {
-        return match op {
-            BinaryOp::Add => zip_map(a.0, b.0, |x, y| x + y),
-            BinaryOp::Sub => zip_map(a.0, b.0, |x, y| x - y),
-            BinaryOp::Mul => zip_map(a.0, b.0, |x, y| x * y),
-            BinaryOp::Div => zip_map(a.0, b.0, |x, y| x / y),
-            BinaryOp::Eq => zip_map(a.0, b.0, |x, y| indicator(x == y)),
-            BinaryOp::MaskPositive => zip_map(a.0, b.0, mask_positive),
-        };
+    match op {
+        BinaryOp::Add => broadcast_map(a, b, out, |x, y| x + y),
+        BinaryOp::Sub => broadcast_map(a, b, out, |x, y| x - y),
+        BinaryOp::Mul => broadcast_map(a, b, out, |x, y| x * y),
+        BinaryOp::Div => broadcast_map(a, b, out, |x, y| x / y),
+        BinaryOp::Eq => broadcast_map(a, b, out, |x, y| indicator(x == y)),
+        BinaryOp::MaskPositive => broadcast_map(a, b, out, mask_positive),
     }
-    let f = move |x: T, y: T| -> T {
-        match op {
-            BinaryOp::Add => x + y,
-            BinaryOp::Sub => x - y,
-            BinaryOp::Mul => x * y,
-            BinaryOp::Div => x / y,
-            BinaryOp::Eq => indicator(x == y),
-            BinaryOp::MaskPositive => mask_positive(x, y),
-        }
-    };
+}
+
+/// `f(a, b)` with both operands broadcast to `out`; a plain zip when no operand is broadcast.
+fn broadcast_map<T: Element>(
+    a: (&[T], &Shape),
+    b: (&[T], &Shape),
+    out: &Shape,
+    f: impl Fn(T, T) -> T + Sync + Send,
+) -> Vec<T> {
+    if a.1 == out && b.1 == out {
+        return zip_map(a.0, b.0, f);
+    }
     let mut result = pool::for_overwrite(out.numel());
     // Static 4-D indexing is much faster in ndarray than `IxDyn`; shapes of lower rank get
     // leading axes of length 1.
