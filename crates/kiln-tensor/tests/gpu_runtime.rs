@@ -82,6 +82,23 @@ fn long_chains_with_recycled_buffers_gpu_matches_cpu() {
 }
 
 #[test]
+fn chains_longer_than_a_batch_gpu_matches_cpu() {
+    let Some(gpu) = test_device() else { return };
+    // More dispatches than one submission holds, with no read-back or upload between them: the
+    // batch is submitted when full and recording goes on in a new one.
+    let len = 257;
+    let x: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
+    let x = Tensor::from_vec(x, &[len]).unwrap();
+    let x_gpu = x.to_device(gpu).unwrap();
+    let (mut on_gpu, mut on_cpu) = (x_gpu.clone(), x.clone());
+    for _ in 0..1300 {
+        on_gpu = on_gpu.mul_scalar(0.5).unwrap().add(&x_gpu).unwrap();
+        on_cpu = on_cpu.mul_scalar(0.5).unwrap().add(&x).unwrap();
+    }
+    assert_eq!(on_gpu.to_vec().unwrap(), on_cpu.to_vec().unwrap());
+}
+
+#[test]
 fn kiln_device_selects_the_device() {
     let Some(_) = test_device() else { return };
     let select = |value: &str| {

@@ -23,14 +23,21 @@ const POOL_CAP_BYTES: u64 = 1 << 30;
 /// shaders must take element counts from their parameters, not from `arrayLength`. Dropping a
 /// `GpuBuffer` returns its allocation to the pool of the process-wide context.
 pub struct GpuBuffer {
-    buffer: wgpu::Buffer,
+    allocation: Allocation,
     len: usize,
+}
+
+/// A buffer of the pool, numbered in the order the pool created it.
+#[derive(Clone)]
+pub(super) struct Allocation {
+    buffer: wgpu::Buffer,
+    serial: u64,
 }
 
 impl GpuBuffer {
     /// Wraps a pooled allocation of at least `4 * len` bytes.
-    pub(super) fn new(buffer: wgpu::Buffer, len: usize) -> GpuBuffer {
-        GpuBuffer { buffer, len }
+    pub(super) fn new(allocation: Allocation, len: usize) -> GpuBuffer {
+        GpuBuffer { allocation, len }
     }
 
     /// Number of `f32` elements.
@@ -55,7 +62,7 @@ impl GpuBuffer {
 
     /// The underlying wgpu buffer.
     pub(crate) fn raw(&self) -> &wgpu::Buffer {
-        &self.buffer
+        &self.allocation.buffer
     }
 }
 
@@ -68,12 +75,17 @@ impl fmt::Debug for GpuBuffer {
 impl Drop for GpuBuffer {
     fn drop(&mut self) {
         if let Some(ctx) = GpuContext::existing() {
-            ctx.pool.release(self.buffer.clone());
+            ctx.release(self.allocation.clone());
         }
     }
 }
 
 /// Free allocations bucketed by size class.
+///
+/// A request takes the free buffer of its class that was created first. With that rule a
+/// sequence of allocations and drops that repeats (a training step) gets the same buffers each
+/// time, so its bind groups can be reused; taking the last buffer freed instead would permute
+/// them from one repetition to the next.
 #[derive(Default)]
 pub(super) struct BufferPool {
     free: Mutex<FreeLists>,
@@ -81,37 +93,46 @@ pub(super) struct BufferPool {
 
 #[derive(Default)]
 struct FreeLists {
-    by_size: HashMap<u64, Vec<wgpu::Buffer>>,
+    by_size: HashMap<u64, Vec<Allocation>>,
     bytes: u64,
+    created: u64,
 }
 
 impl BufferPool {
     /// A buffer of at least `bytes` bytes (reused when one of its size class is free), never
     /// larger than `max` (the caller checked `bytes <= max`).
-    pub(super) fn acquire(&self, device: &wgpu::Device, bytes: u64, max: u64) -> wgpu::Buffer {
+    pub(super) fn acquire(&self, device: &wgpu::Device, bytes: u64, max: u64) -> Allocation {
         let size = size_class(bytes).min(max.max(MIN_BYTES));
         let mut free = self.free.lock().expect("buffer pool");
-        if let Some(buffer) = free.by_size.get_mut(&size).and_then(Vec::pop) {
-            free.bytes -= size;
-            return buffer;
+        if let Some(class) = free.by_size.get_mut(&size) {
+            if let Some(first) = (0..class.len()).min_by_key(|&i| class[i].serial) {
+                let allocation = class.swap_remove(first);
+                free.bytes -= size;
+                return allocation;
+            }
         }
+        free.created += 1;
+        let serial = free.created;
         drop(free);
-        device.create_buffer(&wgpu::BufferDescriptor {
+        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("kiln tensor"),
             size,
             usage: USAGE,
             mapped_at_creation: false,
-        })
+        });
+        Allocation { buffer, serial }
     }
 
-    /// Keeps `buffer` for reuse, or lets it go when the pool is full.
-    fn release(&self, buffer: wgpu::Buffer) {
-        let size = buffer.size();
+    /// Keeps `allocation` for reuse (true), or lets it go when the pool is full (false).
+    pub(super) fn release(&self, allocation: Allocation) -> bool {
+        let size = allocation.buffer.size();
         let mut free = self.free.lock().expect("buffer pool");
-        if free.bytes + size <= POOL_CAP_BYTES {
+        let keep = free.bytes + size <= POOL_CAP_BYTES;
+        if keep {
             free.bytes += size;
-            free.by_size.entry(size).or_default().push(buffer);
+            free.by_size.entry(size).or_default().push(allocation);
         }
+        keep
     }
 }
 

@@ -1,17 +1,19 @@
-//! The process-wide GPU context: adapter, device and queue, the buffer pool, the pipeline cache,
-//! and the command batch that dispatches are recorded into.
+//! The process-wide GPU context: adapter, device and queue, the buffer pool, the pipeline and
+//! bind group caches, and the command batch that dispatches are recorded into.
 
-use super::buffer::{BufferPool, GpuBuffer};
-use super::pipeline::{Pipeline, PipelineCache, Shader};
+use super::bind_groups::BindGroupCache;
+use super::buffer::{Allocation, BufferPool, GpuBuffer};
+use super::pipeline::{PipelineCache, Shader};
+use super::profile::Profiler;
 use crate::{Error, Result};
-use std::num::NonZeroU64;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 
 /// Invocations per workgroup of every kiln shader (`@workgroup_size(256)`).
 pub(crate) const WORKGROUP: usize = 256;
 
-/// Commands recorded before the batch is submitted without waiting for a sync point.
-const MAX_BATCH: u64 = 64;
+/// Commands recorded before the batch is submitted without waiting for a sync point: more than
+/// a training step of the example's model records, so that a step is one submission.
+const MAX_BATCH: u64 = 1024;
 
 /// Largest parameter block of one dispatch, in bytes.
 const MAX_PARAMS: u64 = 256;
@@ -27,8 +29,9 @@ pub struct GpuContext {
     limits: wgpu::Limits,
     /// Largest tensor buffer, in bytes: the binding and buffer limits, rounded down to 256.
     max_tensor_bytes: u64,
-    pub(super) pool: BufferPool,
+    pool: BufferPool,
     pipelines: PipelineCache,
+    bind_groups: BindGroupCache,
     batch: Mutex<Batch>,
     /// Ring of `MAX_BATCH` parameter slots, rewritten before each submission.
     params: wgpu::Buffer,
@@ -40,10 +43,15 @@ pub struct GpuContext {
 /// Commands recorded since the last submission.
 #[derive(Default)]
 struct Batch {
+    /// The compute pass that consecutive dispatches share, open on `encoder` (ended before the
+    /// encoder records anything else).
+    pass: Option<wgpu::ComputePass<'static>>,
     encoder: Option<wgpu::CommandEncoder>,
     /// Dispatches and copies recorded; a dispatch's parameters take the slot of its index.
     commands: u64,
     params: Vec<u8>,
+    /// Timestamps of every dispatch, while [`super::profile`] runs.
+    profiler: Option<Profiler>,
 }
 
 static CONTEXT: OnceLock<std::result::Result<GpuContext, String>> = OnceLock::new();
@@ -86,6 +94,7 @@ impl GpuContext {
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("kiln"),
+            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
             required_limits: limits.clone(),
             ..Default::default()
         }))
@@ -116,6 +125,7 @@ impl GpuContext {
             max_tensor_bytes,
             pool: BufferPool::default(),
             pipelines: PipelineCache::default(),
+            bind_groups: BindGroupCache::default(),
             batch: Mutex::new(Batch::default()),
             params,
             param_stride,
@@ -140,21 +150,40 @@ impl GpuContext {
                 self.max_tensor_bytes, self.info.name
             )));
         }
-        let buffer = self
+        let allocation = self
             .pool
             .acquire(&self.device, bytes, self.max_tensor_bytes);
-        Ok(GpuBuffer::new(buffer, len))
+        Ok(GpuBuffer::new(allocation, len))
     }
 
-    /// A new buffer holding `data`.
+    /// Takes back the allocation of a dropped [`GpuBuffer`]. When the pool is full and lets it
+    /// go, cached bind groups are dropped too, so that none keeps its memory alive.
+    pub(super) fn release(&self, allocation: Allocation) {
+        if !self.pool.release(allocation) {
+            self.bind_groups.clear();
+        }
+    }
+
+    /// A new buffer holding `data`, filled by a copy recorded in the batch. (A queue write would
+    /// land before the batch's commands, which may still read this recycled buffer, and so
+    /// would need a submission first.)
     pub(crate) fn upload(&self, data: &[f32]) -> Result<GpuBuffer> {
         let out = self.alloc(data.len())?;
         if !data.is_empty() {
-            // Queue writes land before the next submission's commands: submit what was recorded
-            // first, since it may still read this (recycled) buffer.
-            self.flush();
-            self.queue
-                .write_buffer(out.raw(), 0, bytemuck::cast_slice(data));
+            let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("kiln upload"),
+                size: out.bytes(),
+                usage: wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: true,
+            });
+            staging
+                .get_mapped_range_mut(..)
+                .map_err(|e| Error::Gpu(format!("writing the upload buffer: {e}")))?
+                .copy_from_slice(bytemuck::cast_slice(data));
+            staging.unmap();
+            self.record(|encoder| {
+                encoder.copy_buffer_to_buffer(&staging, 0, out.raw(), 0, out.bytes());
+            });
         }
         Ok(out)
     }
@@ -186,26 +215,9 @@ impl GpuContext {
             encoder.copy_buffer_to_buffer(x.raw(), 0, &staging, 0, x.bytes());
         });
         self.flush();
-        let (tx, rx) = mpsc::channel();
-        staging.map_async(wgpu::MapMode::Read, .., move |r| {
-            // The receiver waits below; a send can only fail once it is gone.
-            let _ = tx.send(r);
-        });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
+        let bytes = map_and_read(&self.device, &staging);
         self.check_device()?;
-        rx.recv()
-            .map_err(|_| Error::Gpu("read-back was never mapped".into()))?
-            .map_err(|e| Error::Gpu(format!("mapping the read-back buffer: {e}")))?;
-        let data = {
-            let view = staging
-                .get_mapped_range(..)
-                .map_err(|e| Error::Gpu(format!("reading the read-back buffer: {e}")))?;
-            bytemuck::pod_collect_to_vec::<u8, f32>(&view)
-        };
-        staging.unmap();
-        Ok(data)
+        Ok(bytemuck::pod_collect_to_vec::<u8, f32>(&bytes?))
     }
     // ANCHOR_END: read
 
@@ -219,6 +231,20 @@ impl GpuContext {
         buffers: &[&GpuBuffer],
         params: &[u8],
         workgroups: [u32; 3],
+    ) -> Result<()> {
+        self.dispatch_counted(shader, entry, buffers, params, workgroups, 0)
+    }
+
+    /// [`GpuContext::dispatch`] of a kernel that does `flops` floating-point operations, which
+    /// the profiler turns into GFLOP/s.
+    pub(crate) fn dispatch_counted(
+        &self,
+        shader: &Shader,
+        entry: &str,
+        buffers: &[&GpuBuffer],
+        params: &[u8],
+        workgroups: [u32; 3],
+        flops: u64,
     ) -> Result<()> {
         self.check_device()?;
         if workgroups.contains(&0) {
@@ -240,48 +266,50 @@ impl GpuContext {
                 self.param_stride
             )));
         }
-        let Pipeline { pipeline, layout } = &*self.pipelines.get(&self.device, shader, entry)?;
+        let pipeline = self.pipelines.get(&self.device, shader, entry)?;
         let mut batch = self.batch.lock().expect("gpu batch");
-        let mut entries: Vec<_> = buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: b.raw().as_entire_binding(),
-            })
-            .collect();
-        if !params.is_empty() {
+        let slot = (!params.is_empty()).then(|| {
             let offset = batch.commands * self.param_stride;
             let size = params.len().next_multiple_of(PARAM_ALIGN);
             batch.params.resize(offset as usize, 0);
             batch.params.extend_from_slice(params);
             batch.params.resize(offset as usize + size, 0);
-            entries.push(wgpu::BindGroupEntry {
-                binding: buffers.len() as u32,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                    buffer: &self.params,
-                    offset,
-                    size: NonZeroU64::new(size as u64),
-                }),
-            });
-        }
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(entry),
-            layout,
-            entries: &entries,
+            (offset, size as u64)
         });
-        {
+        let bind_group = self
+            .bind_groups
+            .get(&self.device, &pipeline, buffers, &self.params, slot);
+        let batch = &mut *batch;
+        if let Some(profiler) = &mut batch.profiler {
+            // A pass of its own, whose beginning and end are timestamped.
+            batch.pass = None;
             let encoder = batch.encoder.get_or_insert_with(|| self.new_encoder());
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(entry),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            let [x, y, z] = workgroups;
-            pass.dispatch_workgroups(x, y, z);
+            let timestamps = profiler.time(shader.name, entry, flops);
+            batch.pass = Some(
+                encoder
+                    .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some(entry),
+                        timestamp_writes: Some(timestamps),
+                    })
+                    .forget_lifetime(),
+            );
         }
-        self.count(&mut batch);
+        let pass = match &mut batch.pass {
+            Some(pass) => pass,
+            open => {
+                let encoder = batch.encoder.get_or_insert_with(|| self.new_encoder());
+                open.insert(
+                    encoder
+                        .begin_compute_pass(&wgpu::ComputePassDescriptor::default())
+                        .forget_lifetime(),
+                )
+            }
+        };
+        pass.set_pipeline(&pipeline.pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        let [x, y, z] = workgroups;
+        pass.dispatch_workgroups(x, y, z);
+        self.count(batch);
         Ok(())
     }
     // ANCHOR_END: dispatch
@@ -308,9 +336,10 @@ impl GpuContext {
         self.submit(&mut self.batch.lock().expect("gpu batch"));
     }
 
-    /// Records non-dispatch commands (copies) into the current batch.
+    /// Records non-dispatch commands (copies) into the current batch, after ending its pass.
     fn record(&self, f: impl FnOnce(&mut wgpu::CommandEncoder)) {
         let mut batch = self.batch.lock().expect("gpu batch");
+        batch.pass = None;
         f(batch.encoder.get_or_insert_with(|| self.new_encoder()));
         self.count(&mut batch);
     }
@@ -331,17 +360,66 @@ impl GpuContext {
     }
 
     fn submit(&self, batch: &mut Batch) {
-        let Some(encoder) = batch.encoder.take() else {
+        batch.pass = None;
+        let Some(mut encoder) = batch.encoder.take() else {
             return;
         };
         if !batch.params.is_empty() {
             self.queue.write_buffer(&self.params, 0, &batch.params);
         }
+        if let Some(profiler) = &batch.profiler {
+            profiler.resolve(&mut encoder);
+        }
         self.queue.submit([encoder.finish()]);
-        // Frees what finished submissions held, without waiting for the rest.
-        let _ = self.device.poll(wgpu::PollType::Poll);
+        match &mut batch.profiler {
+            Some(profiler) => profiler.collect(&self.device),
+            // Frees what finished submissions held, without waiting for the rest.
+            None => {
+                let _ = self.device.poll(wgpu::PollType::Poll);
+            }
+        }
         batch.commands = 0;
         batch.params.clear();
+    }
+
+    /// Starts timing every dispatch (see [`super::profile`]); what was recorded before is
+    /// submitted untimed.
+    pub(super) fn start_profile(&self) -> Result<()> {
+        if !self
+            .device
+            .features()
+            .contains(wgpu::Features::TIMESTAMP_QUERY)
+        {
+            return Err(Error::Gpu(format!(
+                "{} has no timestamp queries, so kernels cannot be timed",
+                self.info.name
+            )));
+        }
+        let mut batch = self.batch.lock().expect("gpu batch");
+        if batch.profiler.is_some() {
+            return Err(Error::Gpu("the GPU profiler is already running".into()));
+        }
+        self.submit(&mut batch);
+        batch.profiler = Some(Profiler::new(
+            &self.device,
+            self.queue.get_timestamp_period(),
+            MAX_BATCH as u32,
+            self.bind_groups.created(),
+        ));
+        Ok(())
+    }
+
+    /// Submits and times what was recorded, stops timing and returns the profile.
+    pub(super) fn finish_profile(&self) -> Result<super::GpuProfile> {
+        let mut batch = self.batch.lock().expect("gpu batch");
+        self.submit(&mut batch);
+        let profiler = batch
+            .profiler
+            .take()
+            .ok_or_else(|| Error::Gpu("the GPU profiler is not running".into()))?;
+        drop(batch);
+        self.check_device()?;
+        profiler.finish(self.bind_groups.created())
     }
 
     /// Reports (once) a device error raised since the last check.
@@ -354,6 +432,28 @@ impl GpuContext {
             None => Ok(()),
         }
     }
+}
+
+/// Maps `buffer` (a `MAP_READ` buffer with a copy recorded into it), waits for the device, and
+/// returns its bytes.
+pub(super) fn map_and_read(device: &wgpu::Device, buffer: &wgpu::Buffer) -> Result<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    buffer.map_async(wgpu::MapMode::Read, .., move |r| {
+        // The receiver waits below; a send can only fail once it is gone.
+        let _ = tx.send(r);
+    });
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
+    rx.recv()
+        .map_err(|_| Error::Gpu("read-back was never mapped".into()))?
+        .map_err(|e| Error::Gpu(format!("mapping the read-back buffer: {e}")))?;
+    let bytes = buffer
+        .get_mapped_range(..)
+        .map_err(|e| Error::Gpu(format!("reading the read-back buffer: {e}")))?
+        .to_vec();
+    buffer.unmap();
+    Ok(bytes)
 }
 
 // ANCHOR: preference

@@ -74,7 +74,8 @@ impl Gemm {
 
 /// Records a dispatch of a GEMM-core kernel: one workgroup per 64 x 64 block of C for each of
 /// `slices` slices (batch entries, or split-K splits). `buffers` are A, B and C; `params` is
-/// the kernel's parameter struct, whose first member is `gemm`.
+/// the kernel's parameter struct, whose first member is `gemm`. The profiler counts
+/// `2 m n k` operations per batch entry.
 pub(super) fn dispatch_gemm(
     ctx: &GpuContext,
     shader: &Shader,
@@ -85,7 +86,14 @@ pub(super) fn dispatch_gemm(
 ) -> Result<()> {
     let blocks = |len: u32| (len as usize).div_ceil(TILE) as u32;
     let workgroups = [blocks(gemm.n), blocks(gemm.m), slices as u32];
-    ctx.dispatch(shader, "main", &buffers, params, workgroups)
+    let batch = if gemm.k_chunk >= gemm.k { slices } else { 1 };
+    let flops = 2
+        * [gemm.m, gemm.n, gemm.k]
+            .map(u64::from)
+            .iter()
+            .product::<u64>()
+        * batch as u64;
+    ctx.dispatch_counted(shader, "main", &buffers, params, workgroups, flops)
 }
 
 /// Parameters of `matmul_batched.wgsl`: element `(row, kk)` of `A[z]` is at

@@ -32,12 +32,18 @@
 //!    recovered in the shader as `wid.x + wid.y * nwg.x`. Both fold the count over `x` and `y`
 //!    to stay under the 65535-per-dimension limit, so shaders bounds-check their index.
 //!
-//! Dispatches are recorded into one command encoder and submitted every 64 dispatches or at a
-//! sync point (a read-back); nothing waits per operation. Commands run in the order recorded,
-//! so a kernel may read buffers written by earlier ones, and a dropped tensor's buffer may be
-//! reused at once. Pipelines are compiled once per `(shader, entry point)`.
+//! Dispatches are recorded into one compute pass of one command encoder and submitted at a
+//! sync point (a read-back) or after 1024 commands, more than a training step of the example's
+//! model records (about 160): a step is one submission. Uploads are copies recorded in the
+//! same batch, so they do not force a submission. Nothing waits per operation. Commands run in
+//! the order recorded, so a kernel may read buffers written by earlier ones, and a dropped
+//! tensor's buffer may be reused at once. Pipelines are compiled once per `(shader, entry
+//! point)`; bind groups are cached by what they bind, and the pool hands out the oldest free
+//! buffer of a size class, so a repeated step binds the same buffers and creates no bind
+//! groups. [`profile`] times every kernel with timestamp queries.
 
 mod batch_norm;
+mod bind_groups;
 mod buffer;
 pub(crate) mod context;
 mod conv;
@@ -48,6 +54,7 @@ mod layout;
 mod matmul;
 mod optim;
 pub(crate) mod pipeline;
+mod profile;
 mod random;
 mod reduce;
 mod softmax;
@@ -56,3 +63,4 @@ pub use buffer::GpuBuffer;
 pub(crate) use context::GpuContext;
 pub use device_select::{adapter_summary, default_device, test_device, DEVICE_VAR};
 pub use kernels::GpuKernels;
+pub use profile::{profile, GpuProfile, KernelTime};
