@@ -4,7 +4,9 @@
 //!
 //! `kiln <version> device=D threads=T batch=B bn=X step_ms=... images_per_s=...`
 //!
-//! With `--matmul N` it also times an `N x N` f32 matrix product: `sgemm N GFLOP/s ...`.
+//! With `--matmul N` it also times an `N x N` f32 matrix product: `sgemm N GFLOP/s ...`. On the
+//! GPU, `--profile` adds the GPU time of every kernel of one step (timestamp queries), and the
+//! product's line its kernel's own GFLOP/s.
 
 #[allow(dead_code)]
 #[path = "cifar_bn/experiment/config.rs"]
@@ -14,7 +16,7 @@ mod model;
 
 use clap::{Parser, ValueEnum};
 use kiln::nn::{Adam, AdamConfig, Module};
-use kiln::tensor::{Device, Tensor};
+use kiln::tensor::{gpu, Device, Tensor};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,6 +45,9 @@ struct Args {
     /// Also time an N x N matrix product.
     #[arg(long, default_value_t = 0)]
     matmul: usize,
+    /// GPU only: print the time of each kernel of one more step, from timestamp queries.
+    #[arg(long)]
+    profile: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,6 +56,9 @@ fn main() -> anyhow::Result<()> {
         DeviceArg::Cpu => Device::Cpu,
         DeviceArg::Gpu => Device::Gpu,
     };
+    if args.profile && device != Device::Gpu {
+        anyhow::bail!("--profile times GPU kernels: it needs --device gpu");
+    }
     let bn = !args.no_bn;
     let spec = config::RunSpec {
         name: "timing".into(),
@@ -84,6 +92,10 @@ fn main() -> anyhow::Result<()> {
         dt * 1e3,
         args.batch as f64 / dt
     );
+    if args.profile {
+        let (_, profile) = gpu::profile(&mut step)?;
+        println!("{profile}");
+    }
     if args.matmul > 0 {
         let n = args.matmul;
         let a = Tensor::rand_uniform(&[n, n], 0.0, 1.0, 2).to_device(device)?;
@@ -100,8 +112,16 @@ fn main() -> anyhow::Result<()> {
         // Reading one value waits for queued GPU work.
         last.expect("reps > 0").sum_all()?.item()?;
         let dt = t.elapsed().as_secs_f64() / reps as f64;
+        let kernel = if args.profile {
+            let (_, profile) = gpu::profile(|| a.matmul(&b)?.sum_all()?.item())?;
+            let gemm = profile.kernel("matmul_batched:main");
+            let gflops = gemm.and_then(|k| k.gflops_per_s()).unwrap_or(0.0);
+            format!(" kernel_GFLOP/s {gflops:.1}")
+        } else {
+            String::new()
+        };
         println!(
-            "sgemm {n} GFLOP/s {:.1}",
+            "sgemm {n} GFLOP/s {:.1}{kernel}",
             2.0 * (n as f64).powi(3) / dt / 1e9
         );
     }
