@@ -30,6 +30,7 @@ pub(super) struct BindGroupCache {
 }
 
 impl BindGroupCache {
+    // ANCHOR: get
     /// The bind group of `pipeline` binding `buffers` at `0..n` and, if given, the parameter
     /// slot `(offset, size)` of `ring` at binding `n`: cached, or created and cached.
     pub(super) fn get(
@@ -80,6 +81,7 @@ impl BindGroupCache {
         groups.insert(key, group.clone());
         group
     }
+    // ANCHOR_END: get
 
     /// Drops every cached group, and with them their hold on buffers.
     pub(super) fn clear(&self) {

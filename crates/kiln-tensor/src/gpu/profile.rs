@@ -81,7 +81,7 @@ impl fmt::Display for GpuProfile {
         }
         write!(
             f,
-            "total {:.3} ms of kernels; {} dispatches, {} submissions, {} bind groups created",
+            "kernels {:.3} ms in total; dispatches {}, submissions {}, bind groups created {}",
             total * 1e3,
             self.dispatches,
             self.submissions,
