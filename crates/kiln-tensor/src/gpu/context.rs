@@ -15,6 +15,10 @@ pub(crate) const WORKGROUP: usize = 256;
 /// a training step of the example's model records, so that a step is one submission.
 const MAX_BATCH: u64 = 1024;
 
+/// Upload staging memory a batch may hold before it is submitted, in bytes: a staging buffer
+/// lives until the copy out of it has run.
+const MAX_STAGED: u64 = 256 << 20;
+
 /// Largest parameter block of one dispatch, in bytes.
 const MAX_PARAMS: u64 = 256;
 
@@ -50,6 +54,8 @@ struct Batch {
     /// Dispatches and copies recorded; a dispatch's parameters take the slot of its index.
     commands: u64,
     params: Vec<u8>,
+    /// Bytes of upload staging buffers that the recorded copies read.
+    staged: u64,
     /// Timestamps of every dispatch, while [`super::profile`] runs.
     profiler: Option<Profiler>,
 }
@@ -181,7 +187,7 @@ impl GpuContext {
                 .map_err(|e| Error::Gpu(format!("writing the upload buffer: {e}")))?
                 .copy_from_slice(bytemuck::cast_slice(data));
             staging.unmap();
-            self.record(|encoder| {
+            self.record(out.bytes(), |encoder| {
                 encoder.copy_buffer_to_buffer(&staging, 0, out.raw(), 0, out.bytes());
             });
         }
@@ -192,7 +198,7 @@ impl GpuContext {
     pub(crate) fn duplicate(&self, x: &GpuBuffer) -> Result<GpuBuffer> {
         let out = self.alloc(x.len())?;
         if !x.is_empty() {
-            self.record(|encoder| {
+            self.record(0, |encoder| {
                 encoder.copy_buffer_to_buffer(x.raw(), 0, out.raw(), 0, x.bytes());
             });
         }
@@ -211,7 +217,7 @@ impl GpuContext {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        self.record(|encoder| {
+        self.record(0, |encoder| {
             encoder.copy_buffer_to_buffer(x.raw(), 0, &staging, 0, x.bytes());
         });
         self.flush();
@@ -336,18 +342,21 @@ impl GpuContext {
         self.submit(&mut self.batch.lock().expect("gpu batch"));
     }
 
-    /// Records non-dispatch commands (copies) into the current batch, after ending its pass.
-    fn record(&self, f: impl FnOnce(&mut wgpu::CommandEncoder)) {
+    /// Records non-dispatch commands (copies) into the current batch, after ending its pass;
+    /// `staged` counts the bytes of upload staging buffers they read.
+    fn record(&self, staged: u64, f: impl FnOnce(&mut wgpu::CommandEncoder)) {
         let mut batch = self.batch.lock().expect("gpu batch");
         batch.pass = None;
         f(batch.encoder.get_or_insert_with(|| self.new_encoder()));
+        batch.staged += staged;
         self.count(&mut batch);
     }
 
-    /// Counts a recorded command, submitting the batch when it is full.
+    /// Counts a recorded command, submitting the batch when it is full (in commands or in
+    /// staging memory).
     fn count(&self, batch: &mut Batch) {
         batch.commands += 1;
-        if batch.commands == MAX_BATCH {
+        if batch.commands == MAX_BATCH || batch.staged >= MAX_STAGED {
             self.submit(batch);
         }
     }
@@ -380,6 +389,7 @@ impl GpuContext {
         }
         batch.commands = 0;
         batch.params.clear();
+        batch.staged = 0;
     }
 
     /// Starts timing every dispatch (see [`super::profile`]); what was recorded before is

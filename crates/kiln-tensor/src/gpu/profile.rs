@@ -91,7 +91,8 @@ impl fmt::Display for GpuProfile {
 }
 
 /// Runs `f` with every GPU dispatch timed, and returns its result with the profile. Work
-/// recorded before the call is submitted first and not counted. An error when the adapter has
+/// recorded before the call is submitted first and not counted; the profiler is process-wide,
+/// so dispatches of other threads during `f` are counted too. An error when the adapter has
 /// no timestamp queries, or when profiling is already on.
 pub fn profile<R>(f: impl FnOnce() -> Result<R>) -> Result<(R, GpuProfile)> {
     let ctx = GpuContext::get()?;
