@@ -2,7 +2,7 @@
 
 use super::context::GpuContext;
 use crate::Result;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Mutex;
 
@@ -93,7 +93,8 @@ pub(super) struct BufferPool {
 
 #[derive(Default)]
 struct FreeLists {
-    by_size: HashMap<u64, Vec<Allocation>>,
+    /// By size class, then by serial.
+    by_size: HashMap<u64, BTreeMap<u64, wgpu::Buffer>>,
     bytes: u64,
     created: u64,
 }
@@ -104,12 +105,9 @@ impl BufferPool {
     pub(super) fn acquire(&self, device: &wgpu::Device, bytes: u64, max: u64) -> Allocation {
         let size = size_class(bytes).min(max.max(MIN_BYTES));
         let mut free = self.free.lock().expect("buffer pool");
-        if let Some(class) = free.by_size.get_mut(&size) {
-            if let Some(first) = (0..class.len()).min_by_key(|&i| class[i].serial) {
-                let allocation = class.swap_remove(first);
-                free.bytes -= size;
-                return allocation;
-            }
+        if let Some((serial, buffer)) = free.by_size.get_mut(&size).and_then(BTreeMap::pop_first) {
+            free.bytes -= size;
+            return Allocation { buffer, serial };
         }
         free.created += 1;
         let serial = free.created;
@@ -130,7 +128,8 @@ impl BufferPool {
         let keep = free.bytes + size <= POOL_CAP_BYTES;
         if keep {
             free.bytes += size;
-            free.by_size.entry(size).or_default().push(allocation);
+            let Allocation { buffer, serial } = allocation;
+            free.by_size.entry(size).or_default().insert(serial, buffer);
         }
         keep
     }
