@@ -74,6 +74,7 @@ fn a_repeated_step_is_one_submission_and_reuses_its_bind_groups() {
     // Everything up to the loss read-back goes in one command buffer.
     assert_eq!(last.submissions, 1, "{last}");
     assert_eq!(last.bind_groups_created, 0, "{last}");
+    assert_eq!(last.buffers_created, 0, "{last}");
     assert!(last.kernels.iter().all(|k| k.seconds > 0.0), "{last}");
 }
 

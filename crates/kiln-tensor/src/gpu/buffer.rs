@@ -14,8 +14,8 @@ const USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
 /// Smallest allocation, in bytes.
 const MIN_BYTES: u64 = 256;
 
-/// Free buffers kept for reuse, in bytes; beyond this, dropped buffers are released.
-const POOL_CAP_BYTES: u64 = 1 << 30;
+/// Free buffers kept for reuse, in bytes, when no more than this was ever live at once.
+pub(super) const POOL_MIN_CAP: u64 = 1 << 30;
 
 /// The `f32` elements of a tensor in a GPU storage buffer.
 ///
@@ -86,25 +86,51 @@ impl Drop for GpuBuffer {
 /// sequence of allocations and drops that repeats (a training step) gets the same buffers each
 /// time, so its bind groups can be reused; taking the last buffer freed instead would permute
 /// them from one repetition to the next.
-#[derive(Default)]
+///
+/// The pool keeps free buffers up to the larger of a floor and the most bytes ever live at
+/// once: a step that needs 3 GB of temporaries (batch 5000) recycles them all, step after step,
+/// instead of creating buffers anew, while a program that only ever needed a little keeps
+/// little.
 pub(super) struct BufferPool {
     free: Mutex<FreeLists>,
+    /// Free bytes kept at least, whatever the peak.
+    floor: u64,
 }
 
 #[derive(Default)]
 struct FreeLists {
     /// By size class, then by serial.
     by_size: HashMap<u64, BTreeMap<u64, wgpu::Buffer>>,
+    /// Bytes free in `by_size`.
     bytes: u64,
+    /// Bytes handed out and not yet released, and the most there ever were.
+    live: u64,
+    peak: u64,
+    /// Buffers created; the last one's serial.
     created: u64,
 }
 
 impl BufferPool {
+    /// An empty pool that keeps at least `floor` free bytes.
+    pub(super) fn new(floor: u64) -> BufferPool {
+        BufferPool {
+            free: Mutex::default(),
+            floor,
+        }
+    }
+
+    /// Buffers created so far.
+    pub(super) fn created(&self) -> u64 {
+        self.free.lock().expect("buffer pool").created
+    }
+
     /// A buffer of at least `bytes` bytes (reused when one of its size class is free), never
     /// larger than `max` (the caller checked `bytes <= max`).
     pub(super) fn acquire(&self, device: &wgpu::Device, bytes: u64, max: u64) -> Allocation {
         let size = size_class(bytes).min(max.max(MIN_BYTES));
         let mut free = self.free.lock().expect("buffer pool");
+        free.live += size;
+        free.peak = free.peak.max(free.live);
         if let Some((serial, buffer)) = free.by_size.get_mut(&size).and_then(BTreeMap::pop_first) {
             free.bytes -= size;
             return Allocation { buffer, serial };
@@ -125,7 +151,8 @@ impl BufferPool {
     pub(super) fn release(&self, allocation: Allocation) -> bool {
         let size = allocation.buffer.size();
         let mut free = self.free.lock().expect("buffer pool");
-        let keep = free.bytes + size <= POOL_CAP_BYTES;
+        free.live -= size;
+        let keep = free.bytes + size <= free.peak.max(self.floor);
         if keep {
             free.bytes += size;
             let Allocation { buffer, serial } = allocation;
@@ -149,7 +176,39 @@ fn size_class(bytes: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::size_class;
+    use super::{size_class, BufferPool};
+    use crate::gpu::{test_device, GpuContext};
+
+    #[test]
+    fn the_pool_keeps_up_to_the_peak_of_live_bytes_oldest_first() {
+        let Some(_) = test_device() else { return };
+        let device = &GpuContext::get().unwrap().device;
+        let mib = 1 << 20;
+        let pool = BufferPool::new(mib);
+        // Four MiB live at once: all four are kept when they drop, over the 1 MiB floor.
+        let first: Vec<_> = (0..4)
+            .map(|_| pool.acquire(device, mib, u64::MAX))
+            .collect();
+        for a in first.into_iter().rev() {
+            assert!(pool.release(a));
+        }
+        // Reused, oldest first, whatever the order they were freed in.
+        let again: Vec<_> = (0..4)
+            .map(|_| pool.acquire(device, mib, u64::MAX))
+            .collect();
+        assert_eq!(
+            again.iter().map(|a| a.serial).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
+        assert_eq!(pool.created(), 4);
+        for a in again {
+            assert!(pool.release(a));
+        }
+        // 3 MiB more on top of the four free MiB would exceed the 4 MiB peak: let go.
+        let big = pool.acquire(device, 3 * mib, u64::MAX);
+        assert_eq!(pool.created(), 5);
+        assert!(!pool.release(big));
+    }
 
     #[test]
     fn size_classes_cover_the_request_with_bounded_waste() {

@@ -2,9 +2,9 @@
 //! bind group caches, and the command batch that dispatches are recorded into.
 
 use super::bind_groups::BindGroupCache;
-use super::buffer::{Allocation, BufferPool, GpuBuffer};
+use super::buffer::{Allocation, BufferPool, GpuBuffer, POOL_MIN_CAP};
 use super::pipeline::{PipelineCache, Shader};
-use super::profile::Profiler;
+use super::profile::{Created, Profiler};
 use crate::{Error, Result};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 
@@ -129,7 +129,7 @@ impl GpuContext {
             info,
             limits,
             max_tensor_bytes,
-            pool: BufferPool::default(),
+            pool: BufferPool::new(POOL_MIN_CAP),
             pipelines: PipelineCache::default(),
             bind_groups: BindGroupCache::default(),
             batch: Mutex::new(Batch::default()),
@@ -414,7 +414,7 @@ impl GpuContext {
             &self.device,
             self.queue.get_timestamp_period(),
             MAX_BATCH as u32,
-            self.bind_groups.created(),
+            self.created(),
         ));
         Ok(())
     }
@@ -429,7 +429,15 @@ impl GpuContext {
             .ok_or_else(|| Error::Gpu("the GPU profiler is not running".into()))?;
         drop(batch);
         self.check_device()?;
-        profiler.finish(self.bind_groups.created())
+        profiler.finish(self.created())
+    }
+
+    /// What the context created so far.
+    fn created(&self) -> Created {
+        Created {
+            bind_groups: self.bind_groups.created(),
+            buffers: self.pool.created(),
+        }
     }
 
     /// Reports (once) a device error raised since the last check.

@@ -22,6 +22,8 @@ pub struct GpuProfile {
     pub submissions: u64,
     /// Bind groups created; the other dispatches reused a cached one.
     pub bind_groups_created: u64,
+    /// Tensor buffers created; the other allocations reused a pooled one.
+    pub buffers_created: u64,
 }
 
 /// The GPU time of one kernel (shader file and entry point), summed over its dispatches.
@@ -81,11 +83,13 @@ impl fmt::Display for GpuProfile {
         }
         write!(
             f,
-            "kernels {:.3} ms in total; dispatches {}, submissions {}, bind groups created {}",
+            "kernels {:.3} ms in total; dispatches {}, submissions {}, bind groups created {}, \
+             buffers created {}",
             total * 1e3,
             self.dispatches,
             self.submissions,
-            self.bind_groups_created
+            self.bind_groups_created,
+            self.buffers_created
         )
     }
 }
@@ -102,6 +106,13 @@ pub fn profile<R>(f: impl FnOnce() -> Result<R>) -> Result<(R, GpuProfile)> {
     Ok((result?, profile?))
 }
 
+/// Running counts of what the context created, whose growth a profile reports.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Created {
+    pub(super) bind_groups: u64,
+    pub(super) buffers: u64,
+}
+
 /// The profiling state of the context's batch: a timestamp pair per dispatch of the batch.
 pub(super) struct Profiler {
     queries: wgpu::QuerySet,
@@ -114,8 +125,8 @@ pub(super) struct Profiler {
     pending: Vec<usize>,
     index: HashMap<String, usize>,
     profile: GpuProfile,
-    /// `BindGroupCache::created` when profiling started.
-    bind_groups_before: u64,
+    /// The context's creations when profiling started.
+    before: Created,
     /// The first error reading timestamps back, reported by [`Profiler::finish`].
     error: Option<String>,
 }
@@ -126,7 +137,7 @@ impl Profiler {
         device: &wgpu::Device,
         period: f32,
         capacity: u32,
-        bind_groups_before: u64,
+        before: Created,
     ) -> Profiler {
         let count = 2 * capacity;
         let bytes = u64::from(count) * u64::from(wgpu::QUERY_SIZE);
@@ -156,7 +167,7 @@ impl Profiler {
             pending: Vec::new(),
             index: HashMap::new(),
             profile: GpuProfile::default(),
-            bind_groups_before,
+            before,
             error: None,
         }
     }
@@ -224,12 +235,13 @@ impl Profiler {
         self.pending.clear();
     }
 
-    /// The profile, kernels sorted by time; `bind_groups_now` is `BindGroupCache::created`.
-    pub(super) fn finish(mut self, bind_groups_now: u64) -> Result<GpuProfile> {
+    /// The profile, kernels sorted by time; `now` are the context's creations so far.
+    pub(super) fn finish(mut self, now: Created) -> Result<GpuProfile> {
         if let Some(e) = self.error {
             return Err(Error::Gpu(format!("reading kernel timestamps: {e}")));
         }
-        self.profile.bind_groups_created = bind_groups_now - self.bind_groups_before;
+        self.profile.bind_groups_created = now.bind_groups - self.before.bind_groups;
+        self.profile.buffers_created = now.buffers - self.before.buffers;
         self.profile
             .kernels
             .sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
