@@ -125,26 +125,44 @@ impl BufferPool {
     }
 
     /// A buffer of at least `bytes` bytes (reused when one of its size class is free), never
-    /// larger than `max` (the caller checked `bytes <= max`).
-    pub(super) fn acquire(&self, device: &wgpu::Device, bytes: u64, max: u64) -> Allocation {
+    /// larger than `max` (the caller checked `bytes <= max`); wgpu's error when the device has
+    /// no memory for a new one.
+    pub(super) fn acquire(
+        &self,
+        device: &wgpu::Device,
+        bytes: u64,
+        max: u64,
+    ) -> std::result::Result<Allocation, wgpu::Error> {
         let size = size_class(bytes).min(max.max(MIN_BYTES));
         let mut free = self.free.lock().expect("buffer pool");
         free.live += size;
         free.peak = free.peak.max(free.live);
         if let Some((serial, buffer)) = free.by_size.get_mut(&size).and_then(BTreeMap::pop_first) {
             free.bytes -= size;
-            return Allocation { buffer, serial };
+            return Ok(Allocation { buffer, serial });
         }
         free.created += 1;
         let serial = free.created;
         drop(free);
+        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let buffer = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("kiln tensor"),
             size,
             usage: USAGE,
             mapped_at_creation: false,
         });
-        Allocation { buffer, serial }
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            self.free.lock().expect("buffer pool").live -= size;
+            return Err(e);
+        }
+        Ok(Allocation { buffer, serial })
+    }
+
+    /// Lets every free buffer go.
+    pub(super) fn clear(&self) {
+        let mut free = self.free.lock().expect("buffer pool");
+        free.by_size.clear();
+        free.bytes = 0;
     }
 
     /// Keeps `allocation` for reuse (true), or lets it go when the pool is full (false).
@@ -187,14 +205,14 @@ mod tests {
         let pool = BufferPool::new(mib);
         // Four MiB live at once: all four are kept when they drop, over the 1 MiB floor.
         let first: Vec<_> = (0..4)
-            .map(|_| pool.acquire(device, mib, u64::MAX))
+            .map(|_| pool.acquire(device, mib, u64::MAX).unwrap())
             .collect();
         for a in first.into_iter().rev() {
             assert!(pool.release(a));
         }
         // Reused, oldest first, whatever the order they were freed in.
         let again: Vec<_> = (0..4)
-            .map(|_| pool.acquire(device, mib, u64::MAX))
+            .map(|_| pool.acquire(device, mib, u64::MAX).unwrap())
             .collect();
         assert_eq!(
             again.iter().map(|a| a.serial).collect::<Vec<_>>(),
@@ -205,7 +223,7 @@ mod tests {
             assert!(pool.release(a));
         }
         // 3 MiB more on top of the four free MiB would exceed the 4 MiB peak: let go.
-        let big = pool.acquire(device, 3 * mib, u64::MAX);
+        let big = pool.acquire(device, 3 * mib, u64::MAX).unwrap();
         assert_eq!(pool.created(), 5);
         assert!(!pool.release(big));
     }

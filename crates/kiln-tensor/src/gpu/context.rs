@@ -146,7 +146,8 @@ impl GpuContext {
     }
 
     /// An uninitialized buffer of `len` elements, from the pool; an error naming the size and
-    /// the limit when it exceeds what one storage binding can hold.
+    /// the limit when it exceeds what one storage binding can hold, or when the device is out of
+    /// memory even after the pool let go of its free buffers.
     pub(crate) fn alloc(&self, len: usize) -> Result<GpuBuffer> {
         let bytes = 4 * len as u64;
         if bytes > self.max_tensor_bytes {
@@ -156,9 +157,27 @@ impl GpuContext {
                 self.max_tensor_bytes, self.info.name
             )));
         }
-        let allocation = self
-            .pool
-            .acquire(&self.device, bytes, self.max_tensor_bytes);
+        let acquire = || {
+            self.pool
+                .acquire(&self.device, bytes, self.max_tensor_bytes)
+        };
+        let allocation = match acquire() {
+            Ok(allocation) => allocation,
+            Err(_) => {
+                // Out of memory: let go of the free buffers (and the bind groups holding them),
+                // wait until the device is done with them, and try once more.
+                self.pool.clear();
+                self.bind_groups.clear();
+                self.flush();
+                let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+                acquire().map_err(|e| {
+                    Error::Gpu(format!(
+                        "out of memory on {} for a tensor of {bytes} bytes: {e}",
+                        self.info.name
+                    ))
+                })?
+            }
+        };
         Ok(GpuBuffer::new(allocation, len))
     }
 
