@@ -60,6 +60,44 @@ struct Batch {
     profiler: Option<Profiler>,
 }
 
+impl Batch {
+    /// The compute pass of the next dispatch: the open one, or a new one (in a new encoder if
+    /// needed). While profiling, always a new one whose beginning and end are timestamped, for
+    /// a dispatch of `entry` in `shader` doing `flops` operations.
+    fn pass_for(
+        &mut self,
+        device: &wgpu::Device,
+        shader: &str,
+        entry: &str,
+        flops: u64,
+    ) -> &mut wgpu::ComputePass<'static> {
+        let timestamps = self.profiler.as_mut().map(|p| p.time(shader, entry, flops));
+        if timestamps.is_some() {
+            self.pass = None;
+        }
+        match &mut self.pass {
+            Some(pass) => pass,
+            open => {
+                let encoder = self.encoder.get_or_insert_with(|| new_encoder(device));
+                open.insert(
+                    encoder
+                        .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                            label: None,
+                            timestamp_writes: timestamps,
+                        })
+                        .forget_lifetime(),
+                )
+            }
+        }
+    }
+
+    /// The encoder, with no pass open on it, for commands other than dispatches.
+    fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
+        self.pass = None;
+        self.encoder.get_or_insert_with(|| new_encoder(device))
+    }
+}
+
 static CONTEXT: OnceLock<std::result::Result<GpuContext, String>> = OnceLock::new();
 
 impl GpuContext {
@@ -304,37 +342,12 @@ impl GpuContext {
         let bind_group = self
             .bind_groups
             .get(&self.device, &pipeline, buffers, &self.params, slot);
-        let batch = &mut *batch;
-        if let Some(profiler) = &mut batch.profiler {
-            // A pass of its own, whose beginning and end are timestamped.
-            batch.pass = None;
-            let encoder = batch.encoder.get_or_insert_with(|| self.new_encoder());
-            let timestamps = profiler.time(shader.name, entry, flops);
-            batch.pass = Some(
-                encoder
-                    .begin_compute_pass(&wgpu::ComputePassDescriptor {
-                        label: Some(entry),
-                        timestamp_writes: Some(timestamps),
-                    })
-                    .forget_lifetime(),
-            );
-        }
-        let pass = match &mut batch.pass {
-            Some(pass) => pass,
-            open => {
-                let encoder = batch.encoder.get_or_insert_with(|| self.new_encoder());
-                open.insert(
-                    encoder
-                        .begin_compute_pass(&wgpu::ComputePassDescriptor::default())
-                        .forget_lifetime(),
-                )
-            }
-        };
+        let pass = batch.pass_for(&self.device, shader.name, entry, flops);
         pass.set_pipeline(&pipeline.pipeline);
         pass.set_bind_group(0, &bind_group, &[]);
         let [x, y, z] = workgroups;
         pass.dispatch_workgroups(x, y, z);
-        self.count(batch);
+        self.count(&mut batch);
         Ok(())
     }
     // ANCHOR_END: dispatch
@@ -365,8 +378,7 @@ impl GpuContext {
     /// `staged` counts the bytes of upload staging buffers they read.
     fn record(&self, staged: u64, f: impl FnOnce(&mut wgpu::CommandEncoder)) {
         let mut batch = self.batch.lock().expect("gpu batch");
-        batch.pass = None;
-        f(batch.encoder.get_or_insert_with(|| self.new_encoder()));
+        f(batch.encoder(&self.device));
         batch.staged += staged;
         self.count(&mut batch);
     }
@@ -378,13 +390,6 @@ impl GpuContext {
         if batch.commands == MAX_BATCH || batch.staged >= MAX_STAGED {
             self.submit(batch);
         }
-    }
-
-    fn new_encoder(&self) -> wgpu::CommandEncoder {
-        self.device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("kiln batch"),
-            })
     }
 
     fn submit(&self, batch: &mut Batch) {
@@ -469,6 +474,12 @@ impl GpuContext {
             None => Ok(()),
         }
     }
+}
+
+fn new_encoder(device: &wgpu::Device) -> wgpu::CommandEncoder {
+    device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+        label: Some("kiln batch"),
+    })
 }
 
 /// Maps `buffer` (a `MAP_READ` buffer with a copy recorded into it), waits for the device, and
