@@ -2,7 +2,7 @@
 // Convolution backward-weight as an implicit GEMM with split-K (after matmul.wgsl and
 // conv2d.wgsl): gw[co, q] = sum_(img, p) gy[img, co, p] * x_patch[q, (img, p)], i.e. M = c_out,
 // N = c_in*kh*kw, K = n*oh*ow. The long K is cut into splits (dispatch z) that write partial
-// sums to c as [splits, c_out, c_in*kh*kw]; conv2d_reduce_splits.wgsl adds them up.
+// sums to c as [splits, c_out, c_in*kh*kw]; gemm_reduce_splits.wgsl adds them up.
 
 struct ARow {
     base: u32,

@@ -3,7 +3,8 @@
 //
 // Each operand is addressed by strides, so transposed and shared (stride 0 across the batch)
 // operands are read in place: element (row, kk) of A[z] is a[z * a_batch + row * a_row + kk * a_col]
-// and element (kk, col) of B[z] is b[z * b_batch + kk * b_row + col * b_col]. C is [batch, m, n].
+// and element (kk, col) of B[z] is b[z * b_batch + kk * b_row + col * b_col]. C is [batch, m, n],
+// or, when the host splits K (only for batch 1), the partial sums [splits, m, n].
 
 struct Params {
     gemm: Gemm,
@@ -41,8 +42,10 @@ fn load_b(col: BCol, kk: u32) -> f32 {
     return b[col.base + kk * params.b_row];
 }
 
+// C is [batch, m, n]; with split-K (batch 1) the partial sums [splits, m, n]. One of `batch` and
+// `split` is always 0.
 fn store_c(batch: u32, split: u32, row: u32, col: u32, value: f32) {
-    c[(batch * params.gemm.m + row) * params.gemm.n + col] = value;
+    c[((batch + split) * params.gemm.m + row) * params.gemm.n + col] = value;
 }
 
 fn a_k_fast() -> bool {

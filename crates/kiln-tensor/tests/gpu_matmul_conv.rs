@@ -51,7 +51,8 @@ fn check(
 
 // ANCHOR: matmul_cases
 /// `(batch, m, k, n, a_batched, b_batched)`.
-const MATMUL_CASES: [(usize, usize, usize, usize, bool, bool); 14] = [
+/// The single products with few output blocks and a long K are split along K.
+const MATMUL_CASES: [(usize, usize, usize, usize, bool, bool); 17] = [
     (1, 1, 1, 1, true, true),
     (1, 1, 7, 1, true, true),
     (1, 5, 1, 3, true, true),
@@ -61,6 +62,9 @@ const MATMUL_CASES: [(usize, usize, usize, usize, bool, bool); 14] = [
     (1, 127, 16, 3, true, true),
     (1, 3, 211, 5, true, true),
     (1, 130, 97, 131, true, true),
+    (1, 5, 1000, 7, true, true),
+    (1, 70, 2053, 3, true, true),
+    (1, 1, 4099, 130, true, true),
     (3, 17, 23, 19, true, true),
     (4, 33, 9, 70, false, true),
     (2, 70, 12, 5, true, false),

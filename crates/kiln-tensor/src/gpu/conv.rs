@@ -8,10 +8,11 @@
 //!   `gy` entries whose window covers it (zero where the stride skips it);
 //! - backward-weight (`conv2d_backward_weight.wgsl`): `gw [c_out, K] = gy [c_out, P] ·
 //!   im2col(x)ᵀ [P, K]`, whose long reduction over `P` is split into chunks written as partial
-//!   sums `[splits, c_out, K]` and added up by `conv2d_reduce_splits.wgsl`.
+//!   sums `[splits, c_out, K]` and added up by `gemm_reduce_splits.wgsl` (see
+//!   [`super::matmul::split_k`]).
 
-use super::matmul::{dispatch_gemm, gemm_shader, Gemm, TILE, TILE_K};
-use super::pipeline::{shader, Shader};
+use super::matmul::{dispatch_gemm, dispatch_split_gemm, gemm_shader, split_k, Gemm};
+use super::pipeline::Shader;
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::Conv2dDims;
 use crate::Result;
@@ -22,12 +23,6 @@ const BACKWARD_DATA: Shader =
     gemm_shader!("conv2d_backward_data", "conv2d", "conv2d_backward_data");
 const BACKWARD_WEIGHT: Shader =
     gemm_shader!("conv2d_backward_weight", "conv2d", "conv2d_backward_weight");
-
-/// Workgroups that keep a GPU busy: backward-weight splits its reduction until it has this many.
-const TARGET_WORKGROUPS: usize = 256;
-
-/// Fewest reduction steps per split, so that a split's work outweighs its partial sums.
-const MIN_SPLIT: usize = 16 * TILE_K;
 
 /// Parameters of the conv2d kernels (`Params` in `shaders/conv2d.wgsl`).
 #[repr(C)]
@@ -67,14 +62,6 @@ impl ConvParams {
             ow: u(d.ow),
         }
     }
-}
-
-/// Parameters of `conv2d_reduce_splits.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Pod, Zeroable)]
-struct ReduceParams {
-    len: u32,
-    splits: u32,
 }
 
 /// Forward: `x [n, c_in, h, w]`, `w [c_out, c_in, kh, kw]` to `y [n, c_out, oh, ow]`.
@@ -120,47 +107,16 @@ pub(crate) fn conv2d_backward_weight(
     gy: &GpuBuffer,
     d: Conv2dDims,
 ) -> Result<GpuBuffer> {
-    let (m, n, k) = (d.c_out, d.c_in * d.kh * d.kw, d.n * d.oh * d.ow);
-    let blocks = m.div_ceil(TILE) * n.div_ceil(TILE);
-    let splits = TARGET_WORKGROUPS
-        .div_ceil(blocks.max(1))
-        .min(k.div_ceil(MIN_SPLIT))
-        .max(1);
-    let k_chunk = k.div_ceil(splits).next_multiple_of(TILE_K).max(TILE_K);
-    let splits = k.div_ceil(k_chunk).max(1);
-    let gemm = Gemm::split(m, n, k, k_chunk);
+    let gemm = split_k(d.c_out, d.c_in * d.kh * d.kw, d.n * d.oh * d.ow);
     let p = ConvParams::new(&d, gemm);
-    let gw = ctx.alloc(m * n)?;
-    if splits == 1 {
-        dispatch_gemm(
-            ctx,
-            &BACKWARD_WEIGHT,
-            [gy, x, &gw],
-            bytemuck::bytes_of(&p),
-            gemm,
-            1,
-        )?;
-        return Ok(gw);
-    }
-    let partial = ctx.alloc(splits * m * n)?;
-    dispatch_gemm(
+    let gw = ctx.alloc(d.c_out * d.c_in * d.kh * d.kw)?;
+    dispatch_split_gemm(
         ctx,
         &BACKWARD_WEIGHT,
-        [gy, x, &partial],
+        [gy, x],
+        &gw,
         bytemuck::bytes_of(&p),
         gemm,
-        splits,
-    )?;
-    let r = ReduceParams {
-        len: (m * n) as u32,
-        splits: splits as u32,
-    };
-    ctx.dispatch(
-        &shader!("conv2d_reduce_splits"),
-        "main",
-        &[&partial, &gw],
-        bytemuck::bytes_of(&r),
-        ctx.grid_for(m * n),
     )?;
     Ok(gw)
 }

@@ -1,4 +1,5 @@
-// Sums the split-K partials of conv2d_backward_weight.wgsl: out[i] = sum_s partial[s * len + i].
+// Sums the split-K partials of a GEMM-core kernel (matmul.wgsl) that wrote them as
+// [splits, len]: out[i] = sum_s partial[s * len + i].
 // One invocation per element; the workgroup grid may be folded over x and y.
 
 struct Params {
