@@ -65,13 +65,6 @@ pub struct DataLoader {
     config: LoaderConfig,
 }
 
-/// A batch before it becomes a tensor: `[n, 3, 32, 32]` values, labels and dataset indices.
-struct HostBatch {
-    data: Vec<f32>,
-    labels: Vec<u32>,
-    indices: Vec<usize>,
-}
-
 /// Random-stream domains, so that shuffling and augmentation never share a stream.
 const SHUFFLE_STREAM: u64 = 0;
 const AUGMENT_STREAM: u64 = 1;
@@ -126,7 +119,8 @@ impl DataLoader {
     /// The batches of epoch `epoch` (number them from 0). Every image appears once, except
     /// those of a short last batch with `drop_last`. Random transforms draw from
     /// `(seed, epoch, image index)`, so an epoch's batches are the same with or without
-    /// prefetching.
+    /// prefetching. With prefetching, the worker thread also moves each batch to the device,
+    /// so that a GPU upload (a copy into a staging buffer) is off the training loop's thread.
     pub fn epoch(&self, epoch: u64) -> Batches {
         let plan = EpochPlan {
             dataset: self.dataset.clone(),
@@ -136,6 +130,7 @@ impl DataLoader {
             order: self.epoch_order(epoch),
             batch_size: self.config.batch_size,
             batches: self.num_batches(),
+            device: self.config.device,
         };
         let source = if self.config.prefetch {
             // Capacity 1: one batch waits in the channel while the next is being prepared.
@@ -154,7 +149,6 @@ impl DataLoader {
         Batches {
             source,
             remaining: self.num_batches(),
-            device: self.config.device,
         }
     }
     // ANCHOR_END: epoch
@@ -169,12 +163,13 @@ struct EpochPlan {
     order: Vec<usize>,
     batch_size: usize,
     batches: usize,
+    device: Device,
 }
 
 impl EpochPlan {
     // ANCHOR: prepare
-    /// Converts and transforms batch `b` of the epoch.
-    fn prepare(&self, b: usize) -> HostBatch {
+    /// Converts and transforms batch `b` of the epoch, and moves it to the device.
+    fn prepare(&self, b: usize) -> Result<Batch> {
         let start = b * self.batch_size;
         let indices = self.order[start..(start + self.batch_size).min(self.order.len())].to_vec();
         let mut data = vec![0f32; indices.len() * IMAGE_BYTES];
@@ -188,11 +183,12 @@ impl EpochPlan {
             self.transforms.apply(image, &mut scratch, &mut rng);
         }
         let labels = indices.iter().map(|&i| self.dataset.label(i)).collect();
-        HostBatch {
-            data,
+        let shape = [indices.len(), CHANNELS, HEIGHT, WIDTH];
+        Ok(Batch {
+            images: Tensor::from_vec(data, &shape)?.to_device(self.device)?,
             labels,
             indices,
-        }
+        })
     }
     // ANCHOR_END: prepare
 }
@@ -203,7 +199,7 @@ enum Source {
         next: usize,
     },
     /// Batches sent by the worker thread, which exits when this is dropped.
-    Prefetch(Receiver<HostBatch>),
+    Prefetch(Receiver<Result<Batch>>),
 }
 
 /// Iterator over the batches of one epoch, from [`DataLoader::epoch`]. Dropping it early stops
@@ -211,19 +207,6 @@ enum Source {
 pub struct Batches {
     source: Source,
     remaining: usize,
-    device: Device,
-}
-
-impl Batches {
-    fn to_batch(&self, host: HostBatch) -> Result<Batch> {
-        let shape = [host.labels.len(), CHANNELS, HEIGHT, WIDTH];
-        let images = Tensor::from_vec(host.data, &shape)?.to_device(self.device)?;
-        Ok(Batch {
-            images,
-            labels: host.labels,
-            indices: host.indices,
-        })
-    }
 }
 
 impl Iterator for Batches {
@@ -234,18 +217,17 @@ impl Iterator for Batches {
             return None;
         }
         self.remaining -= 1;
-        let host = match &mut self.source {
+        Some(match &mut self.source {
             Source::Inline { plan, next } => {
                 *next += 1;
-                Ok(plan.prepare(*next - 1))
+                plan.prepare(*next - 1)
             }
-            Source::Prefetch(receiver) => receiver.recv().map_err(|_| {
+            Source::Prefetch(receiver) => receiver.recv().unwrap_or_else(|_| {
                 // The worker hung up before sending every batch: it panicked.
                 self.remaining = 0;
-                DataError::LoaderThread
+                Err(DataError::LoaderThread)
             }),
-        };
-        Some(host.and_then(|host| self.to_batch(host)))
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

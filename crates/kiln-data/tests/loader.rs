@@ -266,3 +266,35 @@ fn invalid_configurations_are_refused() {
     .to_string();
     assert!(msg.contains("positive stds"), "{msg}");
 }
+
+#[test]
+fn batches_on_the_gpu_match_the_cpu_with_and_without_prefetch() {
+    let Some(gpu) = kiln_tensor::gpu::test_device() else {
+        return;
+    };
+    let data = dataset(29);
+    let config = LoaderConfig {
+        shuffle: true,
+        seed: 5,
+        transforms: Transforms::new().then(Transform::ScaleTo01),
+        ..LoaderConfig::new(8)
+    };
+    let cpu = DataLoader::new(&data, config.clone()).unwrap();
+    let want: Vec<_> = cpu.epoch(1).map(Result::unwrap).collect();
+    for prefetch in [true, false] {
+        let config = LoaderConfig {
+            prefetch,
+            device: gpu,
+            ..config.clone()
+        };
+        let loader = DataLoader::new(&data, config).unwrap();
+        let got: Vec<_> = loader.epoch(1).map(Result::unwrap).collect();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g.images.device(), gpu);
+            assert_eq!(g.images.dims(), w.images.dims());
+            assert_eq!(g.images.to_vec().unwrap(), w.images.to_vec().unwrap());
+            assert_eq!((&g.labels, &g.indices), (&w.labels, &w.indices));
+        }
+    }
+}
