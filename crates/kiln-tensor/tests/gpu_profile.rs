@@ -75,9 +75,7 @@ fn a_repeated_step_is_one_submission_and_reuses_its_bind_groups() {
     assert_eq!(last.submissions, 1, "{last}");
     assert_eq!(last.bind_groups_created, 0, "{last}");
     assert_eq!(last.buffers_created, 0, "{last}");
-    // Each kernel's time is a difference of timestamps (a tiny kernel may read 0 on a coarse
-    // timer); together they take time.
-    assert!(last.kernels.iter().all(|k| k.seconds >= 0.0), "{last}");
+    // Together the kernels take time (one tiny kernel may read 0 on a coarse timer).
     assert!(last.seconds() > 0.0, "{last}");
 }
 
