@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""PyTorch reference timings for `examples/train_step.rs`, to compare in one run on one machine.
+
+The model is the example's: batch norm at the input of every layer (epsilon 1e-3, PyTorch
+momentum 0.25), valid 3x3 convolutions with 30, 50 and 60 filters and strides 2, 1, 1, ReLU,
+dense layers of 3500 and 700 units, 10 classes. One step: forward, softmax cross-entropy,
+backward, Adam (lr 1e-3). On CUDA, TF32 is off, so matrix products run in full fp32 like kiln's.
+
+usage: python3 benches/torch_reference.py [--device cuda|cpu] [--batch 128] [--no-bn]
+                                          [--steps 20] [--matmul 4096] [--threads N]
+prints 'torch <version> device=D batch=B bn=X step_ms=... images_per_s=...' and, with
+--matmul N, 'sgemm N GFLOP/s ...'. Needs `pip install torch`.
+"""
+import argparse
+import time
+
+import torch
+import torch.nn as nn
+
+
+def model(with_bn: bool) -> nn.Module:
+    def bn2(c):
+        return [nn.BatchNorm2d(c, eps=1e-3, momentum=0.25)] if with_bn else []
+
+    def bn1(c):
+        return [nn.BatchNorm1d(c, eps=1e-3, momentum=0.25)] if with_bn else []
+
+    return nn.Sequential(
+        *bn2(3), nn.Conv2d(3, 30, 3, 2), nn.ReLU(),
+        *bn2(30), nn.Conv2d(30, 50, 3, 1), nn.ReLU(),
+        *bn2(50), nn.Conv2d(50, 60, 3, 1), nn.ReLU(),
+        nn.Flatten(),
+        *bn1(7260), nn.Linear(7260, 3500), nn.ReLU(),
+        *bn1(3500), nn.Linear(3500, 700), nn.ReLU(),
+        *bn1(700), nn.Linear(700, 10))
+
+
+def timed(f, reps: int, device: str) -> float:
+    """Seconds per call of `f`, after the device has finished the work."""
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    for _ in range(reps):
+        f()
+    sync()
+    return (time.perf_counter() - start) / reps
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--no-bn", dest="bn", action="store_false")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--matmul", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0)
+    a = ap.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    dev = a.device
+    m = model(a.bn).to(dev)
+    opt = torch.optim.Adam(m.parameters(), 1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.rand(a.batch, 3, 32, 32, device=dev)
+    y = torch.randint(0, 10, (a.batch,), device=dev)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(m(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()  # a read-back per step, as kiln's loop does
+
+    for _ in range(2):
+        step()
+    dt = timed(step, a.steps, dev)
+    print(f"torch {torch.__version__} device={dev} batch={a.batch} bn={a.bn} "
+          f"step_ms={dt * 1e3:.1f} images_per_s={a.batch / dt:.0f}")
+    if a.matmul:
+        n = a.matmul
+        p = torch.rand(n, n, device=dev)
+        q = torch.rand(n, n, device=dev)
+        for _ in range(3):
+            p @ q
+        dt = timed(lambda: p @ q, 10, dev)
+        print(f"sgemm {n} GFLOP/s {2 * n ** 3 / dt / 1e9:.1f}")
+
+
+if __name__ == "__main__":
+    main()
