@@ -1,7 +1,6 @@
 //! Times training steps of the article's CNN (forward, softmax cross-entropy, backward, Adam)
 //! and prints one line in the form of the PyTorch reference script `benches/torch_reference.py`,
-//! so the two can be compared
-//! in one run on one machine:
+//! so the two can be compared in one run on one machine:
 //!
 //! `kiln <version> device=D threads=T batch=B bn=X step_ms=... images_per_s=...`
 //!
