@@ -15,6 +15,9 @@ pub(crate) const WORKGROUP: usize = 256;
 /// a training step of the example's model records, so that a step is one submission.
 const MAX_BATCH: u64 = 1024;
 
+// While profiling, every dispatch of a batch takes two timestamps of one query set.
+const _: () = assert!(2 * MAX_BATCH <= wgpu::QUERY_SET_MAX_QUERIES as u64);
+
 /// Upload staging memory a batch may hold before it is submitted, in bytes: a staging buffer
 /// lives until the copy out of it has run.
 const MAX_STAGED: u64 = 256 << 20;

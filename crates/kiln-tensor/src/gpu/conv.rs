@@ -117,6 +117,7 @@ pub(crate) fn conv2d_backward_weight(
         &gw,
         bytemuck::bytes_of(&p),
         gemm,
+        1,
     )?;
     Ok(gw)
 }

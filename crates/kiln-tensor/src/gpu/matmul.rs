@@ -135,9 +135,9 @@ struct ReduceParams {
     splits: u32,
 }
 
-/// Records a GEMM-core kernel of one slice into `c` (`[m, n]`), split along K as `gemm` says:
-/// with several splits the kernel writes partial sums `[splits, m, n]` to a scratch buffer and
-/// `gemm_reduce_splits.wgsl` adds them into `c`.
+/// Records a GEMM-core kernel into `c`: `[batch, m, n]` in one split, or, when `gemm` splits
+/// K (then `batch` is 1), partial sums `[splits, m, n]` written to a scratch buffer and added
+/// into `c` by `gemm_reduce_splits.wgsl`.
 pub(super) fn dispatch_split_gemm(
     ctx: &GpuContext,
     shader: &Shader,
@@ -145,12 +145,14 @@ pub(super) fn dispatch_split_gemm(
     c: &GpuBuffer,
     params: &[u8],
     gemm: Gemm,
+    batch: usize,
 ) -> Result<()> {
     let (m, n) = (gemm.m as usize, gemm.n as usize);
     let splits = gemm.splits();
     if splits == 1 {
-        return dispatch_gemm(ctx, shader, [a, b, c], params, gemm, 1);
+        return dispatch_gemm(ctx, shader, [a, b, c], params, gemm, batch);
     }
+    debug_assert_eq!(batch, 1, "split-K of a batched product");
     let partial = ctx.alloc(splits * m * n)?;
     dispatch_gemm(ctx, shader, [a, b, &partial], params, gemm, splits)?;
     let r = ReduceParams {
@@ -207,18 +209,8 @@ pub(crate) fn matmul(
         b_row: b_row as u32,
         b_col: b_col as u32,
     };
-    if d.batch == 1 {
-        dispatch_split_gemm(ctx, &MATMUL, [a, b], &out, bytemuck::bytes_of(&p), gemm)?;
-    } else {
-        dispatch_gemm(
-            ctx,
-            &MATMUL,
-            [a, b, &out],
-            bytemuck::bytes_of(&p),
-            gemm,
-            d.batch,
-        )?;
-    }
+    let params = bytemuck::bytes_of(&p);
+    dispatch_split_gemm(ctx, &MATMUL, [a, b], &out, params, gemm, d.batch)?;
     Ok(out)
 }
 // ANCHOR_END: matmul

@@ -35,9 +35,9 @@
 //! Dispatches are recorded into one compute pass of one command encoder and submitted at a
 //! sync point (a read-back), after 1024 commands (more than the 160 or so of a training step of
 //! the example's model: a step is one submission), or once its uploads hold 256 MiB of staging
-//! memory. Uploads are copies recorded in the batch, so they do not force a submission. Nothing waits per operation. Commands run in
-//! the order recorded, so a kernel may read buffers written by earlier ones, and a dropped
-//! tensor's buffer may be reused at once. Pipelines are compiled once per `(shader, entry
+//! memory. Uploads are copies recorded in the batch, so they do not force a submission.
+//! Nothing waits per operation. Commands run in the order recorded, so a kernel may read
+//! buffers written by earlier ones, and a dropped tensor's buffer may be reused at once. Pipelines are compiled once per `(shader, entry
 //! point)`; bind groups are cached by what they bind, and the pool hands out the oldest free
 //! buffer of a size class, so a repeated step binds the same buffers and creates no bind
 //! groups. [`profile`] times every kernel with timestamp queries.
