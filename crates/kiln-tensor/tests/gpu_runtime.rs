@@ -46,13 +46,13 @@ fn f64_never_goes_to_the_gpu() {
 }
 
 #[test]
-fn tensor_over_the_binding_limit_is_a_clear_error() {
+fn tensor_over_the_buffer_limit_is_a_clear_error() {
     let Some(gpu) = test_device() else { return };
     let huge = 1usize << 40;
     let err = Tensor::full_on(&[huge], 0.0, DType::F32, gpu).unwrap_err();
     let msg = err.to_string();
     assert!(
-        msg.contains(&format!("{} bytes", 4 * huge)) && msg.contains("limit"),
+        msg.contains(&format!("{} bytes", 4 * huge)) && msg.contains("largest tensor buffer"),
         "{msg}"
     );
 }

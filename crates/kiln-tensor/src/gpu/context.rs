@@ -25,6 +25,9 @@ const MAX_STAGED: u64 = 256 << 20;
 /// Largest parameter block of one dispatch, in bytes.
 const MAX_PARAMS: u64 = 256;
 
+/// Largest tensor buffer whatever the adapter allows: 2^30 `f32` elements.
+const MAX_TENSOR_BYTES: u64 = 1 << 32;
+
 /// Uniform parameter blocks are padded to this many bytes (WGSL uniform struct alignment).
 const PARAM_ALIGN: usize = 16;
 
@@ -34,7 +37,9 @@ pub struct GpuContext {
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     limits: wgpu::Limits,
-    /// Largest tensor buffer, in bytes: the binding and buffer limits, rounded down to 256.
+    /// Largest tensor buffer, in bytes: the binding and buffer limits and 4 GiB (shaders index
+    /// elements with `u32`, and their loops rely on indices staying far from 2^32), rounded
+    /// down to 256.
     max_tensor_bytes: u64,
     pool: BufferPool,
     pipelines: PipelineCache,
@@ -163,6 +168,7 @@ impl GpuContext {
         let max_tensor_bytes = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size)
+            .min(MAX_TENSOR_BYTES)
             & !255;
         Ok(GpuContext {
             device,
@@ -193,8 +199,8 @@ impl GpuContext {
         let bytes = 4 * len as u64;
         if bytes > self.max_tensor_bytes {
             return Err(Error::Gpu(format!(
-                "a tensor of {len} f32 elements ({bytes} bytes) exceeds the storage buffer \
-                 binding limit of {} bytes of {}",
+                "a tensor of {len} f32 elements ({bytes} bytes) exceeds the largest tensor \
+                 buffer of {} bytes on {}",
                 self.max_tensor_bytes, self.info.name
             )));
         }

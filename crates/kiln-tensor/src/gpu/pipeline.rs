@@ -64,12 +64,7 @@ impl PipelineCache {
             .lock()
             .expect("shader module cache")
             .entry(shader.name)
-            .or_insert_with(|| {
-                device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(shader.name),
-                    source: wgpu::ShaderSource::Wgsl(shader.source.into()),
-                })
-            })
+            .or_insert_with(|| compile(device, shader))
             .clone();
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(entry),
@@ -96,4 +91,28 @@ impl PipelineCache {
         Ok(pipeline)
     }
     // ANCHOR_END: get
+}
+
+/// Compiles `shader` with wgpu's runtime checks except the loop bound: by default naga adds a
+/// counter to every loop so that a loop that never ends cannot hang the device, and that
+/// counter keeps the driver from unrolling our kernels' fixed-length loops.
+fn compile(device: &wgpu::Device, shader: &Shader) -> wgpu::ShaderModule {
+    let checks = wgpu::ShaderRuntimeChecks {
+        force_loop_bounding: false,
+        ..wgpu::ShaderRuntimeChecks::checked()
+    };
+    // SAFETY: every loop in `shaders/` ends. Each one runs over a compile-time constant range,
+    // halves a positive constant down to zero, counts a rank down to zero, or steps a `u32` by a
+    // positive amount (a constant, or `256 / tx` with `1 <= tx <= 256`) towards a bound below
+    // 2^32 - 256 (tensors are at most 2^30 elements, `GpuContext::alloc`), so it cannot wrap.
+    // Bounds and division checks stay on.
+    unsafe {
+        device.create_shader_module_trusted(
+            wgpu::ShaderModuleDescriptor {
+                label: Some(shader.name),
+                source: wgpu::ShaderSource::Wgsl(shader.source.into()),
+            },
+            checks,
+        )
+    }
 }
