@@ -36,6 +36,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub use kiln_data as data;
 pub use kiln_nn as nn;
 pub use kiln_tensor as tensor;

@@ -8,25 +8,39 @@ pub enum Error {
     /// Two shapes that had to agree did not.
     #[error("{op}: shape mismatch between {lhs} and {rhs}")]
     ShapeMismatch {
+        /// The operation.
         op: &'static str,
+        /// The first operand's shape.
         lhs: Shape,
+        /// The second operand's shape.
         rhs: Shape,
     },
     /// An argument was invalid for the given shape (bad axis, wrong element count, ...).
     #[error("{op}: {msg}")]
-    Invalid { op: &'static str, msg: String },
+    Invalid {
+        /// The operation.
+        op: &'static str,
+        /// What was wrong.
+        msg: String,
+    },
     /// Operands live on different devices.
     #[error("{op}: operands on different devices ({lhs} and {rhs}); move one with to_device")]
     DeviceMismatch {
+        /// The operation.
         op: &'static str,
+        /// The first operand's device.
         lhs: Device,
+        /// The second operand's device.
         rhs: Device,
     },
     /// Operands have different element types.
     #[error("{op}: operands of different dtypes ({lhs:?} and {rhs:?})")]
     DTypeMismatch {
+        /// The operation.
         op: &'static str,
+        /// The first operand's element type.
         lhs: DType,
+        /// The second operand's element type.
         rhs: DType,
     },
     /// `backward` was called on a tensor that is not a scalar, or twice on one graph.

@@ -13,7 +13,9 @@ use rand::{RngExt, SeedableRng};
 pub struct Tolerance {
     /// Finite-difference step.
     pub eps: f64,
+    /// Absolute tolerance.
     pub atol: f64,
+    /// Tolerance relative to the numeric gradient.
     pub rtol: f64,
 }
 

@@ -13,12 +13,19 @@ use crate::{DType, Result, Shape, Storage};
 /// Elementwise functions of one argument.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum UnaryOp {
+    /// -x.
     Neg,
+    /// e^x.
     Exp,
+    /// Natural logarithm.
     Log,
+    /// Square root.
     Sqrt,
+    /// max(x, 0).
     Relu,
+    /// 1 / (1 + e^-x).
     Sigmoid,
+    /// Hyperbolic tangent.
     Tanh,
     /// 1 where x > 0, else 0 (the derivative of relu).
     Step,
@@ -33,9 +40,13 @@ pub enum UnaryOp {
 /// Elementwise functions of two broadcast arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinaryOp {
+    /// a + b.
     Add,
+    /// a - b.
     Sub,
+    /// a * b.
     Mul,
+    /// a / b.
     Div,
     /// 1 where a == b, else 0.
     Eq,
@@ -46,15 +57,20 @@ pub enum BinaryOp {
 /// Reductions along one axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReduceOp {
+    /// The sum.
     Sum,
+    /// The largest value.
     Max,
 }
 
 /// A tensor viewed as `[outer, len, inner]`, reduced over the middle axis to `[outer, inner]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReduceDims {
+    /// Product of the dimensions before the reduced axis.
     pub outer: usize,
+    /// Length of the reduced axis.
     pub len: usize,
+    /// Product of the dimensions after the reduced axis.
     pub inner: usize,
 }
 
@@ -65,13 +81,21 @@ pub struct ReduceDims {
 /// An operand whose `*_batched` flag is false is one matrix shared by every batch entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MatmulDims {
+    /// Number of products.
     pub batch: usize,
+    /// Rows of `C[b]` and of `op(A[b])`.
     pub m: usize,
+    /// The contracted dimension.
     pub k: usize,
+    /// Columns of `C[b]` and of `op(B[b])`.
     pub n: usize,
+    /// `A[b]` is stored `[k, m]`.
     pub trans_a: bool,
+    /// `B[b]` is stored `[n, k]`.
     pub trans_b: bool,
+    /// `A` holds one matrix per batch entry (else one shared matrix).
     pub a_batched: bool,
+    /// `B` holds one matrix per batch entry (else one shared matrix).
     pub b_batched: bool,
 }
 
@@ -80,17 +104,27 @@ pub struct MatmulDims {
 /// (likewise `ow`). Padding is zeros.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conv2dDims {
+    /// Images in the batch.
     pub n: usize,
+    /// Input channels.
     pub c_in: usize,
+    /// Input height.
     pub h: usize,
+    /// Input width.
     pub w: usize,
+    /// Output channels (filters).
     pub c_out: usize,
+    /// Kernel height.
     pub kh: usize,
+    /// Kernel width.
     pub kw: usize,
+    /// `(vertical, horizontal)` stride.
     pub stride: (usize, usize),
     /// Zero padding (top, left); bottom/right padding is implied by `oh`, `ow`.
     pub pad: (usize, usize),
+    /// Output height.
     pub oh: usize,
+    /// Output width.
     pub ow: usize,
 }
 
@@ -98,8 +132,11 @@ pub struct Conv2dDims {
 /// `n * spatial` values (`spatial = 1` for `[n, c]` inputs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BnDims {
+    /// Batch size.
     pub n: usize,
+    /// Channels (features).
     pub c: usize,
+    /// Values per channel and sample (`h * w` for images).
     pub spatial: usize,
 }
 
@@ -107,21 +144,32 @@ pub struct BnDims {
 /// `decoupled` selects AdamW (decay applied to the weights) over Adam (L2 added to the gradient).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdamStep {
+    /// Learning rate.
     pub lr: f32,
+    /// Decay of the first-moment average.
     pub beta1: f32,
+    /// Decay of the second-moment average.
     pub beta2: f32,
+    /// Added to the denominator's square root.
     pub eps: f32,
+    /// L2 penalty (Adam) or weight decay rate (AdamW).
     pub weight_decay: f32,
+    /// AdamW's decoupled decay instead of Adam's L2 term.
     pub decoupled: bool,
+    /// This step's number, from 1.
     pub step: u32,
 }
 
 /// One SGD step's hyper-parameters (PyTorch's formulation of momentum and Nesterov).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SgdStep {
+    /// Learning rate.
     pub lr: f32,
+    /// Momentum factor; 0 for plain SGD.
     pub momentum: f32,
+    /// Nesterov momentum.
     pub nesterov: bool,
+    /// L2 penalty added to the gradient.
     pub weight_decay: f32,
 }
 

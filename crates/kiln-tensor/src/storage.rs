@@ -6,7 +6,9 @@ use crate::Device;
 /// Element type of a tensor. `F32` runs everywhere; `F64` exists on the CPU for gradient checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DType {
+    /// 32-bit float.
     F32,
+    /// 64-bit float (CPU only).
     F64,
 }
 

@@ -15,9 +15,13 @@ pub enum Padding {
     Same,
     /// Explicit `(top, bottom)` and `(left, right)` padding.
     Explicit {
+        /// Rows added above.
         top: usize,
+        /// Rows added below.
         bottom: usize,
+        /// Columns added on the left.
         left: usize,
+        /// Columns added on the right.
         right: usize,
     },
 }
@@ -63,6 +67,7 @@ impl Padding {
 pub struct Conv2dOptions {
     /// `(vertical, horizontal)` stride.
     pub stride: (usize, usize),
+    /// Zero padding.
     pub padding: Padding,
 }
 
