@@ -42,7 +42,14 @@ pub fn filled<T: Element>(len: usize, value: T) -> Vec<T> {
             v.fill(value);
             v
         }
-        None => vec![value; len],
+        // Written element by element rather than `vec!`, which takes zeroed memory from the
+        // allocator lazily: a kernel that reads such a page before writing it (an optimizer's
+        // state, an accumulator) faults twice, the second time with a TLB shootdown.
+        None => {
+            let mut v = Vec::with_capacity(len);
+            v.resize(len, value);
+            v
+        }
     }
 }
 
