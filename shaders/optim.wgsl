@@ -12,9 +12,9 @@ struct AdamParams {
     weight_decay: f32,
     // 1: AdamW (decay applied to the weights), 0: Adam (L2 added to the gradient).
     decoupled: u32,
-    // Bias corrections 1 - beta1^t and 1 - beta2^t.
-    correction1: f32,
-    correction2: f32,
+    // The bias corrections folded in: lr / (1 - beta1^t) and 1 / sqrt(1 - beta2^t).
+    step_size: f32,
+    inv_root_c2: f32,
 }
 
 struct SgdParams {
@@ -60,7 +60,7 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let v_new = hp.beta2 * v[i] + (1.0 - hp.beta2) * g * g;
     m[i] = m_new;
     v[i] = v_new;
-    param[i] = p - hp.lr * (m_new / hp.correction1) / (sqrt(v_new / hp.correction2) + hp.eps);
+    param[i] = p - hp.step_size * m_new / (sqrt(v_new) * hp.inv_root_c2 + hp.eps);
 }
 
 @compute @workgroup_size(256)

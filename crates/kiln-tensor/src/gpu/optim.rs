@@ -17,8 +17,8 @@ struct AdamParams {
     eps: f32,
     weight_decay: f32,
     decoupled: u32,
-    correction1: f32,
-    correction2: f32,
+    step_size: f32,
+    inv_root_c2: f32,
 }
 
 /// One Adam/AdamW step on `param` and its moments.
@@ -40,8 +40,8 @@ pub(super) fn adam(
         weight_decay: hp.weight_decay,
         decoupled: hp.decoupled.into(),
         // In f32, as the CPU computes them.
-        correction1: 1.0 - hp.beta1.powi(t),
-        correction2: 1.0 - hp.beta2.powi(t),
+        step_size: hp.lr / (1.0 - hp.beta1.powi(t)),
+        inv_root_c2: 1.0 / (1.0 - hp.beta2.powi(t)).sqrt(),
     };
     let grid = ctx.grid_for(param.len());
     ctx.dispatch(
