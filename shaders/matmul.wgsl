@@ -3,6 +3,9 @@
 // Computes C = A · B with A logically [m, k] and B logically [k, n], for every slice `z` of the
 // dispatch: `z = batch * splits + split`, where split `s` covers the K range
 // [s * k_chunk, min(k, (s + 1) * k_chunk)) (one split unless the kernel asks for split-K).
+// A slice's blocks of C are numbered row by row, columns fastest, and that linear index is
+// folded over the dispatch's x and y (`wg.x + wg.y * nwg.x`) to stay within the per-dimension
+// workgroup limit; the workgroups past the last block return at once.
 //
 // A kernel's source is this file followed by an operand file that declares:
 //   @group(0) @binding(3) var<uniform> params   a struct whose first member is `gemm: Gemm`
@@ -67,6 +70,7 @@ fn tile_slot(i: u32, tid: u32, len: u32, k_fast: bool) -> vec2<u32> {
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(local_invocation_index) tid: u32,
 ) {
@@ -76,8 +80,13 @@ fn main(
     let split = wg.z % splits;
     let k_begin = split * g.k_chunk;
     let k_end = min(g.k, k_begin + g.k_chunk);
-    let row0 = wg.y * BM;
-    let col0 = wg.x * BN;
+    let col_blocks = (g.n + BN - 1u) / BN;
+    let block = wg.x + wg.y * nwg.x;
+    if block >= col_blocks * ((g.m + BM - 1u) / BM) {
+        return;
+    }
+    let row0 = block / col_blocks * BM;
+    let col0 = block % col_blocks * BN;
 
     var a_slots: array<vec2<u32>, LOADS_A>;
     var a_rows: array<ARow, LOADS_A>;

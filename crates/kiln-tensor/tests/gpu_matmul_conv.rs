@@ -205,3 +205,38 @@ fn conv2d_backward_weight_gpu_matches_cpu() {
         });
     }
 }
+
+/// Blocks of C past 65535, the most workgroups per dimension that Vulkan guarantees (and wgpu's
+/// default limit): the first convolution's backward-data at the article's batch of 5000 has
+/// 80000 of them. The GEMM core folds its blocks over two dimensions.
+#[test]
+fn gemms_with_more_blocks_than_a_dispatch_dimension_holds_gpu_matches_cpu() {
+    if test_device().is_none() {
+        return;
+    }
+    let long = 64 * 65535 + 67;
+    for (m, k, n) in [(1, 3, long), (long, 3, 2)] {
+        let d = MatmulDims {
+            batch: 1,
+            m,
+            k,
+            n,
+            trans_a: false,
+            trans_b: false,
+            a_batched: true,
+            b_batched: true,
+        };
+        let inputs = [random(m * k, 11), random(k * n, 12)];
+        check(&format!("{d:?}"), &inputs, k, |kern, s| {
+            kern.matmul(&s[0], &s[1], d)
+        });
+    }
+    let d = conv(1, (1, 2), (3, long / 3), (3, 3), (1, 1), (1, 1, 1, 1));
+    let inputs = [
+        random(d.n * d.c_out * d.oh * d.ow, 13),
+        random(d.c_out * d.c_in * d.kh * d.kw, 14),
+    ];
+    check(&format!("{d:?}"), &inputs, d.c_out * d.kh * d.kw, |k, s| {
+        k.conv2d_backward_data(&s[0], &s[1], d)
+    });
+}

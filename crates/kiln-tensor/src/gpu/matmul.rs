@@ -89,7 +89,8 @@ impl Gemm {
 }
 
 /// Records a dispatch of a GEMM-core kernel: one workgroup per 64 x 64 block of C for each of
-/// `slices` slices (batch entries, or split-K splits). `buffers` are A, B and C; `params` is
+/// `slices` slices (batch entries, or split-K splits), the blocks of a slice folded over x and
+/// y ([`GpuContext::grid`]). `buffers` are A, B and C; `params` is
 /// the kernel's parameter struct, whose first member is `gemm`. The profiler counts
 /// `2 m n k` operations per batch entry.
 pub(super) fn dispatch_gemm(
@@ -100,8 +101,9 @@ pub(super) fn dispatch_gemm(
     gemm: Gemm,
     slices: usize,
 ) -> Result<()> {
-    let blocks = |len: u32| (len as usize).div_ceil(TILE) as u32;
-    let workgroups = [blocks(gemm.n), blocks(gemm.m), slices as u32];
+    let blocks = |len: u32| (len as usize).div_ceil(TILE);
+    let [x, y, _] = ctx.grid(blocks(gemm.n) * blocks(gemm.m));
+    let workgroups = [x, y, slices as u32];
     let batch = if gemm.splits() == 1 { slices } else { 1 };
     let flops = 2
         * [gemm.m, gemm.n, gemm.k]
