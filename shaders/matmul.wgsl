@@ -7,7 +7,8 @@
 // folded over the dispatch's x and y (`wg.x + wg.y * nwg.x`) to stay within the per-dimension
 // workgroup limit; the workgroups past the last block return at once.
 //
-// A kernel's source is this file followed by an operand file that declares:
+// A kernel's source is a tile shape (gemm_tile_*.wgsl: the constants BM, BN, BK, TM, TN), this
+// file, and an operand file that declares:
 //   @group(0) @binding(3) var<uniform> params   a struct whose first member is `gemm: Gemm`
 //   struct ARow, fn a_row(batch: u32, row: u32) -> ARow     per-row part of A's addressing
 //   fn load_a(row: ARow, kk: u32) -> f32                    A[row, kk], called only in bounds
@@ -18,12 +19,13 @@
 //                                                           k (n); picks the coalesced load order
 // Out-of-range rows, columns and k are handled here, so any m, n, k works (k = 0 stores zeros).
 //
-// Tiling: a workgroup of 8 x 8 invocations owns a 64 x 64 block of C (BM x BN) and walks K in
-// steps of BK = 16. Each step it stages an A tile [BK][BM] and a B tile [BK][BN] in workgroup
-// memory (k-major, as vec4 along m and n); then every invocation accumulates its 8 x 8 micro-tile
-// (TM x TN: rows ly*TM.., columns lx*TN..) in registers, per k two vec4 of A and two of B making
-// 16 vec4 fused multiply-adds. A thread's tile loads always hit the same rows of A and columns of
-// B, so their addressing (`a_row`, `b_col`) is worked out once, outside the K loop.
+// Tiling: a workgroup of (BN / TN) x (BM / TM) invocations owns a BM x BN block of C and walks K
+// in steps of BK. Each step it stages an A tile [BK][BM] and a B tile [BK][BN] in workgroup
+// memory (k-major, as vec4 along m and n); then every invocation accumulates its TM x TN
+// micro-tile (rows ly*TM.., columns lx*TN..; TM and TN multiples of 4) in registers, per k TM/4
+// vec4 of A and TN/4 of B making TM*TN/4 vec4 fused multiply-adds. A thread's tile loads always
+// hit the same rows of A and columns of B, so their addressing (`a_row`, `b_col`) is worked out
+// once, outside the K loop.
 
 struct Gemm {
     m: u32,
@@ -33,11 +35,6 @@ struct Gemm {
 }
 
 // ANCHOR: constants
-const BM: u32 = 64u;
-const BN: u32 = 64u;
-const BK: u32 = 16u;
-const TM: u32 = 8u;
-const TN: u32 = 8u;
 const WG_X: u32 = BN / TN;
 const WG_Y: u32 = BM / TM;
 const WG_SIZE: u32 = WG_X * WG_Y;

@@ -13,8 +13,9 @@ pub enum Kernel {
     Naive,
     /// `shaders/matmul_tiled.wgsl` (this crate): 16 x 16 tiles in workgroup memory.
     Tiled,
-    /// kiln's own: `shaders/matmul.wgsl` followed by `shaders/matmul_batched.wgsl`, 64 x 64
-    /// blocks per workgroup and an 8 x 8 micro-tile in registers per invocation.
+    /// kiln's own: the tile shape `shaders/gemm_tile_128x64.wgsl`, the core
+    /// `shaders/matmul.wgsl` and `shaders/matmul_batched.wgsl`: 128 x 64 blocks per workgroup
+    /// and an 8 x 8 micro-tile in registers per invocation.
     RegisterBlocked,
 }
 
@@ -58,7 +59,7 @@ impl Kernel {
         match self {
             Kernel::Naive => "naive",
             Kernel::Tiled => "tiled (16 x 16, workgroup memory)",
-            Kernel::RegisterBlocked => "register-blocked (kiln, 64 x 64 / 8 x 8)",
+            Kernel::RegisterBlocked => "register-blocked (kiln, 128 x 64 / 8 x 8)",
         }
     }
 
@@ -68,6 +69,7 @@ impl Kernel {
             Kernel::Naive => include_str!("../shaders/matmul_naive.wgsl").into(),
             Kernel::Tiled => include_str!("../shaders/matmul_tiled.wgsl").into(),
             Kernel::RegisterBlocked => [
+                include_str!("../../../shaders/gemm_tile_128x64.wgsl"),
                 include_str!("../../../shaders/matmul.wgsl"),
                 include_str!("../../../shaders/matmul_batched.wgsl"),
             ]
@@ -98,14 +100,14 @@ impl Kernel {
     }
 
     // ANCHOR: grid
-    /// Workgroups covering C: one per 16 x 16 block for the book's kernels, one per 64 x 64
-    /// block for kiln's.
+    /// Workgroups covering C: one per 16 x 16 block for the book's kernels, one per 128 x 64
+    /// block (rows x columns) for kiln's.
     fn workgroups(self, m: usize, n: usize) -> [u32; 3] {
-        let block = match self {
-            Kernel::Naive | Kernel::Tiled => 16,
-            Kernel::RegisterBlocked => 64,
+        let (rows, cols) = match self {
+            Kernel::Naive | Kernel::Tiled => (16, 16),
+            Kernel::RegisterBlocked => (128, 64),
         };
-        [n.div_ceil(block) as u32, m.div_ceil(block) as u32, 1]
+        [n.div_ceil(cols) as u32, m.div_ceil(rows) as u32, 1]
     }
     // ANCHOR_END: grid
 }

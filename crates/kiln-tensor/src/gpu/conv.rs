@@ -11,18 +11,29 @@
 //!   sums `[splits, c_out, K]` and added up by `gemm_reduce_splits.wgsl` (see
 //!   [`super::matmul::split_k`]).
 
-use super::matmul::{dispatch_gemm, dispatch_split_gemm, gemm_shader, split_k, Gemm};
+use super::matmul::{
+    dispatch_gemm, dispatch_split_gemm, gemm_shader, split_k, Gemm, GemmKernel, TILE_64X64,
+};
 use super::pipeline::Shader;
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::Conv2dDims;
 use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
-const FORWARD: Shader = gemm_shader!("conv2d_forward", "conv2d", "conv2d_forward");
-const BACKWARD_DATA: Shader =
-    gemm_shader!("conv2d_backward_data", "conv2d", "conv2d_backward_data");
-const BACKWARD_WEIGHT: Shader =
-    gemm_shader!("conv2d_backward_weight", "conv2d", "conv2d_backward_weight");
+/// A convolution kernel on the 64 x 64 tile: the tile shape, the GEMM core, `conv2d.wgsl`
+/// and the pass's own operand file.
+macro_rules! conv_kernel {
+    ($name:literal) => {
+        GemmKernel {
+            shader: gemm_shader!($name, "gemm_tile_64x64", "conv2d", $name),
+            tile: TILE_64X64,
+        }
+    };
+}
+
+const FORWARD: GemmKernel = conv_kernel!("conv2d_forward");
+const BACKWARD_DATA: GemmKernel = conv_kernel!("conv2d_backward_data");
+const BACKWARD_WEIGHT: GemmKernel = conv_kernel!("conv2d_backward_weight");
 
 /// Parameters of the conv2d kernels (`Params` in `shaders/conv2d.wgsl`).
 #[repr(C)]
@@ -107,7 +118,12 @@ pub(crate) fn conv2d_backward_weight(
     gy: &GpuBuffer,
     d: Conv2dDims,
 ) -> Result<GpuBuffer> {
-    let gemm = split_k(d.c_out, d.c_in * d.kh * d.kw, d.n * d.oh * d.ow);
+    let gemm = split_k(
+        BACKWARD_WEIGHT.tile,
+        d.c_out,
+        d.c_in * d.kh * d.kw,
+        d.n * d.oh * d.ow,
+    );
     let p = ConvParams::new(&d, gemm);
     let gw = ctx.alloc(d.c_out * d.c_in * d.kh * d.kw)?;
     dispatch_split_gemm(
@@ -122,3 +138,16 @@ pub(crate) fn conv2d_backward_weight(
     Ok(gw)
 }
 // ANCHOR_END: backward_weight
+
+#[cfg(test)]
+mod tests {
+    use super::super::matmul::tests::assert_tile_declared;
+    use super::*;
+
+    #[test]
+    fn the_conv_tiles_agree_with_their_wgsl() {
+        for kernel in [&FORWARD, &BACKWARD_DATA, &BACKWARD_WEIGHT] {
+            assert_tile_declared(kernel);
+        }
+    }
+}
