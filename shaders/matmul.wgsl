@@ -63,6 +63,8 @@ fn tile_slot(i: u32, tid: u32, len: u32, k_fast: bool) -> vec2<u32> {
     }
     return vec2(e % len, e / len);
 }
+// ANCHOR_END: constants
+
 // The element of A at tile slot `s` of the step starting at `k0`: zero past m or the split's K.
 fn fetch_a(row: ARow, s: vec2<u32>, row0: u32, k0: u32, k_end: u32) -> f32 {
     if row0 + s.x < params.gemm.m && k0 + s.y < k_end {
@@ -78,7 +80,6 @@ fn fetch_b(col: BCol, s: vec2<u32>, col0: u32, k0: u32, k_end: u32) -> f32 {
     }
     return 0.0;
 }
-// ANCHOR_END: constants
 
 // ANCHOR: main
 @compute @workgroup_size(WG_X, WG_Y, 1)
