@@ -1,9 +1,10 @@
 //! The GPU matmul and conv2d kernels against the CPU reference, on seeded random inputs.
 //!
-//! Sizes are chosen to break tiling bugs: 1, primes, and non-multiples of the 64 x 64 block and
-//! of the 16-deep K step; every transpose combination, batched and shared operands; strides 1
-//! and 2, no, symmetric and asymmetric padding, 1x1, 3x3 and 5x3 kernels, batches 1 and primes,
-//! and reductions long enough for backward-weight to split K. A value passes when
+//! Sizes are chosen to break tiling bugs: 1, primes, and non-multiples of the blocks (128 x 64
+//! for the matrix product, 64 x 64 for the convolutions) and of the 8-deep K step; every
+//! transpose combination, batched and shared operands; strides 1 and 2, no, symmetric and
+//! asymmetric padding, 1x1, 3x3 and 5x3 kernels, batches 1 and primes, and reductions long
+//! enough for backward-weight to split K. A value passes when
 //! `|gpu - cpu| <= atol + rtol * |cpu|` with `rtol = 1e-3` and `atol = 1e-4 + 2e-6 * len`, `len`
 //! being the length of the sum behind it (f32 rounding grows with it).
 

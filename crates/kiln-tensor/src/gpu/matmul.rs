@@ -4,11 +4,11 @@
 //! tiles of A and B in workgroup memory, each invocation a micro-tile in registers. The block,
 //! the staged K and the micro-tile are a [`Tile`] declared by a `shaders/gemm_tile_*.wgsl` file:
 //! 128 x 64 blocks of 8 x 8 micro-tiles for the matrix product, 64 x 64 blocks of 4 x 4 for the
-//! convolutions, whose gathered loads run fastest with many small invocations. The core reads its operands through functions that an operand file supplies:
-//! `matmul_batched.wgsl` addresses A and B by strides (transposed and shared operands are read
-//! in place), the `conv2d_*.wgsl` files gather im2col entries. A kernel ([`GemmKernel`]) is a
-//! tile shape, the core and its operand files ([`gemm_shader!`]), dispatched by
-//! [`dispatch_gemm`].
+//! convolutions, whose gathered loads run fastest with many small invocations. The core reads
+//! its operands through functions that an operand file supplies: `matmul_batched.wgsl`
+//! addresses A and B by strides (transposed and shared operands are read in place), the
+//! `conv2d_*.wgsl` files gather im2col entries. A kernel ([`GemmKernel`]) is a tile shape, the
+//! core and its operand files ([`gemm_shader!`]), dispatched by [`dispatch_gemm`].
 //!
 //! A product with few output blocks and a long K (a dense layer at a small batch) would leave
 //! most of a GPU idle, so [`split_k`] cuts its K into chunks computed as separate slices of the
@@ -34,6 +34,13 @@ pub(super) struct Tile {
     pub(super) depth: usize,
 }
 
+impl Tile {
+    /// Blocks covering an `m x n` C.
+    fn blocks(&self, m: usize, n: usize) -> usize {
+        m.div_ceil(self.rows) * n.div_ceil(self.cols)
+    }
+}
+
 /// `shaders/gemm_tile_128x64.wgsl`, the matrix product's (8 x 8 micro-tiles).
 pub(super) const TILE_128X64: Tile = Tile {
     rows: 128,
@@ -55,7 +62,8 @@ pub(super) struct GemmKernel {
 }
 
 /// Workgroups that keep a large GPU busy: a GEMM with fewer output blocks splits its K until
-/// it has about this many (an H100 holds over 2000 workgroups of 64 invocations at once).
+/// it has about this many (an H100 runs thousands of small workgroups at once: 132 compute
+/// units, up to 32 workgroups each).
 const TARGET_WORKGROUPS: usize = 2048;
 
 /// Fewest K per split, so that a split's work outweighs its partial sums.
@@ -141,15 +149,7 @@ pub(super) fn dispatch_gemm(
             .iter()
             .product::<u64>()
         * batch as u64;
-    let buffers = buffers.as_slice();
-    ctx.dispatch_counted(&kernel.shader, "main", buffers, params, workgroups, flops)
-}
-
-impl Tile {
-    /// Blocks covering an `m x n` C.
-    fn blocks(&self, m: usize, n: usize) -> usize {
-        m.div_ceil(self.rows) * n.div_ceil(self.cols)
-    }
+    ctx.dispatch_counted(&kernel.shader, "main", &buffers, params, workgroups, flops)
 }
 
 // ANCHOR: split_k
