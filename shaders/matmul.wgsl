@@ -116,8 +116,7 @@ fn main(
         b_cols[i] = b_col(batch, col0 + b_slots[i].x);
     }
 
-    // The tile of step k0 is read from storage into registers during step k0 - BK, so the
-    // loads' latency overlaps the previous step's multiply-adds.
+    // The first step's tiles; each step then fetches the next one's (see the header).
     var a_next: array<f32, LOADS_A>;
     var b_next: array<f32, LOADS_B>;
     for (var i = 0u; i < LOADS_A; i++) {
@@ -144,6 +143,9 @@ fn main(
         for (var i = 0u; i < LOADS_B; i++) {
             b_next[i] = fetch_b(b_cols[i], b_slots[i], col0, k0 + BK, k_end);
         }
+        // Not needed for correctness (the fetches write registers only). The H100 timings of
+        // the prefetch were taken with it; without it lavapipe measured no difference, and
+        // whether a GPU driver then still issues the fetches before the multiply-adds is untested.
         workgroupBarrier();
         for (var kk = 0u; kk < BK; kk++) {
             var av: array<vec4<f32>, TM / 4u>;
