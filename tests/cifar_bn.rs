@@ -214,3 +214,66 @@ fn cifar_bn_diverging_runs_stop_with_their_step_and_the_comparison_still_reports
         .unwrap()
         .contains("diverged"));
 }
+
+#[test]
+fn seeds_that_differ_by_a_multiple_of_a_large_power_of_two_give_other_weights() {
+    let config = tiny_config(std::path::Path::new("unused"), Study::Bn);
+    let spec = &config.runs()[0];
+    use kiln::nn::Module;
+    let weights = |seed: u64| {
+        let net = experiment::model::build(spec, (8, 4), seed).unwrap();
+        net.named_parameters()
+            .iter()
+            .filter(|(name, _)| name.ends_with("weight"))
+            .map(|(_, t)| t.to_vec().unwrap())
+            .collect::<Vec<_>>()
+    };
+    for other in [1u64 << 61, 1 << 63, 1000] {
+        let (a, b) = (weights(0), weights(other));
+        assert!(
+            a.iter().zip(&b).all(|(x, y)| x != y),
+            "seed {other} shares a layer's weights with seed 0"
+        );
+    }
+}
+
+#[test]
+fn resume_refuses_a_progress_record_it_could_not_have_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let synthetic = SyntheticConfig {
+        seed: 5,
+        train: 120,
+        test: 40,
+    };
+    let (train, test, origin) =
+        Cifar10::load_or_synthetic(&dir.path().join("data"), DataSource::Synthetic(synthetic))
+            .unwrap();
+    let out = dir.path().join("out");
+    let mut config = tiny_config(&out, Study::Bn);
+    config.protocol.steps_no_bn = 2;
+    config.protocol.steps_bn = 2;
+    experiment::run(&config, &train, &test, &origin, &AtomicBool::new(false)).unwrap();
+    let path = out.join("checkpoints/no-bn.safetensors");
+    let original = kiln::nn::StateDict::load(&path).unwrap();
+    let record = original.metadata("cifar_bn.record").unwrap().to_string();
+    for seconds in ["-5", "1e300"] {
+        let mut dict = original.clone();
+        let edited = record.replacen(
+            "\"wall_seconds\":",
+            &format!("\"wall_seconds\":{seconds},\"x\":"),
+            1,
+        );
+        dict.insert_metadata("cifar_bn.record", edited);
+        dict.save(&path).unwrap();
+        let resumed = ExperimentConfig {
+            resume: Some(out.clone()),
+            out: dir.path().join(format!("resumed{seconds}")),
+            ..config.clone()
+        };
+        let err =
+            experiment::run(&resumed, &train, &test, &origin, &AtomicBool::new(false)).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("implausible times"), "{message}");
+        assert!(message.contains("no-bn.safetensors"), "{message}");
+    }
+}

@@ -5,16 +5,23 @@
 //! when missing) or, offline, a synthetic CIFAR-10-format dataset, announced as such. On a
 //! hardware GPU it runs the article's protocol (batch 5000, 400 and 100 steps); on the CPU a
 //! quick one sized for a few minutes. `--help` lists the options.
+//!
+//! Each run gets a fresh output folder; `--resume DIR` continues an earlier one from its
+//! checkpoints with the settings stored in `DIR/run.json`. SIGINT and SIGTERM finish the current
+//! step, write what was measured, and exit with 130 and 143; a second signal exits at once.
 
+#[macro_use]
 mod experiment;
 
-use anyhow::Context;
-use clap::{Parser, ValueEnum};
-use experiment::{BnPlacement, ExperimentConfig, Protocol, Study};
+use anyhow::{bail, Context};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
+use experiment::{folder, BnPlacement, ExperimentConfig, Protocol, Study};
 use kiln::data::{Cifar10, DataSource};
 use kiln::tensor::Device;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -25,7 +32,8 @@ enum DeviceArg {
     Gpu,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 enum ProtocolArg {
     /// Batch 5000; 400 steps without and 100 with batch norm; evaluation every 20 steps.
     Article,
@@ -33,52 +41,40 @@ enum ProtocolArg {
     Quick,
 }
 
-/// Trains the article's CNN on CIFAR-10 with and without batch normalization.
-#[derive(Debug, Parser)]
-#[command(version, about)]
-struct Args {
-    /// Where to train.
-    #[arg(long, value_enum, default_value = "auto")]
-    device: DeviceArg,
-    /// Folder holding (or receiving) `cifar-10-batches-bin/`, and the synthetic data cache.
-    #[arg(long, default_value = "data")]
-    data: PathBuf,
+/// The settings that shape a run's numbers: stored in `run.json`, taken from there by
+/// `--resume`, and compared with any of them given again.
+#[derive(Debug, Clone, clap::Args, serde::Serialize, serde::Deserialize)]
+struct Settings {
     /// Use the synthetic CIFAR-10-format dataset even if real data is available.
     #[arg(long)]
     synthetic: bool,
-    /// Do not try to download CIFAR-10 when it is missing.
-    #[arg(long)]
-    no_download: bool,
     /// Training protocol [default: article on a GPU, quick on the CPU].
     #[arg(long, value_enum)]
     protocol: Option<ProtocolArg>,
     /// Override the protocol's batch size.
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     batch_size: Option<usize>,
     /// Override the steps of runs without batch norm.
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     steps_no_bn: Option<usize>,
     /// Override the steps of runs with batch norm.
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     steps_bn: Option<usize>,
     /// Override how often (in steps) the test set is evaluated.
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     eval_every: Option<usize>,
     /// Evaluate on the first N test images only [default: all, or 2000 with --protocol quick].
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     eval_images: Option<usize>,
     /// Use the first N training images only.
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     train_images: Option<usize>,
     /// Seed of the weights (and of dropout).
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Adam's learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, value_parser = positive_finite)]
     lr: f32,
-    /// Output folder [default: runs/cifar_bn/<timestamp>].
-    #[arg(long)]
-    out: Option<PathBuf>,
     /// Where batch norm goes in the main comparison.
     #[arg(long, value_enum, default_value = "input")]
     bn_placement: BnPlacement,
@@ -92,14 +88,58 @@ struct Args {
     #[arg(long, value_enum, default_value = "bn")]
     study: Study,
     /// Widths of the two hidden dense layers.
-    #[arg(long, num_args = 2, value_names = ["H1", "H2"], default_values_t = [3500, 700])]
+    #[arg(long, num_args = 2, value_names = ["H1", "H2"], default_values_t = [3500, 700],
+          value_parser = at_least_one)]
     hidden: Vec<usize>,
+}
+
+/// Trains the article's CNN on CIFAR-10 with and without batch normalization.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Where to train.
+    #[arg(long, value_enum, default_value = "auto")]
+    device: DeviceArg,
+    /// Folder holding (or receiving) `cifar-10-batches-bin/`, and the synthetic data cache.
+    #[arg(long, default_value = "data")]
+    data: PathBuf,
+    /// Do not try to download CIFAR-10 when it is missing.
+    #[arg(long)]
+    no_download: bool,
+    /// Fail instead of falling back to synthetic data when real CIFAR-10 cannot be had.
+    #[arg(long, conflicts_with = "synthetic")]
+    require_real_data: bool,
+    #[command(flatten)]
+    settings: Settings,
+    /// Output folder [default: a new runs/cifar_bn/<timestamp>]; it must not hold an earlier
+    /// run.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace the earlier run's files in --out.
+    #[arg(long, requires = "out")]
+    overwrite: bool,
     /// Save a checkpoint every N steps into <out>/checkpoints (0: never).
     #[arg(long, default_value_t = 0)]
     checkpoint_every: usize,
-    /// Continue from the checkpoints of an earlier output folder.
-    #[arg(long)]
+    /// Continue the run in this output folder from its checkpoints, with its settings.
+    #[arg(long, conflicts_with = "overwrite")]
     resume: Option<PathBuf>,
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn positive_finite(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(_) => Err("must be a positive finite number".to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn device(arg: DeviceArg) -> anyhow::Result<Device> {
@@ -113,50 +153,145 @@ fn device(arg: DeviceArg) -> anyhow::Result<Device> {
     })
 }
 
-fn timestamp() -> String {
-    chrono::Local::now().format("%Y%m%d-%H%M%S").to_string()
+/// `--resume`: the stored settings, after checking that none given on the command line
+/// contradicts them (each one named with both values).
+fn resumed_settings(
+    folder: &Path,
+    given: &Settings,
+    matches: &ArgMatches,
+) -> anyhow::Result<Settings> {
+    let stored_json = folder::settings(folder)?;
+    let given_json = settings_json(given)?;
+    let mut conflicts = Vec::new();
+    for (key, value) in given_json.as_object().expect("settings are an object") {
+        let on_command_line = matches.value_source(key) == Some(ValueSource::CommandLine);
+        let stored = &stored_json[key];
+        if on_command_line && stored != value {
+            let flag = key.replace('_', "-");
+            conflicts.push(format!("--{flag} {value} (the run has {stored})"));
+        }
+    }
+    if !conflicts.is_empty() {
+        bail!(
+            "--resume {}: these flags contradict the run's settings in {}: {}; drop them to \
+             continue the run as it was",
+            folder.display(),
+            folder.join(folder::RUN_FILE).display(),
+            conflicts.join(", ")
+        );
+    }
+    serde_json::from_value(stored_json).with_context(|| {
+        format!(
+            "--resume {}: {} is damaged",
+            folder.display(),
+            folder.join(folder::RUN_FILE).display()
+        )
+    })
 }
 
-fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let device = device(args.device)?;
-    let mut protocol = match args.protocol {
-        Some(ProtocolArg::Article) => Protocol::ARTICLE,
-        Some(ProtocolArg::Quick) => Protocol::QUICK,
-        None if device == Device::Gpu => Protocol::ARTICLE,
-        None => Protocol::QUICK,
-    };
-    protocol.batch_size = args.batch_size.unwrap_or(protocol.batch_size);
-    protocol.steps_no_bn = args.steps_no_bn.unwrap_or(protocol.steps_no_bn);
-    protocol.steps_bn = args.steps_bn.unwrap_or(protocol.steps_bn);
-    protocol.eval_every = args.eval_every.unwrap_or(protocol.eval_every).max(1);
-    let quick = protocol.name == Protocol::QUICK.name;
+/// The settings as JSON, numbers as written (`0.01`, not the `f64` nearest the `f32`).
+fn settings_json(settings: &Settings) -> anyhow::Result<serde_json::Value> {
+    Ok(serde_json::from_str(&serde_json::to_string(settings)?)?)
+}
 
-    let source = if args.synthetic {
+/// Registers SIGINT and SIGTERM: the first sets the returned flag (and the signal's number),
+/// a second one ends the process at once with status 128 + signal.
+fn handle_signals() -> anyhow::Result<(Arc<AtomicBool>, Arc<AtomicUsize>)> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let (stop, which) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    for signal in [SIGINT, SIGTERM] {
+        // Registered first, so it sees the flag as the earlier signal left it.
+        signal_hook::flag::register_conditional_shutdown(signal, 128 + signal, stop.clone())?;
+        signal_hook::flag::register(signal, stop.clone())?;
+        signal_hook::flag::register_usize(signal, which.clone(), signal as usize)?;
+    }
+    Ok((stop, which))
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            note!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let (stop, which) = handle_signals()?;
+    let matches = Args::command().get_matches();
+    let args = Args::from_arg_matches(&matches)?;
+    let device = device(args.device)?;
+    let mut settings = match &args.resume {
+        Some(folder) => {
+            if args.out.as_ref().is_some_and(|out| out != folder) {
+                bail!(
+                    "--resume {} continues in its own folder; --out {} names another",
+                    folder.display(),
+                    args.out.as_ref().expect("checked").display()
+                );
+            }
+            resumed_settings(folder, &args.settings, &matches)?
+        }
+        None => args.settings.clone(),
+    };
+    let protocol_arg = *settings.protocol.get_or_insert(match device {
+        Device::Gpu => ProtocolArg::Article,
+        Device::Cpu => ProtocolArg::Quick,
+    });
+    let mut protocol = match protocol_arg {
+        ProtocolArg::Article => Protocol::ARTICLE,
+        ProtocolArg::Quick => Protocol::QUICK,
+    };
+    protocol.batch_size = settings.batch_size.unwrap_or(protocol.batch_size);
+    protocol.steps_no_bn = settings.steps_no_bn.unwrap_or(protocol.steps_no_bn);
+    protocol.steps_bn = settings.steps_bn.unwrap_or(protocol.steps_bn);
+    protocol.eval_every = settings.eval_every.unwrap_or(protocol.eval_every);
+    let quick = protocol_arg == ProtocolArg::Quick;
+
+    let source = if settings.synthetic {
         DataSource::Synthetic(Default::default())
+    } else if args.require_real_data {
+        DataSource::Real {
+            download: !args.no_download,
+        }
     } else {
         DataSource::Auto {
             download: !args.no_download,
         }
     };
     let (train, test, origin) = Cifar10::load_or_synthetic(&args.data, source)?;
-    let train = experiment::train::head(&train, args.train_images)?;
+    if stop.load(Ordering::Relaxed) {
+        return Ok(interrupted(&which));
+    }
+    let train = experiment::train::head(&train, settings.train_images)?;
+    let out = match &args.resume {
+        Some(folder) => folder.clone(),
+        None => folder::create(
+            args.out.as_deref(),
+            Path::new("runs/cifar_bn"),
+            args.overwrite,
+            &settings_json(&settings)?,
+        )?,
+    };
     let config = ExperimentConfig {
         device,
         protocol,
-        study: args.study,
-        placement: args.bn_placement,
-        affine: !args.no_affine,
-        dropout: args.dropout,
-        hidden: (args.hidden[0], args.hidden[1]),
-        eval_limit: args.eval_images.or(quick.then_some(2000)),
-        seed: args.seed,
-        lr: args.lr,
-        out: args
-            .out
-            .unwrap_or_else(|| PathBuf::from("runs/cifar_bn").join(timestamp())),
+        study: settings.study,
+        placement: settings.bn_placement,
+        affine: !settings.no_affine,
+        dropout: settings.dropout,
+        hidden: (settings.hidden[0], settings.hidden[1]),
+        eval_limit: settings.eval_images.or(quick.then_some(2000)),
+        seed: settings.seed,
+        lr: settings.lr,
+        out,
         checkpoint_every: args.checkpoint_every,
-        resume: args.resume,
+        resume: args.resume.clone(),
         progress: true,
     };
 
@@ -164,39 +299,49 @@ fn main() -> anyhow::Result<()> {
         Device::Gpu => format!("gpu ({})", kiln::tensor::gpu::adapter_summary()?),
         Device::Cpu => format!("cpu ({} threads)", rayon::current_num_threads()),
     };
-    println!("kiln cifar_bn: {:?} study", config.study);
-    println!("  device:   {device_name}");
-    println!("  data:     {origin}");
-    println!(
-        "  protocol: {} (batch {}, {} steps without / {} with batch norm, test every {} steps on {} images)",
+    let batch = protocol.batch_size.min(train.len());
+    let capped = if batch < protocol.batch_size {
+        format!(", capped at the {} training images", train.len())
+    } else {
+        String::new()
+    };
+    say!("kiln cifar_bn: {:?} study", config.study);
+    say!("  device:   {device_name}");
+    say!("  data:     {origin}");
+    say!(
+        "  protocol: {} (batch {batch}{capped}, {} steps without / {} with batch norm, test every {} steps on {} images)",
         protocol.name,
-        protocol.batch_size,
         protocol.steps_no_bn,
         protocol.steps_bn,
         protocol.eval_every,
         config.eval_limit.map_or(test.len(), |l| l.min(test.len()))
     );
-    println!("  output:   {}", config.out.display());
+    say!("  output:   {}", config.out.display());
     let estimate = experiment::train::estimate_seconds(&config, &train, &test)?;
-    println!(
+    say!(
         "  estimate: about {:.0} s ({:.1} min)",
         estimate,
         estimate / 60.0
     );
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || {
-        eprintln!("\nCtrl-C: finishing the current step and writing what was measured");
-        flag.store(true, Ordering::Relaxed);
-    })?;
     let summary = experiment::run(&config, &train, &test, &origin, &stop)?;
-    println!(
+    say!(
         "wrote train.csv, eval.csv, summary.json, loss.png and loss.svg to {}",
         config.out.display()
     );
     if summary.synthetic {
-        println!("note: these results are on SYNTHETIC data, not CIFAR-10");
+        say!("note: these results are on SYNTHETIC data, not CIFAR-10");
     }
-    Ok(())
+    Ok(if stop.load(Ordering::Relaxed) {
+        interrupted(&which)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The exit status of a run ended by a signal: 128 + its number (130 SIGINT, 143 SIGTERM).
+fn interrupted(which: &AtomicUsize) -> ExitCode {
+    let signal = which.load(Ordering::Relaxed);
+    note!("stopped by signal {signal}; what was measured is written");
+    ExitCode::from(128 + signal as u8)
 }

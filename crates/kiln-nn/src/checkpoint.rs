@@ -9,29 +9,66 @@
 //! Loading writes into the module's existing tensors in place, on their device, so handles held
 //! elsewhere (an optimizer's parameters) see the loaded values. A tensor of another shape than
 //! the module's, a missing tensor, or a tensor the module does not have is an error naming it.
+//!
+//! What a checkpoint guarantees:
+//! - **One file, one commit.** The model, the optimizer state (its step counters included) and
+//!   any metadata the caller adds (a run's progress and configuration, say) live in one file,
+//!   written with [`write_atomically`]: a process killed at any moment leaves the previous
+//!   checkpoint or the new one, whole.
+//! - **Integrity.** kiln stores a CRC-32 of every entry (name, dtype, shape, bytes) and of the
+//!   metadata under the metadata key `kiln.crc32`, and loading verifies it: flipped bytes are an
+//!   error naming the file. Files written by other tools (no `kiln.crc32`) load unverified.
+//! - **Consistent steps.** A checkpoint given a step ([`StateDict::set_step`]) loads into an
+//!   optimizer only if the optimizer state it holds is at that same step.
 
+pub use crate::durable::{create_atomically, write_atomically, FileError};
 use crate::module::Module;
 use crate::optim::Optimizer;
 use kiln_tensor::{DType, Shape, Tensor};
 use safetensors::{Dtype, SafeTensors};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Where the optimizer's state lives in a checkpoint.
 const OPTIMIZER_PREFIX: &str = "optimizer.";
+/// Metadata key of the checksum kiln writes (CRC-32 of entries and metadata, 8 hex digits).
+const CHECKSUM_KEY: &str = "kiln.crc32";
+/// Metadata key of the training step a checkpoint was taken after.
+const STEP_KEY: &str = "kiln.step";
 
 /// What went wrong saving or loading a checkpoint.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
     /// The file could not be read or written.
-    #[error("checkpoint {}: {source}", path.display())]
-    Io {
+    #[error("checkpoint: {0}")]
+    Io(#[from] FileError),
+    /// Loading the file at `path` failed (the message includes the cause's).
+    #[error("checkpoint {}: {cause}", path.display())]
+    InFile {
         /// The file.
         path: PathBuf,
-        /// What the system reported.
-        #[source]
-        source: std::io::Error,
+        /// What was wrong with it.
+        cause: Box<CheckpointError>,
+    },
+    /// The contents do not match the checksum stored with them: the file is damaged.
+    #[error(
+        "contents do not match their checksum (stored {stored:08x}, computed {computed:08x}): \
+         the file is damaged"
+    )]
+    Corrupt {
+        /// The checksum in the file.
+        stored: u32,
+        /// The checksum of the contents as read.
+        computed: u32,
+    },
+    /// The checkpoint's step and its optimizer state's step differ.
+    #[error("checkpoint is at step {checkpoint} but its optimizer state is at step {optimizer}")]
+    StepMismatch {
+        /// The step recorded with [`StateDict::set_step`].
+        checkpoint: u64,
+        /// The largest step counter of the optimizer state.
+        optimizer: u64,
     },
     /// The bytes are not a safetensors file, or hold a dtype kiln does not load.
     #[error("checkpoint format: {0}")]
@@ -79,11 +116,13 @@ pub enum CheckpointError {
 /// `Result` with a [`CheckpointError`].
 pub type CheckpointResult<T> = std::result::Result<T, CheckpointError>;
 
-/// Named tensors and `u64` counters: the contents of a checkpoint file. Names sort the file.
+/// Named tensors, `u64` counters and string metadata: the contents of a checkpoint file.
+/// Names sort the file.
 #[derive(Debug, Default, Clone)]
 pub struct StateDict {
     tensors: BTreeMap<String, Tensor>,
     counters: BTreeMap<String, u64>,
+    metadata: BTreeMap<String, String>,
 }
 
 impl StateDict {
@@ -101,6 +140,34 @@ impl StateDict {
     /// Adds (or replaces) a counter.
     pub fn insert_counter(&mut self, name: impl Into<String>, value: u64) {
         self.counters.insert(name.into(), value);
+    }
+
+    /// Adds (or replaces) a metadata entry: a string stored in the file's header (a run's
+    /// progress as JSON, say). Keys starting with `kiln.` are kiln's own.
+    pub fn insert_metadata(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.metadata.insert(key.into(), value.into());
+    }
+
+    /// The metadata entry `key`, if there is one.
+    pub fn metadata(&self, key: &str) -> Option<&str> {
+        self.metadata.get(key).map(String::as_str)
+    }
+
+    /// Records that this checkpoint was taken after `step` training steps; loading it into an
+    /// optimizer then checks that the optimizer state agrees.
+    pub fn set_step(&mut self, step: u64) {
+        self.insert_metadata(STEP_KEY, step.to_string());
+    }
+
+    /// The step recorded by [`StateDict::set_step`], if any.
+    pub fn step(&self) -> CheckpointResult<Option<u64>> {
+        self.metadata(STEP_KEY)
+            .map(|s| {
+                s.parse().map_err(|_| {
+                    CheckpointError::Format(format!("metadata `{STEP_KEY}` is `{s}`, not a step"))
+                })
+            })
+            .transpose()
     }
 
     /// The tensor named `name` (a CPU tensor after loading from a file).
@@ -154,7 +221,8 @@ impl StateDict {
         Ok(src)
     }
 
-    /// The safetensors encoding. Reads every tensor back to the host.
+    /// The safetensors encoding, with the checksum in the metadata. Reads every tensor back to
+    /// the host.
     pub fn to_bytes(&self) -> CheckpointResult<Vec<u8>> {
         let mut entries = Vec::with_capacity(self.tensors.len() + self.counters.len());
         for (name, t) in &self.tensors {
@@ -168,14 +236,47 @@ impl StateDict {
             let data = value.to_le_bytes().to_vec();
             entries.push((name.as_str(), Entry::new(Dtype::U64, Vec::new(), data)));
         }
-        safetensors::serialize(entries, None).map_err(format_error)
+        let mut metadata: HashMap<String, String> = self
+            .metadata
+            .iter()
+            .filter(|(k, _)| k.as_str() != CHECKSUM_KEY)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let sum = checksum(
+            entries
+                .iter()
+                .map(|(n, e)| (*n, e.dtype, e.shape.as_slice(), e.data.as_slice())),
+            &metadata,
+        );
+        metadata.insert(CHECKSUM_KEY.to_string(), format!("{sum:08x}"));
+        safetensors::serialize(entries, Some(metadata)).map_err(format_error)
     }
 
     /// Decodes a safetensors encoding: `F32` and `F64` tensors become CPU tensors, `U64` scalars
-    /// counters.
+    /// counters, the header's metadata metadata. A checksum written by kiln is verified.
     pub fn from_bytes(bytes: &[u8]) -> CheckpointResult<StateDict> {
         let file = SafeTensors::deserialize(bytes).map_err(format_error)?;
-        let mut dict = StateDict::new();
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(format_error)?;
+        let mut metadata = header.metadata().clone().unwrap_or_default();
+        if let Some(stored) = metadata.remove(CHECKSUM_KEY) {
+            let stored = u32::from_str_radix(&stored, 16).map_err(|_| {
+                CheckpointError::Format(format!("metadata `{CHECKSUM_KEY}` is `{stored}`"))
+            })?;
+            let views = file.iter().collect::<Vec<_>>();
+            let computed = checksum(
+                views
+                    .iter()
+                    .map(|(n, v)| (*n, v.dtype(), v.shape(), v.data())),
+                &metadata,
+            );
+            if computed != stored {
+                return Err(CheckpointError::Corrupt { stored, computed });
+            }
+        }
+        let mut dict = StateDict {
+            metadata: metadata.into_iter().collect(),
+            ..StateDict::default()
+        };
         for (name, view) in file.iter() {
             let (shape, data) = (view.shape(), view.data());
             match view.dtype() {
@@ -201,24 +302,67 @@ impl StateDict {
         Ok(dict)
     }
 
-    /// Writes the safetensors encoding to `path`.
+    /// Writes the safetensors encoding to `path` with [`write_atomically`]: a crash leaves the
+    /// previous file or this one, whole.
     pub fn save(&self, path: impl AsRef<Path>) -> CheckpointResult<()> {
+        Ok(write_atomically(path.as_ref(), &self.to_bytes()?)?)
+    }
+
+    /// Reads a safetensors file; errors about its contents name it.
+    pub fn load(path: impl AsRef<Path>) -> CheckpointResult<StateDict> {
         let path = path.as_ref();
-        std::fs::write(path, self.to_bytes()?).map_err(|source| CheckpointError::Io {
+        let bytes = std::fs::read(path).map_err(FileError::wrap("reading", path))?;
+        StateDict::from_bytes(&bytes).map_err(|e| CheckpointError::InFile {
             path: path.to_path_buf(),
-            source,
+            cause: Box::new(e),
         })
     }
 
-    /// Reads a safetensors file.
-    pub fn load(path: impl AsRef<Path>) -> CheckpointResult<StateDict> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        StateDict::from_bytes(&bytes)
+    /// Fails unless the optimizer state's largest step counter equals the step recorded by
+    /// [`StateDict::set_step`] (when there is one).
+    fn check_steps(&self) -> CheckpointResult<()> {
+        let Some(checkpoint) = self.step()? else {
+            return Ok(());
+        };
+        let optimizer = self
+            .counters
+            .iter()
+            .filter(|(name, _)| name.starts_with(OPTIMIZER_PREFIX) && name.ends_with(".step"))
+            .map(|(_, &step)| step)
+            .max()
+            .unwrap_or(0);
+        if optimizer != checkpoint {
+            return Err(CheckpointError::StepMismatch {
+                checkpoint,
+                optimizer,
+            });
+        }
+        Ok(())
     }
+}
+
+/// CRC-32 of the entries (name, dtype, shape and bytes, in name order) and of the metadata.
+fn checksum<'a>(
+    entries: impl Iterator<Item = (&'a str, Dtype, &'a [usize], &'a [u8])>,
+    metadata: &HashMap<String, String>,
+) -> u32 {
+    let mut entries: Vec<_> = entries.collect();
+    entries.sort_by_key(|e| e.0);
+    let mut hasher = crc32fast::Hasher::new();
+    for (name, dtype, shape, data) in entries {
+        hasher.update(name.as_bytes());
+        hasher.update(format!("{dtype:?}{shape:?}").as_bytes());
+        hasher.update(data);
+    }
+    let mut metadata: Vec<_> = metadata.iter().collect();
+    metadata.sort();
+    for (key, value) in metadata {
+        hasher.update(key.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(value.as_bytes());
+        hasher.update(&[0]);
+    }
+    hasher.finalize()
 }
 
 /// The tensors of `module` and, if given, the state of `optimizer`, as one dictionary.
@@ -235,13 +379,17 @@ pub fn state_dict(module: &dyn Module, optimizer: Option<&dyn Optimizer>) -> Sta
 
 /// Loads `dict` into `module` (every parameter and buffer, in place) and, if given, into
 /// `optimizer`. Entries under `optimizer.` are ignored when no optimizer is given; any other
-/// entry the module does not have is an error. The module's tensors are all checked before
-/// any is written, so a mismatch leaves the module as it was.
+/// entry the module does not have is an error. The module's tensors, and the agreement of the
+/// optimizer state's step with the checkpoint's, are all checked before anything is written,
+/// so a mismatch leaves the module as it was.
 pub fn load_state_dict(
     dict: &StateDict,
     module: &dyn Module,
     optimizer: Option<&mut dyn Optimizer>,
 ) -> CheckpointResult<()> {
+    if optimizer.is_some() {
+        dict.check_steps()?;
+    }
     let tensors = module.named_tensors();
     for (name, t, _) in &tensors {
         dict.check(name, t)?;

@@ -90,6 +90,7 @@
 #![warn(missing_docs)]
 
 pub mod checkpoint;
+mod durable;
 pub mod init;
 mod inplace;
 pub mod layers;

@@ -222,3 +222,66 @@ fn files_are_plain_safetensors_with_dtypes_and_counters() {
     let err = StateDict::load(temp_path(&tempfile::tempdir().unwrap(), "absent")).unwrap_err();
     assert!(err.to_string().contains("absent"), "{err}");
 }
+
+#[test]
+fn flipped_bytes_are_caught_by_the_checksum_and_the_error_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_path(&dir, "model.safetensors");
+    checkpoint::save(&path, &common::mlp(16, 3, true, 0), None).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() - 100;
+    bytes[middle] ^= 0x10;
+    std::fs::write(&path, &bytes).unwrap();
+    let err = checkpoint::load(&path, &common::mlp(16, 3, true, 0), None).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("model.safetensors"), "{message}");
+    assert!(message.contains("do not match their checksum"), "{message}");
+}
+
+#[test]
+fn metadata_is_covered_by_the_checksum_too() {
+    let mut dict = StateDict::new();
+    dict.insert_tensor("a", Tensor::from_vec(vec![1.0], &[1]).unwrap());
+    dict.insert_metadata("progress", r#"{"step":12}"#);
+    let bytes = dict.to_bytes().unwrap();
+    let back = StateDict::from_bytes(&bytes).unwrap();
+    assert_eq!(back.metadata("progress"), Some(r#"{"step":12}"#));
+    let mut edited = bytes.clone();
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b":12}")
+        .expect("the metadata is in the header");
+    edited[at + 2] = b'3';
+    let err = StateDict::from_bytes(&edited).unwrap_err();
+    assert!(matches!(err, CheckpointError::Corrupt { .. }), "{err}");
+}
+
+#[test]
+fn a_checkpoint_whose_step_disagrees_with_its_optimizer_state_is_refused() {
+    let model = common::mlp(4, 3, false, 0);
+    let mut adam = Adam::new(model.parameters(), AdamConfig::default()).unwrap();
+    let (x, labels) = common::spiral(3, 4, 0);
+    train_step(&model, &mut adam, &x, &labels);
+    train_step(&model, &mut adam, &x, &labels);
+    let mut dict = checkpoint::state_dict(&model, Some(&adam));
+    dict.set_step(3);
+    let dict = StateDict::from_bytes(&dict.to_bytes().unwrap()).unwrap();
+    let err = checkpoint::load_state_dict(&dict, &model, Some(&mut adam)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "checkpoint is at step 3 but its optimizer state is at step 2"
+    );
+    let mut dict = checkpoint::state_dict(&model, Some(&adam));
+    dict.set_step(2);
+    checkpoint::load_state_dict(&dict, &model, Some(&mut adam)).unwrap();
+}
+
+#[test]
+fn a_missing_file_is_named_with_what_was_being_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_path(&dir, "absent.safetensors");
+    let err = checkpoint::load(&path, &common::mlp(4, 3, false, 0), None).unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("checkpoint: reading "), "{message}");
+    assert!(message.contains("absent.safetensors"), "{message}");
+}

@@ -5,7 +5,9 @@ use kiln::tensor::Device;
 use std::path::PathBuf;
 
 /// Where batch normalization goes in the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum BnPlacement {
     /// At the input of every conv and dense layer (the article's placement; the first one
@@ -16,7 +18,9 @@ pub enum BnPlacement {
 }
 
 /// Which comparison to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Study {
     /// Without vs with batch norm (the main result).

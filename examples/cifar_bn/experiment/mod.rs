@@ -5,7 +5,25 @@
 //! Shared by the example's command line and by the test that runs it end to end on tiny
 //! settings.
 
+/// Prints a line on stdout. A closed stdout (`cifar_bn | head -1`) is not an error: the run
+/// goes on and writes its files.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Prints a line on stderr, ignoring a closed stderr as [`say!`] does stdout.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod config;
+pub mod folder;
 pub mod model;
 pub mod plot;
 pub mod report;
@@ -14,6 +32,7 @@ pub mod train;
 pub use config::{BnPlacement, ExperimentConfig, Protocol, Study};
 pub use report::Summary;
 
+use anyhow::Context;
 use kiln::data::{DataOrigin, Dataset};
 use std::sync::atomic::AtomicBool;
 
@@ -27,7 +46,8 @@ pub fn run(
     origin: &DataOrigin,
     stop: &AtomicBool,
 ) -> anyhow::Result<Summary> {
-    std::fs::create_dir_all(&config.out)?;
+    std::fs::create_dir_all(&config.out)
+        .with_context(|| format!("creating {}", config.out.display()))?;
     let mut results = Vec::new();
     for spec in config.runs() {
         let result = train::run(config, &spec, train, test, stop)?;

@@ -4,6 +4,7 @@
 //! 7260 features.
 
 use super::config::{BnPlacement, RunSpec};
+use kiln::nn::init::derive_seed;
 use kiln::nn::{cross_entropy, Module, Optimizer};
 use kiln::nn::{
     BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Dropout, Flatten, LayerInit, Linear,
@@ -22,11 +23,13 @@ fn bn_config(affine: bool) -> BatchNormConfig {
 
 // ANCHOR: build
 /// Builds the network of `spec`. Weights are Glorot-uniform and biases zero; layer `i` draws
-/// its weights from `seed * 1000 + i`, so runs of one comparison start from equal weights.
+/// its weights from a seed mixed from `seed` and `i` (distinct seeds never share a layer's
+/// stream), so runs of one comparison start from equal weights.
 pub fn build(spec: &RunSpec, hidden: (usize, usize), seed: u64) -> Result<Sequential> {
     let init = LayerInit::tensorflow();
     let bn = bn_config(spec.affine);
-    let layer_seed = |i: u64| seed * 1000 + i;
+    let run_seed = derive_seed(seed, 0);
+    let layer_seed = |i: u64| derive_seed(run_seed, i);
     let convs = [(3, 30, 2), (30, 50, 1), (50, 60, 1)];
     let dense = [
         (60 * 11 * 11, hidden.0),

@@ -2,11 +2,11 @@
 //! summary table, and the files `train.csv`, `eval.csv` and `summary.json`.
 
 use super::config::ExperimentConfig;
+use super::folder::write_output;
 use super::train::RunResult;
 use kiln::data::DataOrigin;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 // ANCHOR: levels
 /// Training-loss levels whose first crossing is reported.
@@ -135,28 +135,29 @@ pub fn write_all(
         step_ratio,
     };
     let tag = origin.tag();
-    let mut train = std::fs::File::create(config.out.join("train.csv"))?;
-    writeln!(train, "run,step,loss,smoothed_loss,dataset")?;
+    let mut train = String::from("run,step,loss,smoothed_loss,dataset\n");
     for r in results {
         let smooth = smoothed(&r.record.train_loss);
         for (i, (l, s)) in r.record.train_loss.iter().zip(&smooth).enumerate() {
-            writeln!(train, "{},{},{l},{s},{tag}", r.spec.name, i + 1)?;
+            let _ = writeln!(train, "{},{},{l},{s},{tag}", r.spec.name, i + 1);
         }
     }
-    let mut eval = std::fs::File::create(config.out.join("eval.csv"))?;
-    writeln!(eval, "run,step,test_loss,test_accuracy,dataset")?;
+    let mut eval = String::from("run,step,test_loss,test_accuracy,dataset\n");
     for r in results {
         for e in &r.record.evals {
-            writeln!(
+            let _ = writeln!(
                 eval,
                 "{},{},{},{},{tag}",
                 r.spec.name, e.step, e.loss, e.accuracy
-            )?;
+            );
         }
     }
-    std::fs::write(
-        config.out.join("summary.json"),
-        serde_json::to_string_pretty(&summary)?,
+    write_output(&config.out, "train.csv", train.as_bytes())?;
+    write_output(&config.out, "eval.csv", eval.as_bytes())?;
+    write_output(
+        &config.out,
+        "summary.json",
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
     Ok(summary)
 }
@@ -236,5 +237,5 @@ pub fn table(s: &Summary) -> String {
 
 /// Prints [`table`].
 pub fn print_table(s: &Summary) {
-    println!("\n{}", table(s));
+    say!("\n{}", table(s));
 }

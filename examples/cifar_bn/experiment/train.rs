@@ -2,11 +2,12 @@
 //! set, optional checkpoints, and early stops for divergence or Ctrl-C.
 
 use super::config::{ExperimentConfig, RunSpec};
+use super::folder::CHECKPOINTS;
 use super::model;
-use anyhow::Context;
+use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use kiln::data::{DataLoader, Dataset, LoaderConfig, Transform, Transforms};
-use kiln::nn::{checkpoint, cross_entropy, Adam, AdamConfig, Module, Sequential};
+use kiln::nn::{checkpoint, cross_entropy, Adam, AdamConfig, Module, Sequential, StateDict};
 use kiln::tensor::{no_grad, Device};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +20,9 @@ pub struct EvalPoint {
     pub loss: f32,
     pub accuracy: f32,
 }
+
+/// How a run stopped by a signal is described (`interrupted at step N`).
+pub const INTERRUPTED: &str = "interrupted";
 
 /// What one run measured.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -71,19 +75,117 @@ fn evaluate(model: &mut Sequential, data: &DataLoader) -> anyhow::Result<(f32, f
         count += n;
     }
     model.train();
+    if count == 0 {
+        bail!("evaluation: the test set is empty");
+    }
     Ok((
         (loss / count as f64) as f32,
         (correct / count as f64) as f32,
     ))
 }
 
-/// Checkpoint files of a run in `dir`: the tensors and the record so far.
-fn checkpoint_paths(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let dir = dir.join("checkpoints");
-    (
-        dir.join(format!("{name}.safetensors")),
-        dir.join(format!("{name}.json")),
+/// The checkpoint of run `name` in output folder `dir`: model, optimizer and [`RunRecord`] in
+/// one file, so that they advance together.
+fn checkpoint_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(CHECKPOINTS).join(format!("{name}.safetensors"))
+}
+
+/// Metadata keys of the record and the settings in a checkpoint.
+const RECORD_KEY: &str = "cifar_bn.record";
+const CONFIG_KEY: &str = "cifar_bn.config";
+
+/// What a checkpoint stores of the configuration: everything that shapes the run's numbers
+/// step by step (the number of steps only says where it ends).
+fn config_fingerprint(config: &ExperimentConfig, spec: &RunSpec) -> String {
+    let p = &config.protocol;
+    let spec = RunSpec {
+        steps: 0,
+        ..spec.clone()
+    };
+    format!(
+        "{spec:?} batch {} eval every {} on {:?} hidden {:?} seed {} lr {}",
+        p.batch_size, p.eval_every, config.eval_limit, config.hidden, config.seed, config.lr
     )
+}
+
+impl RunRecord {
+    /// Fails unless the record is one this program could have written for a run of `steps`.
+    fn check(&self, steps: usize) -> anyhow::Result<()> {
+        let done = self.train_loss.len();
+        let seconds_ok = |s: f64| (0.0..1e9).contains(&s);
+        if !seconds_ok(self.wall_seconds) || !seconds_ok(self.train_seconds) {
+            bail!(
+                "implausible times (wall {} s, training {} s)",
+                self.wall_seconds,
+                self.train_seconds
+            );
+        }
+        if done > steps {
+            bail!("{done} steps recorded, the run has {steps}");
+        }
+        if let Some(e) = self.evals.iter().find(|e| e.step == 0 || e.step > done) {
+            bail!("an evaluation at step {} of {done}", e.step);
+        }
+        Ok(())
+    }
+}
+
+/// Restores `model`, `adam` and the record from the run's checkpoint in `dir`, if one was
+/// completed; `None` when there is none (the run starts from step 0). A checkpoint of another
+/// configuration, or whose parts disagree, is an error.
+fn resume(
+    dir: &Path,
+    config: &ExperimentConfig,
+    spec: &RunSpec,
+    model: &Sequential,
+    adam: &mut Adam,
+) -> anyhow::Result<Option<RunRecord>> {
+    let path = checkpoint_path(dir, &spec.name);
+    remove_stale_temporaries(path.parent().expect("checkpoint folder"))?;
+    if !path.exists() {
+        return Ok(None);
+    }
+    let context = || format!("resuming {} from {}", spec.name, path.display());
+    let dict = StateDict::load(&path).with_context(context)?;
+    let stored = dict.metadata(CONFIG_KEY).unwrap_or("(none)");
+    let current = config_fingerprint(config, spec);
+    if stored != current {
+        bail!(
+            "{}: the checkpoint was made with other settings\n  checkpoint: {stored}\n  this run:   {current}",
+            context()
+        );
+    }
+    let record: RunRecord = serde_json::from_str(dict.metadata(RECORD_KEY).unwrap_or(""))
+        .with_context(|| format!("{}: its progress record", context()))?;
+    record
+        .check(spec.steps)
+        .with_context(|| format!("{}: its progress record", context()))?;
+    let step = dict.step().with_context(context)?;
+    if step != Some(record.train_loss.len() as u64) {
+        bail!(
+            "{}: the checkpoint is at step {step:?} but its progress record at step {}",
+            context(),
+            record.train_loss.len()
+        );
+    }
+    checkpoint::load_state_dict(&dict, model, Some(adam)).with_context(context)?;
+    Ok(Some(record))
+}
+
+/// Removes temporary files left in `folder` by a checkpoint write that was killed.
+fn remove_stale_temporaries(folder: &Path) -> anyhow::Result<()> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let entry = entry.with_context(|| format!("listing {}", folder.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("removing {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The first `limit` images of `data` (all if `None`).
@@ -120,14 +222,24 @@ pub fn run(
         stopped: None,
     };
     if let Some(dir) = &config.resume {
-        let (tensors, progress) = checkpoint_paths(dir, &spec.name);
-        if tensors.exists() {
-            checkpoint::load(&tensors, &model, Some(&mut adam))
-                .with_context(|| format!("resuming {} from {}", spec.name, tensors.display()))?;
-            record = serde_json::from_slice(&std::fs::read(&progress)?)
-                .with_context(|| format!("reading {}", progress.display()))?;
-            record.stopped = None;
-            eprintln!("{}: resumed at step {}", spec.name, record.train_loss.len());
+        match resume(dir, config, spec, &model, &mut adam)? {
+            Some(saved) => {
+                record = saved;
+                note!("{}: resumed at step {}", spec.name, record.train_loss.len());
+                // An interrupted run goes on; a diverged or finished one stays as it was.
+                if record
+                    .stopped
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with(INTERRUPTED))
+                {
+                    record.stopped = None;
+                }
+            }
+            None => note!(
+                "{}: no complete checkpoint in {}; starting from step 0",
+                spec.name,
+                dir.join(CHECKPOINTS).display()
+            ),
         }
     }
     let train_data = loader(train, batch_size, config.device, true)?;
@@ -140,10 +252,10 @@ pub fn run(
     let bar = progress_bar(config.progress, spec);
     bar.set_position(record.train_loss.len() as u64);
 
-    let started = Instant::now() - std::time::Duration::from_secs_f64(record.wall_seconds);
+    let (started, earlier_seconds) = (Instant::now(), record.wall_seconds);
     let per_epoch = train_data.num_batches();
     let mut step = record.train_loss.len();
-    'epochs: while step < spec.steps {
+    'epochs: while step < spec.steps && record.stopped.is_none() {
         let epoch = step / per_epoch;
         for batch in train_data.epoch(epoch as u64).skip(step % per_epoch) {
             let batch = batch?;
@@ -157,7 +269,7 @@ pub fn run(
             if !value.is_finite() {
                 record.stopped = Some(format!("diverged at step {step}: training loss {value}"));
             } else if stop.load(Ordering::Relaxed) {
-                record.stopped = Some(format!("interrupted at step {step}"));
+                record.stopped = Some(format!("{INTERRUPTED} at step {step}"));
             }
             let due = step % config.protocol.eval_every == 0 || step == spec.steps;
             if value.is_finite() && (due || record.stopped.is_some()) {
@@ -168,9 +280,15 @@ pub fn run(
                     accuracy,
                 });
             }
-            record.wall_seconds = started.elapsed().as_secs_f64();
-            if config.checkpoint_every > 0 && step % config.checkpoint_every == 0 {
-                save_checkpoint(&config.out, spec, &model, &adam, &record)?;
+            record.wall_seconds = earlier_seconds + started.elapsed().as_secs_f64();
+            // Checkpoint on the cadence, and at the end or on an interruption so that no
+            // step is lost (a diverged model is not worth keeping).
+            let last = step == spec.steps || record.stopped.is_some();
+            if config.checkpoint_every > 0
+                && value.is_finite()
+                && (step % config.checkpoint_every == 0 || last)
+            {
+                save_checkpoint(config, spec, &model, &adam, &record)?;
             }
             if record.stopped.is_some() || step == spec.steps {
                 break 'epochs;
@@ -179,7 +297,7 @@ pub fn run(
     }
     bar.finish_and_clear();
     if let Some(why) = &record.stopped {
-        eprintln!("{}: {why}", spec.name);
+        note!("{}: {why}", spec.name);
     }
     Ok(RunResult {
         spec: spec.clone(),
@@ -188,17 +306,22 @@ pub fn run(
     })
 }
 
+/// Commits the run's state (model, optimizer, record) as one checkpoint file.
 fn save_checkpoint(
-    out: &Path,
+    config: &ExperimentConfig,
     spec: &RunSpec,
     model: &Sequential,
     adam: &Adam,
     record: &RunRecord,
 ) -> anyhow::Result<()> {
-    let (tensors, progress) = checkpoint_paths(out, &spec.name);
-    std::fs::create_dir_all(tensors.parent().expect("checkpoint folder"))?;
-    checkpoint::save(&tensors, model, Some(adam))?;
-    std::fs::write(&progress, serde_json::to_vec(record)?)?;
+    let path = checkpoint_path(&config.out, &spec.name);
+    let folder = path.parent().expect("checkpoint folder");
+    std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+    let mut dict = checkpoint::state_dict(model, Some(adam));
+    dict.set_step(record.train_loss.len() as u64);
+    dict.insert_metadata(RECORD_KEY, serde_json::to_string(record)?);
+    dict.insert_metadata(CONFIG_KEY, config_fingerprint(config, spec));
+    dict.save(&path)?;
     Ok(())
 }
 

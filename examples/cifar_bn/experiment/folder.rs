@@ -1,0 +1,162 @@
+//! Output folders: a fresh one per run, never an earlier run's unless asked, and the run's
+//! settings (`run.json`) that `--resume` continues from.
+
+use anyhow::{bail, Context};
+use kiln::nn::checkpoint::{create_atomically, write_atomically};
+use std::path::{Path, PathBuf};
+
+/// The file that marks a folder as this program's output and holds the run's settings.
+pub const RUN_FILE: &str = "run.json";
+/// The folder of checkpoints inside an output folder.
+pub const CHECKPOINTS: &str = "checkpoints";
+/// Every file and folder the experiment writes into its output folder.
+pub const OUTPUTS: [&str; 7] = [
+    RUN_FILE,
+    CHECKPOINTS,
+    "train.csv",
+    "eval.csv",
+    "summary.json",
+    "loss.png",
+    "loss.svg",
+];
+/// The program named in `run.json`.
+const PROGRAM: &str = "kiln cifar_bn";
+
+/// What `run.json` holds.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct RunFile {
+    program: String,
+    version: String,
+    settings: serde_json::Value,
+}
+
+/// Creates a new output folder and claims it with `run.json` holding `settings`.
+///
+/// With `out`, the folder may exist only if it is empty, or with `overwrite`, which first
+/// removes the files an earlier run wrote there ([`OUTPUTS`]; nothing else). Without it, a
+/// folder `base/<timestamp>` is created; starts in the same second get `-2`, `-3`, ... (the
+/// folder is created exclusively, so simultaneous starts never share one).
+pub fn create(
+    out: Option<&Path>,
+    base: &Path,
+    overwrite: bool,
+    settings: &serde_json::Value,
+) -> anyhow::Result<PathBuf> {
+    let folder = match out {
+        Some(out) => {
+            prepare_explicit(out, overwrite)?;
+            out.to_path_buf()
+        }
+        None => create_unique(base)?,
+    };
+    let run = RunFile {
+        program: PROGRAM.to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        settings: settings.clone(),
+    };
+    claim(&folder.join(RUN_FILE), &serde_json::to_vec_pretty(&run)?)?;
+    Ok(folder)
+}
+
+/// The settings stored in `folder/run.json` by [`create`], for `--resume folder`.
+pub fn settings(folder: &Path) -> anyhow::Result<serde_json::Value> {
+    let path = folder.join(RUN_FILE);
+    if !folder.is_dir() {
+        bail!(
+            "--resume {}: no such folder (give an output folder of an earlier run)",
+            folder.display()
+        );
+    }
+    let bytes = std::fs::read(&path).map_err(|e| {
+        anyhow::anyhow!(
+            "--resume {}: not an output folder of cifar_bn (reading {}: {e})",
+            folder.display(),
+            path.display()
+        )
+    })?;
+    let run: RunFile = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "--resume {}: {} is damaged",
+            folder.display(),
+            path.display()
+        )
+    })?;
+    if run.program != PROGRAM {
+        bail!(
+            "--resume {}: {} was written by `{}`, not by {PROGRAM}",
+            folder.display(),
+            path.display(),
+            run.program
+        );
+    }
+    Ok(run.settings)
+}
+
+/// Makes sure `out` can receive a new run.
+fn prepare_explicit(out: &Path, overwrite: bool) -> anyhow::Result<()> {
+    if !out.exists() {
+        return std::fs::create_dir_all(out)
+            .with_context(|| format!("--out {}: creating the folder", out.display()));
+    }
+    if !out.is_dir() {
+        bail!("--out {}: is a file, not a folder", out.display());
+    }
+    let earlier: Vec<&str> = OUTPUTS
+        .into_iter()
+        .filter(|name| out.join(name).exists())
+        .collect();
+    if earlier.is_empty() {
+        return Ok(());
+    }
+    if !overwrite {
+        bail!(
+            "--out {}: holds an earlier run ({}); choose another folder, continue it with \
+             --resume {}, or replace it with --overwrite",
+            out.display(),
+            earlier.join(", "),
+            out.display()
+        );
+    }
+    for name in earlier {
+        let path = out.join(name);
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.with_context(|| format!("--overwrite: removing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Creates `base/<timestamp>` (or `-2`, `-3`, ...), exclusively.
+fn create_unique(base: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(base).with_context(|| format!("creating {}", base.display()))?;
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+    for n in 1..=1000 {
+        let name = if n == 1 {
+            stamp.clone()
+        } else {
+            format!("{stamp}-{n}")
+        };
+        let folder = base.join(name);
+        match std::fs::create_dir(&folder) {
+            Ok(()) => return Ok(folder),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", folder.display())),
+        }
+    }
+    bail!("creating a folder in {}: 1000 names taken", base.display())
+}
+
+/// Writes `path` atomically, failing if it already exists (two runs racing for one folder:
+/// one wins, the other is told).
+fn claim(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    create_atomically(path, bytes)
+        .with_context(|| format!("claiming {} (another run started here?)", path.display()))
+}
+
+/// Writes `bytes` to `folder/name` atomically (a kill leaves the old file or the new one).
+pub fn write_output(folder: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    Ok(write_atomically(&folder.join(name), bytes)?)
+}

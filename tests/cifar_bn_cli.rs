@@ -1,0 +1,373 @@
+//! The `cifar_bn` program as a user (or a crash) meets it: a run killed at any moment resumes
+//! to the same losses as an uninterrupted run, signals write what was measured and exit
+//! non-zero, output folders are never written over unasked, resume refuses settings that
+//! contradict the run's, and bad flags are named.
+//!
+//! These tests run the example's binary, which `cargo test` builds with the tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// `target/<profile>/examples/cifar_bn`, beside this test's `deps/` folder.
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().unwrap().parent().unwrap();
+    let path = profile
+        .join("examples")
+        .join(format!("cifar_bn{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build --example cifar_bn` (cargo test does)",
+        path.display()
+    );
+    path
+}
+
+/// A data folder with the synthetic stand-in, made once per test process.
+fn data_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let status = command(dir.path(), &["--synthetic", "--steps-no-bn", "1"])
+            .args(["--steps-bn", "1", "--out"])
+            .arg(dir.path().join("warm-up"))
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{}", stderr(&status));
+        dir
+    })
+    .path()
+}
+
+/// The binary on the CPU, reading data from `data` only.
+fn bare(data: &Path) -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.args(["--device", "cpu", "--no-download", "--data"])
+        .arg(data)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// The binary with tiny settings on the CPU; `data` is the data folder.
+fn command(data: &Path, extra: &[&str]) -> Command {
+    let mut cmd = bare(data);
+    cmd.args([
+        "--train-images",
+        "200",
+        "--eval-images",
+        "40",
+        "--hidden",
+        "16",
+        "8",
+        "--batch-size",
+        "20",
+        "--eval-every",
+        "3",
+    ])
+    .args(extra);
+    cmd
+}
+
+/// The program on the shared synthetic data.
+fn cifar_bn(extra: &[&str]) -> Command {
+    command(data_dir(), extra)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `(run, loss)` of every training step in `folder/train.csv`.
+fn losses(folder: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(folder.join("train.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[2].to_string())
+        })
+        .collect()
+}
+
+const STEPS: [&str; 4] = ["--steps-no-bn", "10", "--steps-bn", "6"];
+
+#[test]
+fn a_run_killed_at_any_moment_resumes_to_the_uninterrupted_losses() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference");
+    let out = cifar_bn(&STEPS)
+        .args(["--checkpoint-every", "1", "--out"])
+        .arg(&reference)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let expected = losses(&reference);
+    assert_eq!(expected.len(), 16);
+
+    // When a run claims its folder and when it ends, to spread the kills over its training.
+    let started = Instant::now();
+    let timing = dir.path().join("timing");
+    let mut child = cifar_bn(&STEPS)
+        .args(["--checkpoint-every", "1", "--out"])
+        .arg(&timing)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    while !timing.join("run.json").exists() {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let claimed = started.elapsed().mul_f64(0.9);
+    assert!(child.wait().unwrap().success());
+    let training = started.elapsed() - claimed;
+
+    let kills = 16;
+    let (mut resumed_mid_run, mut fresh) = (0, 0);
+    let deadline = Instant::now() + Duration::from_secs(50);
+    for k in 0..kills {
+        if Instant::now() > deadline {
+            break;
+        }
+        let folder = dir.path().join(format!("killed-{k}"));
+        let mut child = cifar_bn(&STEPS)
+            .args(["--checkpoint-every", "1", "--out"])
+            .arg(&folder)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(claimed + training.mul_f64(k as f64 / kills as f64));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+
+        if !folder.join("run.json").exists() {
+            // Killed before the run claimed its folder: nothing to resume, and resume says so.
+            let out = cifar_bn(&[]).arg("--resume").arg(&folder).output().unwrap();
+            assert!(!out.status.success());
+            assert!(stderr(&out).contains("--resume"), "{}", stderr(&out));
+            fresh += 1;
+            continue;
+        }
+        let out = cifar_bn(&[]).arg("--resume").arg(&folder).output().unwrap();
+        let err = stderr(&out);
+        assert!(out.status.success(), "kill {k}: {err}");
+        assert!(
+            err.contains("resumed at step") || err.contains("starting from step 0"),
+            "kill {k}: {err}"
+        );
+        if err.contains("resumed at step") {
+            resumed_mid_run += 1;
+        }
+        assert_eq!(losses(&folder), expected, "kill {k} ({err})");
+    }
+    assert!(resumed_mid_run > 0, "no kill landed during training");
+    eprintln!("{resumed_mid_run} resumed mid-run, {fresh} killed before starting");
+}
+
+/// Starts a long run, waits for its first checkpoint, sends `signal`, and returns the output.
+fn interrupted_by(signal: i32) -> (Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("out");
+    let child = cifar_bn(&["--steps-no-bn", "100000", "--checkpoint-every", "1"])
+        .arg("--out")
+        .arg(&folder)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let checkpoint = folder.join("checkpoints").join("no-bn.safetensors");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !checkpoint.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+    (child.wait_with_output().unwrap(), dir)
+}
+
+#[test]
+fn sigterm_and_sigint_write_what_was_measured_and_exit_non_zero() {
+    for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+        let (out, dir) = interrupted_by(signal);
+        assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("out/summary.json")).unwrap())
+                .unwrap();
+        let stopped = summary["runs"][0]["stopped"].as_str().unwrap();
+        assert!(stopped.starts_with("interrupted at step"), "{stopped}");
+        assert!(!losses(&dir.path().join("out")).is_empty());
+        assert!(
+            summary["runs"].as_array().unwrap().len() == 1,
+            "the next run did not start"
+        );
+    }
+}
+
+#[test]
+fn an_output_folder_with_an_earlier_run_is_refused_unless_overwrite_is_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("out");
+    let run = |extra: &[&str]| {
+        cifar_bn(&[
+            "--steps-no-bn",
+            "3",
+            "--steps-bn",
+            "2",
+            "--checkpoint-every",
+            "1",
+        ])
+        .args(extra)
+        .arg("--out")
+        .arg(&folder)
+        .output()
+        .unwrap()
+    };
+    assert!(run(&[]).status.success());
+    let summary = std::fs::read(folder.join("summary.json")).unwrap();
+    let out = run(&["--seed", "5"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("holds an earlier run"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--overwrite"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(folder.join("summary.json")).unwrap(), summary);
+
+    // With --overwrite the earlier files go, checkpoints included.
+    let out = cifar_bn(&["--steps-no-bn", "3", "--steps-bn", "2", "--overwrite"])
+        .arg("--out")
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!folder.join("checkpoints").exists());
+
+    // A file where the folder should be is named.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let out = cifar_bn(&[]).arg("--out").arg(&file).output().unwrap();
+    assert!(stderr(&out).contains("is a file"), "{}", stderr(&out));
+}
+
+#[test]
+fn simultaneous_starts_get_folders_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let children: Vec<_> = ["bn", "affine"]
+        .iter()
+        .map(|study| {
+            cifar_bn(&["--steps-no-bn", "2", "--steps-bn", "2", "--study", study])
+                .current_dir(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let folders: Vec<_> = std::fs::read_dir(dir.path().join("runs/cifar_bn"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(folders.len(), 2, "{folders:?}");
+    let studies: std::collections::BTreeSet<String> = folders
+        .iter()
+        .map(|f| {
+            let json: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(f.join("summary.json")).unwrap()).unwrap();
+            json["study"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(studies.len(), 2);
+}
+
+#[test]
+fn resume_takes_the_stored_settings_and_refuses_contradicting_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("out");
+    let out = cifar_bn(&["--steps-no-bn", "4", "--steps-bn", "2", "--seed", "3"])
+        .args(["--checkpoint-every", "2", "--out"])
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    for (flag, value, stored) in [
+        ("--batch-size", "32", "20"),
+        ("--lr", "0.01", "0.001"),
+        ("--train-images", "100", "200"),
+        ("--protocol", "article", "\"quick\""),
+        ("--study", "affine", "\"bn\""),
+        ("--seed", "4", "3"),
+    ] {
+        let out = bare(data_dir())
+            .args([flag, value])
+            .arg("--resume")
+            .arg(&folder)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{flag} {value} was accepted");
+        assert!(err.contains(&format!("(the run has {stored})")), "{err}");
+        assert!(err.contains(flag), "{err}");
+    }
+
+    // The same values, or none, continue (here: the runs are complete, so nothing changes).
+    let before = losses(&folder);
+    let out = bare(data_dir())
+        .args(["--seed", "3", "--resume"])
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(losses(&folder), before);
+
+    // A mistyped path, or a folder this program did not write, is an error.
+    for path in [dir.path().join("typo"), dir.path().to_path_buf()] {
+        let out = cifar_bn(&[]).arg("--resume").arg(&path).output().unwrap();
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains("--resume"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn bad_flags_are_named_with_their_values() {
+    for (flags, flag, value) in [
+        (&["--eval-every", "0"][..], "--eval-every", "0"),
+        (&["--eval-images", "0"], "--eval-images", "0"),
+        (&["--train-images", "0"], "--train-images", "0"),
+        (&["--batch-size", "0"], "--batch-size", "0"),
+        (&["--lr", "nan"], "--lr", "nan"),
+        (&["--lr=-1"], "--lr", "-1"),
+        (&["--hidden", "0", "0"], "--hidden", "0"),
+    ] {
+        let out = Command::new(binary()).args(flags).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(flag) && err.contains(&format!("'{value}'")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_stdout_does_not_stop_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("out");
+    let mut child = cifar_bn(&["--steps-no-bn", "3", "--steps-bn", "2", "--out"])
+        .arg(&folder)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // as `| head -0` would
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert!(folder.join("summary.json").exists());
+}
