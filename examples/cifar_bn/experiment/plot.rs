@@ -3,6 +3,7 @@
 
 use super::report::smoothed;
 use super::train::RunResult;
+use anyhow::Context;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -122,15 +123,19 @@ where
 pub fn draw(out: &Path, results: &[RunResult], dataset: &str) -> anyhow::Result<()> {
     register_font();
     let size = (1200, 480);
+    let (png, svg) = (out.join("loss.png"), out.join("loss.svg"));
+    let drawing = |path: &Path| format!("drawing {}", path.display());
     draw_on(
-        BitMapBackend::new(&out.join("loss.png"), size).into_drawing_area(),
+        BitMapBackend::new(&png, size).into_drawing_area(),
         results,
         dataset,
-    )?;
+    )
+    .with_context(|| drawing(&png))?;
     draw_on(
-        SVGBackend::new(&out.join("loss.svg"), size).into_drawing_area(),
+        SVGBackend::new(&svg, size).into_drawing_area(),
         results,
         dataset,
-    )?;
+    )
+    .with_context(|| drawing(&svg))?;
     Ok(())
 }
