@@ -2,7 +2,40 @@
 //!
 //! This facade re-exports the three crates: [`tensor`] (tensors, autograd, CPU and GPU
 //! kernels), [`nn`] (layers, losses, optimizers, checkpoints) and [`data`] (CIFAR-10 and the
-//! loader). `use kiln::prelude::*` brings the everyday names into scope.
+//! loader). `use kiln::prelude::*` brings the everyday names into scope; it exports no name
+//! that shadows the standard library's (no `Result`, no `Error`).
+//!
+//! Errors: each crate has its own (`kiln::tensor::Error`, `kiln::nn::CheckpointError`,
+//! `kiln::data::DataError`). [`kiln::Error`](Error) holds any of them, so `?` works in a function
+//! returning [`kiln::Result`](Result), and all are `std::error::Error`, so `?` works as well in
+//! one returning `Box<dyn std::error::Error>` or `anyhow::Result`:
+//!
+//! ```
+//! use kiln::prelude::*;
+//!
+//! fn train_and_save(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+//!     let net = Sequential::new().with(Linear::new(2, 2, LayerInit::default(), 0));
+//!     let y = net.forward(&Tensor::ones(&[1, 2]))?; // kiln::tensor::Error
+//!     assert_eq!(y.dims(), &[1, 2]);
+//!     checkpoint::save(path, &net, None)?; // kiln::nn::CheckpointError
+//!     Ok(())
+//! }
+//!
+//! fn load(path: &std::path::Path) -> kiln::Result<Sequential> {
+//!     let net = Sequential::new().with(Linear::new(2, 2, LayerInit::default(), 1));
+//!     checkpoint::load(path, &net, None)?;
+//!     Ok(net)
+//! }
+//!
+//! let path = std::env::temp_dir().join(format!("kiln-facade-{}.safetensors", std::process::id()));
+//! train_and_save(&path).unwrap();
+//! assert!(load(&path).is_ok());
+//! assert!(matches!(
+//!     load(&path.with_extension("missing")),
+//!     Err(kiln::Error::Checkpoint(_))
+//! ));
+//! # std::fs::remove_file(&path).unwrap();
+//! ```
 //!
 //! A two-layer perceptron by hand: forward, backward, and the gradients.
 //!
@@ -42,6 +75,24 @@ pub use kiln_data as data;
 pub use kiln_nn as nn;
 pub use kiln_tensor as tensor;
 
+/// Any error of kiln's crates; `?` converts each crate's error into it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A tensor operation failed (shapes, devices, the GPU).
+    #[error(transparent)]
+    Tensor(#[from] kiln_tensor::Error),
+    /// A checkpoint could not be saved or loaded.
+    #[error(transparent)]
+    Checkpoint(#[from] kiln_nn::CheckpointError),
+    /// A dataset could not be read, written or downloaded.
+    #[error(transparent)]
+    Data(#[from] kiln_data::DataError),
+}
+
+/// `Result` with [`Error`] as its default error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 /// The names most programs need: tensors, layers, losses, optimizers and the data loader.
 pub mod prelude {
     pub use kiln_data::{Cifar10, DataLoader, DataSource, LoaderConfig, Transform, Transforms};
@@ -50,7 +101,5 @@ pub mod prelude {
         BatchNormConfig, Conv2d, Dropout, Flatten, LayerInit, Linear, Module, Momentum, Optimizer,
         ReLU, Sequential, Sgd, SgdConfig, Sigmoid, Tanh,
     };
-    pub use kiln_tensor::{
-        default_device, no_grad, Conv2dOptions, Device, Error, Padding, Result, Shape, Tensor,
-    };
+    pub use kiln_tensor::{default_device, no_grad, Conv2dOptions, Device, Padding, Shape, Tensor};
 }

@@ -1,6 +1,7 @@
 //! Chapter 1: shapes, contiguous storage and broadcasting, on small tensors checked by hand.
 
 use kiln::prelude::*;
+use kiln::tensor::Result;
 use std::sync::Arc;
 
 // ANCHOR: storage

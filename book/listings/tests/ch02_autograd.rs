@@ -1,6 +1,7 @@
 //! Chapter 2: a small network differentiated by kiln and by hand.
 
 use kiln::prelude::*;
+use kiln::tensor::Result;
 
 // ANCHOR: worked_example
 #[test]

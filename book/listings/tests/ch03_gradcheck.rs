@@ -2,6 +2,7 @@
 
 use kiln::prelude::*;
 use kiln::tensor::gradcheck::{check, random_input, Tolerance};
+use kiln::tensor::Result;
 
 // ANCHOR: transpose_bug
 /// `xᵀ` in the forward pass, with a backward pass that forgets to transpose: the gradient

@@ -4,6 +4,7 @@
 use kiln::prelude::*;
 use kiln::tensor::cpu::CpuKernels;
 use kiln::tensor::kernels::Conv2dDims;
+use kiln::tensor::Result;
 use kiln::tensor::{Conv2dOptions, Kernels, Storage};
 
 // ANCHOR: by_hand

@@ -2,6 +2,7 @@
 
 use kiln::nn::{BatchNorm1d, BatchNormConfig, Module, Momentum};
 use kiln::prelude::*;
+use kiln::tensor::Result;
 
 fn close(a: &[f32], b: &[f32]) -> bool {
     a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5)

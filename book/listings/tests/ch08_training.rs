@@ -5,6 +5,7 @@ use kiln::nn::{
     Module, Optimizer, ReLU, Sequential, Sgd, SgdConfig,
 };
 use kiln::prelude::*;
+use kiln::tensor::Result;
 
 fn close(a: &[f32], b: &[f32]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6)

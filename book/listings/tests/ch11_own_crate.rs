@@ -4,7 +4,7 @@
 use kiln::prelude::*; // tensors, layers, losses, optimizers, the loader
 
 #[test]
-fn a_program_that_uses_kiln() -> Result<()> {
+fn a_program_that_uses_kiln() -> kiln::Result<()> {
     // KILN_DEVICE=auto|gpu|cpu picks the device; auto takes a hardware GPU, else the CPU.
     let device = default_device()?;
     let mut model = Sequential::new()
@@ -31,6 +31,7 @@ fn a_program_that_uses_kiln() -> Result<()> {
 
 // ANCHOR: custom_module
 use kiln::nn::TensorRole;
+use kiln::tensor::Result;
 
 /// `x + inner(x)`: a residual block, written outside kiln. Delegating `visit_tensors`,
 /// `map_tensors` and `set_training` is what makes its parameters visible to optimizers,
