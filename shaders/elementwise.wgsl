@@ -1,6 +1,11 @@
+// requires: nan.wgsl
 // Elementwise kernels: unary functions (with a scalar operand for pow/add/mul) and binary
 // operations with NumPy broadcasting. One element per invocation; the linear index is folded
 // over x and y of the dispatch to stay under the per-dimension workgroup limit.
+//
+// NaN propagates as on the CPU without relying on the builtins to carry it: a NaN operand of a
+// function or of arithmetic gives NaN explicitly (x^0 = 1^p = 1 aside, as IEEE pow), and the
+// comparisons (step, eq, the masks) test for NaN. An unknown op code gives NaN.
 
 const WG: u32 = 256u;
 // Most dimensions of a (collapsed) broadcast.
@@ -37,16 +42,20 @@ fn linear_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * WG;
 }
 
-// x^p as the CPU's powf computes it: defined for negative x when p is an integer.
+// x^p as the CPU's powf computes it: defined for negative x when p is an integer; x^0 and 1^p
+// are 1 even for NaN (IEEE pow), any other NaN operand gives NaN.
 fn powf(v: f32, p: f32) -> f32 {
-    if p == 0.0 {
+    if p == 0.0 || v == 1.0 {
         return 1.0;
+    }
+    if is_nan(v) || is_nan(p) {
+        return nan();
     }
     if v >= 0.0 {
         return pow(v, p);
     }
     if p != trunc(p) {
-        return bitcast<f32>(0x7fc00000u); // NaN, as powf of a negative base
+        return nan(); // as powf of a negative base
     }
     let magnitude = pow(-v, p);
     if (p % 2.0) == 0.0 {
@@ -56,6 +65,12 @@ fn powf(v: f32, p: f32) -> f32 {
 }
 
 fn apply_unary(op: u32, v: f32, c: f32) -> f32 {
+    if op == 8u {
+        return powf(v, c);
+    }
+    if is_nan(v) || is_nan(c) {
+        return nan();
+    }
     switch op {
         case 0u: { return -v; }
         case 1u: { return exp(v); }
@@ -66,9 +81,9 @@ fn apply_unary(op: u32, v: f32, c: f32) -> f32 {
         // tanh(±10) is ±1 in f32; clamping keeps exp-based implementations from overflowing.
         case 6u: { return tanh(clamp(v, -10.0, 10.0)); }
         case 7u: { return select(0.0, 1.0, v > 0.0); }
-        case 8u: { return powf(v, c); }
         case 9u: { return v + c; }
-        default: { return v * c; }
+        case 10u: { return v * c; }
+        default: { return nan(); }
     }
 }
 
@@ -81,13 +96,23 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
 }
 
 fn apply_binary(op: u32, u: f32, v: f32) -> f32 {
+    let u_nan = is_nan(u);
+    let v_nan = is_nan(v);
+    if op <= 3u && (u_nan || v_nan) {
+        return nan();
+    }
     switch op {
         case 0u: { return u + v; }
         case 1u: { return u - v; }
         case 2u: { return u * v; }
         case 3u: { return u / v; }
-        case 4u: { return select(0.0, 1.0, u == v); }
-        default: { return select(0.0, u, v > 0.0); }
+        // A comparison: 0 where either side is NaN.
+        case 4u: { return select(0.0, 1.0, u == v && !u_nan && !v_nan); }
+        // ReLU's gradient u masked by its output v: 0 where v <= 0, u where v is NaN.
+        case 5u: { return select(u, 0.0, v <= 0.0 && !v_nan); }
+        // Where a maximum came from: equal values, or both NaN.
+        case 6u: { return select(0.0, 1.0, (u == v && !u_nan) || (u_nan && v_nan)); }
+        default: { return nan(); }
     }
 }
 

@@ -1,5 +1,6 @@
 // Fused optimizer updates, in place, one parameter per invocation; the formulas are those of
-// kiln-tensor's cpu/optim.rs.
+// kiln-tensor's cpu/optim.rs. As there (and in PyTorch), Adam's L2 term and SGD's decay are
+// added only for a nonzero decay, so a NaN weight reaches the state only through a real one.
 
 const WG: u32 = 256u;
 
@@ -42,6 +43,14 @@ fn linear_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * WG;
 }
 
+// SGD's gradient with its decay term, when the decay is nonzero.
+fn decayed(g: f32, p: f32, weight_decay: f32) -> f32 {
+    if weight_decay == 0.0 {
+        return g;
+    }
+    return g + weight_decay * p;
+}
+
 @compute @workgroup_size(256)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let hp = adam_params;
@@ -53,7 +62,7 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var g = grad[i];
     if hp.decoupled == 1u {
         p = p - hp.lr * hp.weight_decay * p;
-    } else {
+    } else if hp.weight_decay != 0.0 {
         g = g + hp.weight_decay * p;
     }
     let m_new = hp.beta1 * m[i] + (1.0 - hp.beta1) * g;
@@ -70,7 +79,7 @@ fn sgd_momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if i >= hp.len {
         return;
     }
-    let g = grad[i] + hp.weight_decay * param[i];
+    let g = decayed(grad[i], param[i], hp.weight_decay);
     let vel = hp.momentum * velocity[i] + g;
     velocity[i] = vel;
     let direction = select(vel, g + hp.momentum * vel, hp.nesterov == 1u);
@@ -82,6 +91,6 @@ fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) n
     let hp = plain_params;
     let i = linear_index(gid, nwg);
     if i < hp.len {
-        param[i] = param[i] - hp.lr * (grad[i] + hp.weight_decay * param[i]);
+        param[i] = param[i] - hp.lr * decayed(grad[i], param[i], hp.weight_decay);
     }
 }

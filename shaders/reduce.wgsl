@@ -1,5 +1,7 @@
+// requires: nan.wgsl
 // Reductions: sum or max of `[outer, len, inner]` over the middle axis, and row-wise argmax
-// (`[rows, cols]` is `[rows, cols, 1]`).
+// (`[rows, cols]` is `[rows, cols, 1]`). NaN propagates as on the CPU: a maximum over values
+// that include NaN is NaN, and argmax points at a row's first NaN.
 //
 // A workgroup is 256 invocations arranged as `tx` outputs by `256 / tx` lanes: the outputs are
 // consecutive in the flattened `[outer, inner]` order (adjacent columns, so reads coalesce),
@@ -59,7 +61,7 @@ fn slot(wid: vec3<u32>, nwg: vec3<u32>, l: u32) -> Slot {
 
 fn combine(op: u32, u: f32, v: f32) -> f32 {
     if op == 1u {
-        return max(u, v);
+        return max_nan(u, v);
     }
     return u + v;
 }
@@ -93,13 +95,21 @@ fn reduce(
     }
 }
 
-// Whether candidate (v, i) beats (best, best_i): larger, or equal and earlier. `none` marks
-// "no candidate".
+// Whether candidate (v, i) beats (best, best_i): NaN beats every number, then the larger value
+// wins, then (equal values, or both NaN) the earlier index. `none` marks "no candidate".
 fn beats(v: f32, i: u32, best: f32, best_i: u32, none: u32) -> bool {
     if i == none {
         return false;
     }
-    return best_i == none || v > best || (v == best && i < best_i);
+    if best_i == none {
+        return true;
+    }
+    let v_nan = is_nan(v);
+    let best_nan = is_nan(best);
+    if v_nan != best_nan {
+        return v_nan;
+    }
+    return (!v_nan && v > best) || ((v_nan || v == best) && i < best_i);
 }
 
 // The first index of the largest value of each row (`len` values, `inner` = 1), as f32.

@@ -1,6 +1,8 @@
+// requires: nan.wgsl
 // Row-wise log-softmax and the fused softmax cross-entropy, one workgroup per row of
 // [rows, cols]: the row max and the sum of exp(x - max) are workgroup tree reductions, so
-// exp never overflows.
+// exp never overflows. A row that holds NaN has a NaN maximum and comes out all NaN, as on the
+// CPU.
 
 const WG: u32 = 256u;
 
@@ -29,7 +31,7 @@ fn tree(l: u32, value: f32, take_max: bool) -> f32 {
     for (var s = WG / 2u; s > 0u; s = s / 2u) {
         if l < s {
             if take_max {
-                scratch[l] = max(scratch[l], scratch[l + s]);
+                scratch[l] = max_nan(scratch[l], scratch[l + s]);
             } else {
                 scratch[l] += scratch[l + s];
             }
@@ -41,14 +43,14 @@ fn tree(l: u32, value: f32, take_max: bool) -> f32 {
     return result;
 }
 
-// max + ln Σ exp(x - max) of `row` (0 for an out-of-range row).
+// max + ln Σ exp(x - max) of `row` (0 for an out-of-range row); NaN when the row holds NaN.
 fn log_sum_exp(p: Params, row: u32, l: u32) -> f32 {
     let live = row < p.rows;
     let base = row * p.cols;
     var m = bitcast<f32>(0xff800000u); // -inf
     if live {
         for (var j = l; j < p.cols; j += WG) {
-            m = max(m, x[base + j]);
+            m = max_nan(m, x[base + j]);
         }
     }
     m = tree(l, m, true);
@@ -59,7 +61,7 @@ fn log_sum_exp(p: Params, row: u32, l: u32) -> f32 {
         }
     }
     s = tree(l, s, false);
-    return m + log(s);
+    return select(m + log(s), m, is_nan(m));
 }
 
 @compute @workgroup_size(256)

@@ -49,6 +49,24 @@ pub enum Error {
     /// The GPU device could not be used.
     #[error("gpu: {0}")]
     Gpu(String),
+    /// Host memory for a result of `len` elements could not be allocated.
+    #[error("{op}: cannot allocate {len} elements of {element_bytes} bytes ({}) in host memory", bytes_text(*.len, *.element_bytes))]
+    OutOfMemory {
+        /// The operation.
+        op: &'static str,
+        /// Elements asked for.
+        len: usize,
+        /// Size of one element.
+        element_bytes: usize,
+    },
+}
+
+/// `len * element_bytes` as a byte count, or a note that it does not fit in `usize`.
+fn bytes_text(len: usize, element_bytes: usize) -> String {
+    match len.checked_mul(element_bytes) {
+        Some(bytes) => format!("{bytes} bytes"),
+        None => "more bytes than an address space holds".to_string(),
+    }
 }
 
 /// `std::result::Result` with kiln's [`Error`].

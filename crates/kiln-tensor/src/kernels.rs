@@ -21,13 +21,13 @@ pub enum UnaryOp {
     Log,
     /// Square root.
     Sqrt,
-    /// max(x, 0).
+    /// max(x, 0); NaN stays NaN.
     Relu,
     /// 1 / (1 + e^-x).
     Sigmoid,
     /// Hyperbolic tangent.
     Tanh,
-    /// 1 where x > 0, else 0 (the derivative of relu).
+    /// 1 where x > 0, 0 where x <= 0, NaN where x is NaN (as `torch.heaviside`).
     Step,
     /// x^p for a scalar p.
     Powf(f32),
@@ -48,10 +48,13 @@ pub enum BinaryOp {
     Mul,
     /// a / b.
     Div,
-    /// 1 where a == b, else 0.
+    /// 1 where a == b, else 0: a comparison, so 0 where either is NaN (IEEE, as `torch.eq`).
     Eq,
-    /// a where b > 0, else 0: ReLU's gradient `g` masked by its output `y`, in one pass.
+    /// 0 where b <= 0, else a: ReLU's gradient `g` masked by its output `y`, in one pass. Where
+    /// `y` is NaN, `g` passes, as in PyTorch (`threshold_backward(g, y, 0)`).
     MaskPositive,
+    /// 1 where a == b or both are NaN, else 0: where a maximum came from, NaN included.
+    Matches,
 }
 
 /// Reductions along one axis.
@@ -59,7 +62,7 @@ pub enum BinaryOp {
 pub enum ReduceOp {
     /// The sum.
     Sum,
-    /// The largest value.
+    /// The largest value; NaN when the values include NaN (IEEE `maximum`, as PyTorch).
     Max,
 }
 
@@ -197,7 +200,8 @@ pub trait Kernels: Send + Sync {
     ) -> Result<Storage>;
     /// Reduces `[outer, len, inner]` to `[outer, inner]`.
     fn reduce(&self, op: ReduceOp, x: &Storage, dims: ReduceDims) -> Result<Storage>;
-    /// Index of the largest value of each row of `[rows, cols]`, as `f32` (first on ties).
+    /// Index of the largest value of each row of `[rows, cols]`, as `f32` (first on ties); in
+    /// a row holding NaN, the index of its first NaN (as PyTorch). `cols` is at least 1.
     fn argmax(&self, x: &Storage, rows: usize, cols: usize) -> Result<Storage>;
     /// Axis permutation: output axis `i` is input axis `perm[i]`.
     fn permute(&self, x: &Storage, shape: &Shape, perm: &[usize]) -> Result<Storage>;

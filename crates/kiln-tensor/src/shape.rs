@@ -7,10 +7,37 @@ use std::fmt;
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Shape(Vec<usize>);
 
+/// Bytes of the widest element type (`f64`): shapes are checked to fit in memory at this size.
+const MAX_ELEMENT_BYTES: usize = 8;
+
 impl Shape {
-    /// A shape with the given dimensions.
+    /// A shape with the given dimensions, unchecked: see [`Shape::checked`].
     pub fn new(dims: &[usize]) -> Self {
         Shape(dims.to_vec())
+    }
+
+    /// A shape with the given dimensions, or an error naming `op` and the dimensions when they
+    /// describe more than an address space holds: the product of the nonzero dimensions, in
+    /// bytes of the widest element type (`f64`), must fit in `isize` (as Rust allocations
+    /// must). Every tensor's shape passes this check, so its element count, strides and the
+    /// partial products of its dimensions never overflow.
+    pub fn checked(op: &'static str, dims: &[usize]) -> Result<Shape> {
+        let bytes = dims
+            .iter()
+            .filter(|&&d| d != 0)
+            .try_fold(MAX_ELEMENT_BYTES, |acc, &d| acc.checked_mul(d))
+            .filter(|&b| b <= isize::MAX as usize);
+        match bytes {
+            Some(_) => Ok(Shape(dims.to_vec())),
+            None => Err(Error::invalid(
+                op,
+                format!(
+                    "shape {} has more elements than fit in memory (the product of its \
+                     dimensions overflows)",
+                    Shape::new(dims)
+                ),
+            )),
+        }
     }
 
     /// The dimensions, outermost first.
@@ -73,7 +100,7 @@ impl Shape {
                 }
             };
         }
-        Ok(Shape(out))
+        Shape::checked(op, &out)
     }
 
     /// Dimension `i` counted from the right (0 = last), or 1 past the rank.
@@ -150,6 +177,29 @@ mod tests {
         let b = Shape::new(&[5, 1]);
         assert_eq!(a.broadcast(&b, "add").unwrap().dims(), &[4, 5, 3]);
         assert_eq!(a.broadcast_strides(&Shape::new(&[4, 5, 3])), vec![3, 0, 1]);
+    }
+
+    #[test]
+    fn shapes_beyond_memory_are_refused_with_op_and_dims() {
+        let err = Shape::checked("from_vec", &[1 << 62, 4]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "from_vec: shape [4611686018427387904, 4] has more elements than fit in memory \
+             (the product of its dimensions overflows)"
+        );
+        // Zeros do not hide an overflowing product of the other dimensions.
+        assert!(Shape::checked("zeros", &[0, 1 << 40, 1 << 40]).is_err());
+        // The byte count of f64 elements must fit `isize`.
+        assert!(Shape::checked("zeros", &[1 << 60]).is_err());
+        assert!(Shape::checked("zeros", &[1 << 59, 0]).is_ok());
+        assert!(Shape::checked("zeros", &[]).is_ok());
+        // Broadcasting two valid shapes can overflow.
+        let err = Shape::new(&[1 << 40, 1])
+            .broadcast(&Shape::new(&[1, 1 << 40]), "add")
+            .unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("add: shape [1099511627776, 1099511627776]"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The `Tensor` type: shared storage, a shape, and the autograd record.
 
 use crate::autograd::{self, Node, Var};
-use crate::cpu::CpuKernels;
+use crate::cpu::{pool, CpuKernels};
 use crate::gpu::{GpuContext, GpuKernels};
 use crate::kernels::Kernels;
 use crate::{DType, Device, Error, Result, Shape, Storage};
@@ -61,19 +61,22 @@ impl Tensor {
 
     /// A CPU tensor holding `data` with the given shape.
     pub fn from_vec(data: Vec<f32>, shape: &[usize]) -> Result<Tensor> {
-        check_len("from_vec", data.len(), shape)?;
-        Ok(Tensor::from_storage(Storage::F32(data), Shape::new(shape)))
+        let shape = check_len("from_vec", data.len(), shape)?;
+        Ok(Tensor::from_storage(Storage::F32(data), shape))
     }
 
     /// A CPU tensor copied from `data` with the given shape.
     pub fn from_slice(data: &[f32], shape: &[usize]) -> Result<Tensor> {
-        Tensor::from_vec(data.to_vec(), shape)
+        let shape = check_len("from_slice", data.len(), shape)?;
+        let mut copy = pool::with_capacity(data.len()).map_err(|e| e.during("from_slice"))?;
+        copy.extend_from_slice(data);
+        Ok(Tensor::from_storage(Storage::F32(copy), shape))
     }
 
     /// A CPU `f64` tensor, for gradient checks of the reference kernels.
     pub fn from_vec_f64(data: Vec<f64>, shape: &[usize]) -> Result<Tensor> {
-        check_len("from_vec_f64", data.len(), shape)?;
-        Ok(Tensor::from_storage(Storage::F64(data), Shape::new(shape)))
+        let shape = check_len("from_vec_f64", data.len(), shape)?;
+        Ok(Tensor::from_storage(Storage::F64(data), shape))
     }
 
     /// A scalar (shape `[]`) on the CPU.
@@ -81,26 +84,38 @@ impl Tensor {
         Tensor::from_storage(Storage::F32(vec![value]), Shape::new(&[]))
     }
 
-    /// A tensor of `value` everywhere, of the given dtype, on `device`.
+    /// A tensor of `value` everywhere, of the given dtype, on `device`; an error naming the
+    /// shape or the size when it does not fit in memory.
     pub fn full_on(shape: &[usize], value: f64, dtype: DType, device: Device) -> Result<Tensor> {
-        let storage = kernels_for(device)?.fill(dtype, shape.iter().product(), value)?;
-        Ok(Tensor::from_storage(storage, Shape::new(shape)))
+        let shape = Shape::checked("full", shape)?;
+        let storage = kernels_for(device)?.fill(dtype, shape.numel(), value)?;
+        Ok(Tensor::from_storage(storage, shape))
     }
 
     /// A CPU `f32` tensor of `value` everywhere.
+    ///
+    /// # Panics
+    ///
+    /// When the shape does not fit in memory, naming it and the size; [`Tensor::full_on`]
+    /// returns that as an error instead.
     pub fn full(shape: &[usize], value: f32) -> Tensor {
-        Tensor::from_storage(
-            Storage::F32(vec![value; shape.iter().product()]),
-            Shape::new(shape),
-        )
+        host_tensor("full", shape, |_| value)
     }
 
     /// A CPU tensor of zeros.
+    ///
+    /// # Panics
+    ///
+    /// As [`Tensor::full`].
     pub fn zeros(shape: &[usize]) -> Tensor {
         Tensor::full(shape, 0.0)
     }
 
     /// A CPU tensor of ones.
+    ///
+    /// # Panics
+    ///
+    /// As [`Tensor::full`].
     pub fn ones(shape: &[usize]) -> Tensor {
         Tensor::full(shape, 1.0)
     }
@@ -111,30 +126,38 @@ impl Tensor {
     }
 
     /// `[0, 1, ..., n-1]` as a CPU `f32` vector.
+    ///
+    /// # Panics
+    ///
+    /// As [`Tensor::full`].
     pub fn arange(n: usize) -> Tensor {
-        Tensor::from_storage(
-            Storage::F32((0..n).map(|i| i as f32).collect()),
-            Shape::new(&[n]),
-        )
+        host_tensor("arange", &[n], |i| i as f32)
     }
 
     /// Uniform values in `[low, high)` from a seeded generator (same seed, same values).
+    ///
+    /// # Panics
+    ///
+    /// As [`Tensor::full`].
     pub fn rand_uniform(shape: &[usize], low: f32, high: f32, seed: u64) -> Tensor {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let n = shape.iter().product();
-        let data = (0..n)
-            .map(|_| low + (high - low) * rng.random::<f32>())
-            .collect();
-        Tensor::from_storage(Storage::F32(data), Shape::new(shape))
+        host_tensor("rand_uniform", shape, |_| {
+            low + (high - low) * rng.random::<f32>()
+        })
     }
 
-    /// Normal values with the given mean and standard deviation from a seeded generator.
+    /// Normal values with the given mean and standard deviation (its absolute value) from a
+    /// seeded generator; a NaN or infinite deviation gives NaN or infinite values.
+    ///
+    /// # Panics
+    ///
+    /// As [`Tensor::full`].
     pub fn rand_normal(shape: &[usize], mean: f32, std: f32, seed: u64) -> Tensor {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let dist = rand_distr::Normal::new(mean, std.abs()).expect("finite std");
-        let n = shape.iter().product();
-        let data = (0..n).map(|_| rng.sample(dist)).collect();
-        Tensor::from_storage(Storage::F32(data), Shape::new(shape))
+        host_tensor("rand_normal", shape, |_| {
+            let z: f32 = rng.sample(rand_distr::StandardNormal);
+            mean + std.abs() * z
+        })
     }
 
     /// The shape.
@@ -261,19 +284,31 @@ impl Tensor {
     }
 }
 
-/// Checks that a data length matches a shape.
-fn check_len(op: &'static str, len: usize, shape: &[usize]) -> Result<()> {
-    let numel: usize = shape.iter().product();
-    if len != numel {
+/// The shape `dims`, checked to fit in memory and to hold exactly `len` values.
+fn check_len(op: &'static str, len: usize, dims: &[usize]) -> Result<Shape> {
+    let shape = Shape::checked(op, dims)?;
+    if len != shape.numel() {
         return Err(Error::invalid(
             op,
             format!(
-                "{len} values do not fill shape {} ({numel} elements)",
-                Shape::new(shape)
+                "{len} values do not fill shape {shape} ({} elements)",
+                shape.numel()
             ),
         ));
     }
-    Ok(())
+    Ok(shape)
+}
+
+/// A CPU `f32` tensor of `shape` whose element `i` is `value(i)`, for the constructors that
+/// return a tensor rather than a result: a shape that does not fit in memory, or an allocation
+/// the allocator refuses, panics with the error naming `op` and the size.
+fn host_tensor(op: &'static str, dims: &[usize], value: impl FnMut(usize) -> f32) -> Tensor {
+    let built = Shape::checked(op, dims).and_then(|shape| {
+        let mut data = pool::with_capacity(shape.numel()).map_err(|e| e.during(op))?;
+        data.extend((0..shape.numel()).map(value));
+        Ok(Tensor::from_storage(Storage::F32(data), shape))
+    });
+    built.unwrap_or_else(|e| panic!("{e}"))
 }
 
 impl fmt::Debug for Tensor {

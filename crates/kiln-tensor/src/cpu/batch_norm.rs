@@ -13,7 +13,7 @@
 //! parameters and inputs are sliced to their exact lengths before the inner loops, which lets
 //! the compiler drop the bounds checks there and vectorize.
 
-use super::Element;
+use super::{pool, Alloc, Element};
 use crate::kernels::BnDims;
 use rayon::prelude::*;
 use std::array::from_fn;
@@ -100,13 +100,13 @@ fn channel_sums<T: Element, const P: usize, const I: usize, const K: usize>(
 
 // ANCHOR: stats
 /// Per-channel mean and biased variance (two passes, for accuracy).
-pub(super) fn stats<T: Element>(x: &[T], d: BnDims) -> (Vec<T>, Vec<T>) {
+pub(super) fn stats<T: Element>(x: &[T], d: BnDims) -> Alloc<(Vec<T>, Vec<T>)> {
     let count = T::from_usize(d.n * d.spatial).expect("count fits");
     let [sum] = channel_sums(d, [], [x], |[], [x]| [x]);
     let mean: Vec<T> = sum.iter().map(|&s| s / count).collect();
     let [squares] = channel_sums(d, [&mean], [x], |[mean], [x]| [(x - mean) * (x - mean)]);
     let var = squares.iter().map(|&s| s / count).collect();
-    (mean, var)
+    Ok((mean, var))
 }
 // ANCHOR_END: stats
 
@@ -156,11 +156,11 @@ pub(super) fn normalize<T: Element>(
     beta: &[T],
     eps: f32,
     d: BnDims,
-) -> Vec<T> {
+) -> Alloc<Vec<T>> {
     let scale: Vec<T> = (0..d.c)
         .map(|ch| gamma[ch] / (var[ch] + T::of(eps)).sqrt())
         .collect();
-    let mut y = super::pool::for_overwrite(x.len());
+    let mut y = pool::for_overwrite(x.len())?;
     map_per_channel(
         &mut y,
         d,
@@ -168,7 +168,7 @@ pub(super) fn normalize<T: Element>(
         [x],
         |[mean, scale, beta], [x]| (x - mean) * scale + beta,
     );
-    y
+    Ok(y)
 }
 
 // ANCHOR: backward
@@ -183,7 +183,7 @@ pub(super) fn backward<T: Element>(
     eps: f32,
     d: BnDims,
     batch_stats: bool,
-) -> (Vec<T>, Vec<T>, Vec<T>) {
+) -> Alloc<(Vec<T>, Vec<T>, Vec<T>)> {
     let invstd: Vec<T> = var
         .iter()
         .map(|&v| T::one() / (v + T::of(eps)).sqrt())
@@ -193,7 +193,7 @@ pub(super) fn backward<T: Element>(
     });
     let count = T::from_usize(d.n * d.spatial).expect("count fits");
     let scale: Vec<T> = (0..d.c).map(|ch| gamma[ch] * invstd[ch]).collect();
-    let mut gx = super::pool::for_overwrite(x.len());
+    let mut gx = pool::for_overwrite(x.len())?;
     if batch_stats {
         let mean_g: Vec<T> = dbeta.iter().map(|&db| db / count).collect();
         let mean_gxhat: Vec<T> = dgamma.iter().map(|&dg| dg / count).collect();
@@ -210,6 +210,6 @@ pub(super) fn backward<T: Element>(
     } else {
         map_per_channel(&mut gx, d, [&scale], [gy], |[scale], [g]| scale * g);
     }
-    (gx, dgamma, dbeta)
+    Ok((gx, dgamma, dbeta))
 }
 // ANCHOR_END: backward

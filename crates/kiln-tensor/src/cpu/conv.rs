@@ -8,7 +8,7 @@
 
 use super::matmul::{gemm_into, MatRef};
 use super::pool::{self, Scratch};
-use super::Element;
+use super::{Alloc, Element};
 use crate::kernels::Conv2dDims;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -92,17 +92,18 @@ fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, gx: &mut [T]) {
 
 // ANCHOR: forward
 /// Forward: `x [n, c_in, h, w]`, `w [c_out, c_in, kh, kw]` to `y [n, c_out, oh, ow]`.
-pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
+pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Alloc<Vec<T>> {
     let (k, spatial) = (patch_len(&d), d.oh * d.ow);
-    let mut y = pool::for_overwrite(d.n * d.c_out * spatial);
+    let mut y = pool::for_overwrite(d.n * d.c_out * spatial)?;
     if y.is_empty() {
-        return y;
+        return Ok(y);
     }
     y.par_chunks_mut(d.c_out * spatial)
         .enumerate()
-        .for_each_init(
+        .try_for_each_init(
             || Scratch::zeros(k * spatial),
             |cols, (b, yb)| {
+                let cols = cols.as_mut().map_err(|e| *e)?;
                 im2col(&x[b * d.c_in * d.h * d.w..], &d, cols);
                 let wm = MatRef::new(w, k, false);
                 gemm_into(
@@ -112,33 +113,35 @@ pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
                     (d.c_out, k, spatial),
                     false,
                     false,
-                );
+                )
             },
-        );
-    y
+        )?;
+    Ok(y)
 }
 // ANCHOR_END: forward
 
 // ANCHOR: backward_data
 /// Backward-data: `gy [n, c_out, oh, ow]`, `w` to `gx [n, c_in, h, w]`.
-pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> Vec<T> {
+pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> Alloc<Vec<T>> {
     let (k, spatial) = (patch_len(&d), d.oh * d.ow);
-    let mut gx = pool::zeros(d.n * d.c_in * d.h * d.w);
+    let mut gx = pool::zeros(d.n * d.c_in * d.h * d.w)?;
     if gx.is_empty() {
-        return gx;
+        return Ok(gx);
     }
     gx.par_chunks_mut(d.c_in * d.h * d.w)
         .enumerate()
-        .for_each_init(
+        .try_for_each_init(
             || Scratch::zeros(k * spatial),
             |cols, (b, gxb)| {
+                let cols = cols.as_mut().map_err(|e| *e)?;
                 let wt = MatRef::new(w, k, true);
                 let gyb = MatRef::new(&gy[b * d.c_out * spatial..], spatial, false);
-                gemm_into(cols, wt, gyb, (k, d.c_out, spatial), false, false);
+                gemm_into(cols, wt, gyb, (k, d.c_out, spatial), false, false)?;
                 col2im(cols, &d, gxb);
+                Ok(())
             },
-        );
-    gx
+        )?;
+    Ok(gx)
 }
 // ANCHOR_END: backward_data
 
@@ -149,27 +152,28 @@ const IMAGES_PER_TASK: usize = 8;
 
 /// Backward-weight: `x`, `gy` to `gw [c_out, c_in, kh, kw]`, summed over the batch. Each task
 /// sums a fixed chunk of images; the chunks' sums are added in order (deterministic).
-pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> Vec<T> {
+pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> Alloc<Vec<T>> {
     let (k, spatial) = (patch_len(&d), d.oh * d.ow);
     let chunks: Vec<usize> = (0..d.n).step_by(IMAGES_PER_TASK).collect();
     let partials: Vec<Vec<T>> = chunks
         .into_par_iter()
         .map(|first| {
-            let mut gw = vec![T::zero(); d.c_out * k];
-            let mut cols = Scratch::zeros(k * spatial);
+            let mut gw = pool::zeros(d.c_out * k)?;
+            let mut cols = Scratch::zeros(k * spatial)?;
             for b in first..(first + IMAGES_PER_TASK).min(d.n) {
                 im2col(&x[b * d.c_in * d.h * d.w..], &d, &mut cols);
                 let gyb = MatRef::new(&gy[b * d.c_out * spatial..], spatial, false);
                 let colst = MatRef::new(&cols, spatial, true);
-                gemm_into(&mut gw, gyb, colst, (d.c_out, spatial, k), true, false);
+                gemm_into(&mut gw, gyb, colst, (d.c_out, spatial, k), true, false)?;
             }
-            gw
+            Ok(gw)
         })
-        .collect();
-    let mut total = vec![T::zero(); d.c_out * k];
+        .collect::<Alloc<_>>()?;
+    let mut total = pool::zeros(d.c_out * k)?;
     for part in partials {
-        total.iter_mut().zip(part).for_each(|(t, p)| *t = *t + p);
+        total.iter_mut().zip(&part).for_each(|(t, &p)| *t = *t + p);
+        pool::recycle(part);
     }
-    total
+    Ok(total)
 }
 // ANCHOR_END: backward_weight

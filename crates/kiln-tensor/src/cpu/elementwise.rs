@@ -1,7 +1,7 @@
 //! Elementwise kernels: unary functions and broadcasting binary operations.
 
 use super::pool;
-use super::Element;
+use super::{Alloc, Element};
 use crate::kernels::{BinaryOp, UnaryOp};
 use crate::Shape;
 use ndarray::{ArrayView, ArrayViewMut, Dim, Dimension, Ix4, IxDyn, Zip};
@@ -15,8 +15,8 @@ const CHUNK: usize = 1 << 14;
 
 /// `f(x[i])` for every element, in parallel chunks for long inputs. Generic over `f`, so each
 /// operation gets its own vectorized loop.
-fn map<T: Element>(x: &[T], f: impl Fn(T) -> T + Sync) -> Vec<T> {
-    let mut out = pool::for_overwrite(x.len());
+fn map<T: Element>(x: &[T], f: impl Fn(T) -> T + Sync) -> Alloc<Vec<T>> {
+    let mut out = pool::for_overwrite(x.len())?;
     let run = |(out, x): (&mut [T], &[T])| {
         out.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
     };
@@ -27,12 +27,12 @@ fn map<T: Element>(x: &[T], f: impl Fn(T) -> T + Sync) -> Vec<T> {
     } else {
         run((&mut out, x));
     }
-    out
+    Ok(out)
 }
 
 /// `f(a[i], b[i])` for every element of two equally long inputs, like [`map`].
-fn zip_map<T: Element>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
-    let mut out = pool::for_overwrite(a.len());
+fn zip_map<T: Element>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Alloc<Vec<T>> {
+    let mut out = pool::for_overwrite(a.len())?;
     let run = |(out, (a, b)): (&mut [T], (&[T], &[T]))| {
         out.iter_mut()
             .zip(a.iter().zip(b))
@@ -45,7 +45,7 @@ fn zip_map<T: Element>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T>
     } else {
         run((&mut out, (a, b)));
     }
-    out
+    Ok(out)
 }
 
 /// 1 where `c` holds, else 0.
@@ -57,26 +57,32 @@ fn indicator<T: Element>(c: bool) -> T {
     }
 }
 
-/// `x` where `y > 0`, else 0.
+/// 0 where `y <= 0`, else `x`: where `y` is NaN, `x` passes (PyTorch's `threshold_backward`).
 fn mask_positive<T: Element>(x: T, y: T) -> T {
-    if y > T::zero() {
-        x
-    } else {
+    if y <= T::zero() {
         T::zero()
+    } else {
+        x
     }
 }
 
 /// `op(x)` for every element.
-pub(super) fn unary<T: Element>(op: UnaryOp, x: &[T]) -> Vec<T> {
+pub(super) fn unary<T: Element>(op: UnaryOp, x: &[T]) -> Alloc<Vec<T>> {
     match op {
         UnaryOp::Neg => map(x, |v| -v),
         UnaryOp::Exp => map(x, |v| v.exp()),
         UnaryOp::Log => map(x, |v| v.ln()),
         UnaryOp::Sqrt => map(x, |v| v.sqrt()),
-        UnaryOp::Relu => map(x, |v| v.max(T::zero())),
+        UnaryOp::Relu => map(x, |v| v.max_nan(T::zero())),
         UnaryOp::Sigmoid => map(x, |v| T::one() / (T::one() + (-v).exp())),
         UnaryOp::Tanh => map(x, |v| v.tanh()),
-        UnaryOp::Step => map(x, |v| indicator(v > T::zero())),
+        UnaryOp::Step => map(x, |v| {
+            if v.is_nan() {
+                v
+            } else {
+                indicator(v > T::zero())
+            }
+        }),
         UnaryOp::Powf(p) => map(x, |v| v.powf(T::of(p))),
         UnaryOp::AddScalar(c) => map(x, |v| v + T::of(c)),
         UnaryOp::MulScalar(c) => map(x, |v| v * T::of(c)),
@@ -89,13 +95,16 @@ pub(super) fn binary<T: Element>(
     a: (&[T], &Shape),
     b: (&[T], &Shape),
     out: &Shape,
-) -> Vec<T> {
+) -> Alloc<Vec<T>> {
     match op {
         BinaryOp::Add => broadcast_map(a, b, out, |x, y| x + y),
         BinaryOp::Sub => broadcast_map(a, b, out, |x, y| x - y),
         BinaryOp::Mul => broadcast_map(a, b, out, |x, y| x * y),
         BinaryOp::Div => broadcast_map(a, b, out, |x, y| x / y),
         BinaryOp::Eq => broadcast_map(a, b, out, |x, y| indicator(x == y)),
+        BinaryOp::Matches => broadcast_map(a, b, out, |x, y| {
+            indicator(x == y || (x.is_nan() && y.is_nan()))
+        }),
         BinaryOp::MaskPositive => broadcast_map(a, b, out, mask_positive),
     }
 }
@@ -106,11 +115,11 @@ fn broadcast_map<T: Element>(
     b: (&[T], &Shape),
     out: &Shape,
     f: impl Fn(T, T) -> T + Sync + Send,
-) -> Vec<T> {
+) -> Alloc<Vec<T>> {
     if a.1 == out && b.1 == out {
         return zip_map(a.0, b.0, f);
     }
-    let mut result = pool::for_overwrite(out.numel());
+    let mut result = pool::for_overwrite(out.numel())?;
     // Static 4-D indexing is much faster in ndarray than `IxDyn`; shapes of lower rank get
     // leading axes of length 1.
     match (as_4d(a.1), as_4d(b.1), as_4d(out)) {
@@ -121,7 +130,7 @@ fn broadcast_map<T: Element>(
             broadcast_zip(&mut result, (a.0, sa), (b.0, sb), so, f)
         }
     }
-    result
+    Ok(result)
 }
 
 /// `shape` as 4-D, with leading axes of length 1, if its rank is at most 4.
@@ -194,7 +203,7 @@ mod tests {
             };
             let (a, b) = (values(da, 1.0), values(db, 0.01));
             let (sa, sb, so) = (Shape::new(da), Shape::new(db), Shape::new(dout));
-            let got = binary(BinaryOp::Sub, (&a, &sa), (&b, &sb), &so);
+            let got = binary(BinaryOp::Sub, (&a, &sa), (&b, &sb), &so).unwrap();
             let want: Vec<f64> = (0..so.numel())
                 .map(|i| a[broadcast_index(i, da, dout)] - b[broadcast_index(i, db, dout)])
                 .collect();

@@ -1,16 +1,16 @@
 //! Copy kernels that change the memory layout.
 
-use super::Element;
+use super::{Alloc, Element};
 use crate::Shape;
 use ndarray::{ArrayView, ArrayViewMut, IxDyn};
 
 /// Axis permutation of a row-major tensor: output axis `i` is input axis `perm[i]`.
-pub(super) fn permute<T: Element>(x: &[T], shape: &Shape, perm: &[usize]) -> Vec<T> {
+pub(super) fn permute<T: Element>(x: &[T], shape: &Shape, perm: &[usize]) -> Alloc<Vec<T>> {
     let v = ArrayView::from_shape(IxDyn(shape.dims()), x).expect("length matches shape");
     let permuted = v.permuted_axes(IxDyn(perm));
-    let mut out = super::pool::for_overwrite(x.len());
+    let mut out = super::pool::for_overwrite(x.len())?;
     ArrayViewMut::from_shape(permuted.raw_dim(), &mut out)
         .expect("length matches shape")
         .assign(&permuted);
-    out
+    Ok(out)
 }

@@ -1,7 +1,7 @@
 //! Matrix products through the `gemm` crate (SIMD micro-kernels, multithreaded).
 
 use super::pool::Scratch;
-use super::Element;
+use super::{Alloc, Element};
 use crate::kernels::MatmulDims;
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -73,25 +73,25 @@ pub(super) fn gemm_into<T: Element>(
     (m, k, n): (usize, usize, usize),
     accumulate: bool,
     threads: bool,
-) {
+) -> Alloc<()> {
     if m == 0 || n == 0 {
-        return;
+        return Ok(());
     }
     if k == 0 {
         if !accumulate {
             dst.fill(T::zero());
         }
-        return;
+        return Ok(());
     }
     assert!(dst.len() >= m * n, "gemm destination too small");
     let dst = &mut dst[..m * n];
     if !threads || m * n * k < PARALLEL_FLOPS {
         gemm_strided(dst, (1, n), a, b, (m, k, n), accumulate);
-        return;
+        return Ok(());
     }
     let blocks = rayon::current_num_threads();
     if 2 * m <= n && m <= k {
-        let mut col_major = Scratch::for_overwrite(m * n);
+        let mut col_major = Scratch::for_overwrite(m * n)?;
         let width = n.div_ceil(blocks);
         col_major
             .par_chunks_mut(width * m)
@@ -110,6 +110,7 @@ pub(super) fn gemm_into<T: Element>(
                 gemm_strided(block, (1, n), a, b, (block.len() / n, k, n), accumulate);
             });
     }
+    Ok(())
 }
 
 /// `dst (+)= a · b` on the calling thread, where element `(i, j)` of `dst` is at
@@ -172,8 +173,8 @@ fn transpose_into<T: Element>(dst: &mut [T], src: &[T], (m, n): (usize, usize), 
 }
 
 /// Batched product per [`MatmulDims`]: output `[batch, m, n]`.
-pub(super) fn matmul<T: Element>(a: &[T], b: &[T], d: MatmulDims) -> Vec<T> {
-    let mut out = super::pool::for_overwrite(d.batch * d.m * d.n);
+pub(super) fn matmul<T: Element>(a: &[T], b: &[T], d: MatmulDims) -> Alloc<Vec<T>> {
+    let mut out = super::pool::for_overwrite(d.batch * d.m * d.n)?;
     let a_size = if d.a_batched { d.m * d.k } else { 0 };
     let b_size = if d.b_batched { d.k * d.n } else { 0 };
     let a_cols = if d.trans_a { d.m } else { d.k };
@@ -181,21 +182,21 @@ pub(super) fn matmul<T: Element>(a: &[T], b: &[T], d: MatmulDims) -> Vec<T> {
     let one = |i: usize, dst: &mut [T], threads: bool| {
         let ma = MatRef::new(&a[i * a_size..], a_cols, d.trans_a);
         let mb = MatRef::new(&b[i * b_size..], b_cols, d.trans_b);
-        gemm_into(dst, ma, mb, (d.m, d.k, d.n), false, threads);
+        gemm_into(dst, ma, mb, (d.m, d.k, d.n), false, threads)
     };
     if d.m * d.n == 0 {
-        return out;
+        return Ok(out);
     }
     if d.batch > 1 && d.m * d.n * d.k < PARALLEL_FLOPS * 4 {
         out.par_chunks_mut(d.m * d.n)
             .enumerate()
-            .for_each(|(i, dst)| one(i, dst, false));
+            .try_for_each(|(i, dst)| one(i, dst, false))?;
     } else {
         for (i, dst) in out.chunks_mut(d.m * d.n).enumerate() {
-            one(i, dst, true);
+            one(i, dst, true)?;
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -233,9 +234,9 @@ mod tests {
                 let b = MatRef::new(&bv, if trans_b { k } else { n }, trans_b);
                 let want = reference(a, b, (m, k, n));
                 let mut dst = vec![1.0; m * n];
-                gemm_into(&mut dst, a, b, (m, k, n), false, true);
+                gemm_into(&mut dst, a, b, (m, k, n), false, true).unwrap();
                 assert_eq!(dst, want, "{m}x{k}x{n} trans ({trans_a}, {trans_b})");
-                gemm_into(&mut dst, a, b, (m, k, n), true, true);
+                gemm_into(&mut dst, a, b, (m, k, n), true, true).unwrap();
                 let twice: Vec<f64> = want.iter().map(|w| 2.0 * w).collect();
                 assert_eq!(dst, twice, "{m}x{k}x{n} accumulated");
             }

@@ -26,6 +26,15 @@ pub trait Element:
     fn of(x: f32) -> Self {
         Self::from_f32(x).expect("f32 fits every element type")
     }
+    /// The larger of `self` and `other`, or NaN when either is NaN (IEEE 754 `maximum`, as
+    /// PyTorch's `max`; `Float::max` returns the other operand instead).
+    fn max_nan(self, other: Self) -> Self {
+        if self.is_nan() || self > other {
+            self
+        } else {
+            other
+        }
+    }
     /// Host elements of this type as [`Storage`].
     fn wrap(v: Vec<Self>) -> Storage;
 }
@@ -60,17 +69,22 @@ impl pool::Pooled for f64 {
 pub struct CpuKernels;
 
 /// Runs `$body` with each `$name` bound to the host vector of `$s`, once per dtype; storages of
-/// mixed dtypes are an error naming `$op`. The body wraps its vectors back with [`wrap`].
+/// mixed dtypes are an error naming `$op`. The body wraps its vectors back with [`wrap`]; it may
+/// use `?` on allocations, whose failure becomes an [`Error::OutOfMemory`] naming `$op`.
 macro_rules! typed {
     ($op:expr, [$($name:ident = $s:expr),+], $body:expr) => {{
         match ($($s,)+) {
-            ($(Storage::F32($name),)+) => $body,
-            ($(Storage::F64($name),)+) => $body,
+            ($(Storage::F32($name),)+) => (|| -> Alloc<_> { Ok($body) })(),
+            ($(Storage::F64($name),)+) => (|| -> Alloc<_> { Ok($body) })(),
             #[allow(unreachable_patterns)]
             _ => return Err(mixed($op, &[$($s),+])),
         }
+        .map_err(|e| e.during($op))?
     }};
 }
+
+/// The result of a computation that allocates host memory.
+type Alloc<T> = std::result::Result<T, pool::AllocError>;
 
 /// Host elements back into storage.
 fn wrap<T: Element>(v: Vec<T>) -> Storage {
@@ -102,10 +116,11 @@ fn mixed(op: &'static str, all: &[&Storage]) -> Error {
 
 impl Kernels for CpuKernels {
     fn fill(&self, dtype: DType, len: usize, value: f64) -> Result<Storage> {
-        Ok(match dtype {
-            DType::F32 => Storage::F32(pool::filled(len, value as f32)),
-            DType::F64 => Storage::F64(pool::filled(len, value)),
-        })
+        let filled = match dtype {
+            DType::F32 => pool::filled(len, value as f32).map(Storage::F32),
+            DType::F64 => pool::filled(len, value).map(Storage::F64),
+        };
+        filled.map_err(|e| e.during("fill"))
     }
 
     fn upload(&self, x: &Storage) -> Result<Storage> {
@@ -117,24 +132,25 @@ impl Kernels for CpuKernels {
 
     fn duplicate(&self, x: &Storage) -> Result<Storage> {
         Ok(typed!("copy", [x = x], {
-            let mut copy = pool::for_overwrite(x.len());
+            let mut copy = pool::for_overwrite(x.len())?;
             copy.copy_from_slice(x);
             wrap(copy)
         }))
     }
 
     fn read_f64(&self, x: &Storage) -> Result<Vec<f64>> {
-        Ok(typed!(
-            "read",
-            [x = x],
-            x.iter()
-                .map(|e| num_traits::ToPrimitive::to_f64(e).unwrap_or(f64::NAN))
-                .collect()
-        ))
+        Ok(typed!("read", [x = x], {
+            let mut values = pool::with_capacity(x.len())?;
+            values.extend(
+                x.iter()
+                    .map(|e| num_traits::ToPrimitive::to_f64(e).unwrap_or(f64::NAN)),
+            );
+            values
+        }))
     }
 
     fn unary(&self, op: UnaryOp, x: &Storage) -> Result<Storage> {
-        Ok(typed!("unary", [x = x], wrap(elementwise::unary(op, x))))
+        Ok(typed!("unary", [x = x], wrap(elementwise::unary(op, x)?)))
     }
 
     fn binary(
@@ -145,19 +161,23 @@ impl Kernels for CpuKernels {
         out: &Shape,
     ) -> Result<Storage> {
         Ok(typed!("binary", [x = a.0, y = b.0], {
-            wrap(elementwise::binary(op, (x, a.1), (y, b.1), out))
+            wrap(elementwise::binary(op, (x, a.1), (y, b.1), out)?)
         }))
     }
 
     fn reduce(&self, op: ReduceOp, x: &Storage, dims: ReduceDims) -> Result<Storage> {
-        Ok(typed!("reduce", [x = x], wrap(reduce::reduce(op, x, dims))))
+        Ok(typed!(
+            "reduce",
+            [x = x],
+            wrap(reduce::reduce(op, x, dims)?)
+        ))
     }
 
     fn argmax(&self, x: &Storage, rows: usize, cols: usize) -> Result<Storage> {
         Ok(typed!(
             "argmax",
             [x = x],
-            wrap(reduce::argmax(x, rows, cols))
+            wrap(reduce::argmax(x, rows, cols)?)
         ))
     }
 
@@ -165,7 +185,7 @@ impl Kernels for CpuKernels {
         Ok(typed!(
             "permute",
             [x = x],
-            wrap(layout::permute(x, shape, perm))
+            wrap(layout::permute(x, shape, perm)?)
         ))
     }
 
@@ -173,7 +193,7 @@ impl Kernels for CpuKernels {
         Ok(typed!(
             "matmul",
             [a = a, b = b],
-            wrap(matmul::matmul(a, b, dims))
+            wrap(matmul::matmul(a, b, dims)?)
         ))
     }
 
@@ -181,13 +201,13 @@ impl Kernels for CpuKernels {
         Ok(typed!(
             "conv2d",
             [x = x, w = w],
-            wrap(conv::forward(x, w, dims))
+            wrap(conv::forward(x, w, dims)?)
         ))
     }
 
     fn conv2d_backward_data(&self, gy: &Storage, w: &Storage, dims: Conv2dDims) -> Result<Storage> {
         Ok(typed!("conv2d_backward_data", [gy = gy, w = w], {
-            wrap(conv::backward_data(gy, w, dims))
+            wrap(conv::backward_data(gy, w, dims)?)
         }))
     }
 
@@ -198,13 +218,13 @@ impl Kernels for CpuKernels {
         dims: Conv2dDims,
     ) -> Result<Storage> {
         Ok(typed!("conv2d_backward_weight", [x = x, gy = gy], {
-            wrap(conv::backward_weight(x, gy, dims))
+            wrap(conv::backward_weight(x, gy, dims)?)
         }))
     }
 
     fn bn_stats(&self, x: &Storage, dims: BnDims) -> Result<(Storage, Storage)> {
         Ok(typed!("batch_norm", [x = x], {
-            let (m, v) = batch_norm::stats(x, dims);
+            let (m, v) = batch_norm::stats(x, dims)?;
             (wrap(m), wrap(v))
         }))
     }
@@ -225,7 +245,7 @@ impl Kernels for CpuKernels {
         Ok(typed!(
             "batch_norm",
             [x = x, m = mean, v = var, g = g, b = b],
-            { wrap(batch_norm::normalize(x, m, v, g, b, eps, dims)) }
+            wrap(batch_norm::normalize(x, m, v, g, b, eps, dims)?)
         ))
     }
 
@@ -247,7 +267,7 @@ impl Kernels for CpuKernels {
             [gy = gy, x = x, m = mean, v = var, g = g],
             {
                 let (gx, dgamma, dbeta) =
-                    batch_norm::backward(gy, x, m, v, g, eps, dims, batch_stats);
+                    batch_norm::backward(gy, x, m, v, g, eps, dims, batch_stats)?;
                 (wrap(gx), wrap(dgamma), wrap(dbeta))
             }
         ))
@@ -257,7 +277,7 @@ impl Kernels for CpuKernels {
         Ok(typed!(
             "log_softmax",
             [x = x],
-            wrap(softmax::log_softmax(x, rows, cols))
+            wrap(softmax::log_softmax(x, rows, cols)?)
         ))
     }
 
@@ -269,16 +289,17 @@ impl Kernels for CpuKernels {
         cols: usize,
     ) -> Result<(Storage, Storage)> {
         Ok(typed!("softmax_cross_entropy", [x = logits], {
-            let (loss, grad) = softmax::cross_entropy(x, labels, rows, cols);
+            let (loss, grad) = softmax::cross_entropy(x, labels, rows, cols)?;
             (wrap(vec![loss]), wrap(grad))
         }))
     }
 
     fn dropout_mask(&self, dtype: DType, len: usize, p: f32, seed: u64) -> Result<Storage> {
-        Ok(match dtype {
-            DType::F32 => wrap(random::dropout_mask::<f32>(len, p, seed)),
-            DType::F64 => wrap(random::dropout_mask::<f64>(len, p, seed)),
-        })
+        let mask = match dtype {
+            DType::F32 => random::dropout_mask::<f32>(len, p, seed).map(wrap),
+            DType::F64 => random::dropout_mask::<f64>(len, p, seed).map(wrap),
+        };
+        mask.map_err(|e| e.during("dropout"))
     }
 
     fn adam_step(

@@ -7,8 +7,13 @@
 //!
 //! Buffers are kept by exact length, only from [`MIN_BYTES`] up, and at most [`MAX_BYTES`] in
 //! all (per element type); past that a returned buffer is freed.
+//!
+//! Allocation is fallible: a buffer the allocator refuses is an [`AllocError`] naming its
+//! size, which the kernels turn into an [`Error::OutOfMemory`] naming their operation, instead
+//! of the process aborting.
 
 use super::Element;
+use crate::Error;
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
@@ -30,38 +35,70 @@ pub trait Pooled: Sized + 'static {
     fn pool() -> &'static Mutex<Pool<Self>>;
 }
 
-/// A zero-filled vector of `len` elements, reusing an idle buffer of that length if any.
-pub fn zeros<T: Element>(len: usize) -> Vec<T> {
-    filled(len, T::zero())
+/// The allocator refused a buffer of `len` elements of `element_bytes` bytes each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllocError {
+    len: usize,
+    element_bytes: usize,
 }
 
-/// A vector of `len` copies of `value`, reusing an idle buffer of that length if any.
-pub fn filled<T: Element>(len: usize, value: T) -> Vec<T> {
-    match reuse(len) {
-        Some(mut v) => {
-            v.fill(value);
-            v
-        }
-        // Written element by element rather than `vec!`, which takes zeroed memory from the
-        // allocator lazily: a kernel that reads such a page before writing it (an optimizer's
-        // state, an accumulator) faults twice, the second time with a TLB shootdown.
-        None => {
-            let mut v = Vec::with_capacity(len);
-            v.resize(len, value);
-            v
+impl AllocError {
+    /// The [`Error::OutOfMemory`] of operation `op`.
+    pub fn during(self, op: &'static str) -> Error {
+        Error::OutOfMemory {
+            op,
+            len: self.len,
+            element_bytes: self.element_bytes,
         }
     }
 }
 
+/// An empty vector with room for exactly `len` elements, or an error naming the size when the
+/// allocator refuses (or the byte count overflows).
+pub fn with_capacity<T>(len: usize) -> Result<Vec<T>, AllocError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| AllocError {
+        len,
+        element_bytes: size_of::<T>(),
+    })?;
+    Ok(v)
+}
+
+/// A zero-filled vector of `len` elements, reusing an idle buffer of that length if any.
+pub fn zeros<T: Element>(len: usize) -> Result<Vec<T>, AllocError> {
+    filled(len, T::zero())
+}
+
+/// A vector of `len` copies of `value`, reusing an idle buffer of that length if any.
+pub fn filled<T: Element>(len: usize, value: T) -> Result<Vec<T>, AllocError> {
+    let mut v = match reuse(len) {
+        Some(v) => v,
+        // Written element by element rather than taken zeroed from the allocator, which maps
+        // zero pages lazily: a kernel that reads such a page before writing it (an optimizer's
+        // state, an accumulator) faults twice, the second time with a TLB shootdown.
+        None => with_capacity(len)?,
+    };
+    v.clear();
+    v.resize(len, value);
+    Ok(v)
+}
+
 /// A vector of `len` elements for a kernel that writes every one of them: a reused buffer
 /// keeps its old (initialized) values instead of being cleared first.
-pub fn for_overwrite<T: Element>(len: usize) -> Vec<T> {
-    reuse(len).unwrap_or_else(|| vec![T::zero(); len])
+pub fn for_overwrite<T: Element>(len: usize) -> Result<Vec<T>, AllocError> {
+    match reuse(len) {
+        Some(v) => Ok(v),
+        None => {
+            let mut v = with_capacity(len)?;
+            v.resize(len, T::zero());
+            Ok(v)
+        }
+    }
 }
 
 /// An idle buffer of exactly `len` elements, if the pool has one.
 fn reuse<T: Element>(len: usize) -> Option<Vec<T>> {
-    if len * size_of::<T>() < MIN_BYTES {
+    if len.saturating_mul(size_of::<T>()) < MIN_BYTES {
         return None;
     }
     let mut pool = T::pool().lock().expect("pool lock");
@@ -93,13 +130,13 @@ pub struct Scratch<T: Element>(Vec<T>);
 
 impl<T: Element> Scratch<T> {
     /// A zero-filled work buffer of `len` elements.
-    pub fn zeros(len: usize) -> Self {
-        Scratch(zeros(len))
+    pub fn zeros(len: usize) -> Result<Self, AllocError> {
+        Ok(Scratch(zeros(len)?))
     }
 
     /// A work buffer of `len` elements that the caller overwrites entirely.
-    pub fn for_overwrite(len: usize) -> Self {
-        Scratch(for_overwrite(len))
+    pub fn for_overwrite(len: usize) -> Result<Self, AllocError> {
+        Ok(Scratch(for_overwrite(len)?))
     }
 }
 
@@ -129,16 +166,36 @@ mod tests {
     #[test]
     fn buffers_are_reused_zeroed_and_bounded() {
         let len = MIN_BYTES; // f64: 8x the minimum
-        let mut v = zeros::<f64>(len);
+        let mut v = zeros::<f64>(len).unwrap();
         v[3] = 7.0;
         let ptr = v.as_ptr();
         recycle(v);
-        let again = zeros::<f64>(len);
+        let again = zeros::<f64>(len).unwrap();
         assert_eq!(again.as_ptr(), ptr, "the idle buffer is reused");
         assert!(again.iter().all(|&x| x == 0.0));
         // Small buffers are not kept.
-        recycle(zeros::<f64>(8));
+        recycle(zeros::<f64>(8).unwrap());
         assert!(!f64::pool().lock().unwrap().free.contains_key(&8));
         assert!(f64::pool().lock().unwrap().bytes <= MAX_BYTES);
+    }
+
+    #[test]
+    fn refused_allocations_are_errors_naming_the_size() {
+        // More than any machine has, and a byte count that overflows `usize`.
+        let err = for_overwrite::<f32>(1 << 60).unwrap_err();
+        assert_eq!(
+            err.during("matmul").to_string(),
+            "matmul: cannot allocate 1152921504606846976 elements of 4 bytes \
+             (4611686018427387904 bytes) in host memory"
+        );
+        let err = zeros::<f64>(usize::MAX / 2).unwrap_err();
+        assert_eq!(
+            err.during("fill").to_string(),
+            format!(
+                "fill: cannot allocate {} elements of 8 bytes (more bytes than an address \
+                 space holds) in host memory",
+                usize::MAX / 2
+            )
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Counter-based random numbers shared by every device: the same `(seed, index)` gives the same
 //! value on the CPU and in WGSL, so dropout masks agree across devices.
 
-use super::Element;
+use super::{pool, Alloc, Element};
 
 // ANCHOR: hash
 /// A 32-bit integer hash (a PCG output permutation), good enough for dropout masks.
@@ -23,15 +23,15 @@ pub fn uniform_hash(seed: u64, index: u32) -> f32 {
 // ANCHOR_END: hash
 
 /// Inverted-dropout mask: `0` where `uniform_hash(seed, i) < p`, else `1 / (1 - p)`.
-pub(super) fn dropout_mask<T: Element>(len: usize, p: f32, seed: u64) -> Vec<T> {
+pub(super) fn dropout_mask<T: Element>(len: usize, p: f32, seed: u64) -> Alloc<Vec<T>> {
     let keep = T::one() / (T::one() - T::of(p));
-    (0..len)
-        .map(|i| {
-            if uniform_hash(seed, i as u32) < p {
-                T::zero()
-            } else {
-                keep
-            }
-        })
-        .collect()
+    let mut mask = pool::with_capacity(len)?;
+    mask.extend((0..len).map(|i| {
+        if uniform_hash(seed, i as u32) < p {
+            T::zero()
+        } else {
+            keep
+        }
+    }));
+    Ok(mask)
 }

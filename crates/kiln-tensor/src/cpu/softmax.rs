@@ -1,11 +1,12 @@
-//! Row-wise log-softmax and the fused softmax cross-entropy, both max-subtracted.
+//! Row-wise log-softmax and the fused softmax cross-entropy, both max-subtracted. A row that
+//! holds NaN comes out all NaN (its maximum is NaN), as in PyTorch.
 
-use super::Element;
+use super::{Alloc, Element};
 use rayon::prelude::*;
 
 /// `log_softmax` of one row into `out`: `x - max - ln Σ exp(x - max)`.
 fn log_softmax_row<T: Element>(row: &[T], out: &mut [T]) {
-    let max = row.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
+    let max = row.iter().fold(T::neg_infinity(), |m, &v| m.max_nan(v));
     let log_sum = row.iter().map(|&v| (v - max).exp()).sum::<T>().ln();
     for (o, &v) in out.iter_mut().zip(row) {
         *o = v - max - log_sum;
@@ -13,14 +14,14 @@ fn log_softmax_row<T: Element>(row: &[T], out: &mut [T]) {
 }
 
 /// Row-wise log-softmax of `[rows, cols]`.
-pub(super) fn log_softmax<T: Element>(x: &[T], rows: usize, cols: usize) -> Vec<T> {
-    let mut out = super::pool::for_overwrite(rows * cols);
+pub(super) fn log_softmax<T: Element>(x: &[T], rows: usize, cols: usize) -> Alloc<Vec<T>> {
+    let mut out = super::pool::for_overwrite(rows * cols)?;
     if cols > 0 {
         out.par_chunks_mut(cols)
             .zip(x.par_chunks(cols))
             .for_each(|(o, row)| log_softmax_row(row, o));
     }
-    out
+    Ok(out)
 }
 
 // ANCHOR: cross_entropy
@@ -31,8 +32,8 @@ pub(super) fn cross_entropy<T: Element>(
     labels: &[u32],
     rows: usize,
     cols: usize,
-) -> (T, Vec<T>) {
-    let mut grad = log_softmax(x, rows, cols);
+) -> Alloc<(T, Vec<T>)> {
+    let mut grad = log_softmax(x, rows, cols)?;
     let scale = T::one() / T::from_usize(rows).expect("rows fit");
     // Per-row losses are summed in order, so the result does not depend on scheduling.
     let losses: Vec<T> = grad
@@ -51,6 +52,6 @@ pub(super) fn cross_entropy<T: Element>(
             nll
         })
         .collect();
-    (losses.into_iter().sum::<T>() * scale, grad)
+    Ok((losses.into_iter().sum::<T>() * scale, grad))
 }
 // ANCHOR_END: cross_entropy

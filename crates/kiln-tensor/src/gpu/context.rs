@@ -196,7 +196,7 @@ impl GpuContext {
     /// the limit when it exceeds what one storage binding can hold, or when the device is out of
     /// memory even after the pool let go of its free buffers.
     pub(crate) fn alloc(&self, len: usize) -> Result<GpuBuffer> {
-        let bytes = 4 * len as u64;
+        let bytes = (len as u64).saturating_mul(4);
         if bytes > self.max_tensor_bytes {
             return Err(Error::Gpu(format!(
                 "a tensor of {len} f32 elements ({bytes} bytes) exceeds the largest tensor \

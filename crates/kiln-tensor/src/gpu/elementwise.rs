@@ -7,7 +7,7 @@ use crate::kernels::{BinaryOp, UnaryOp};
 use crate::{Result, Shape};
 
 const FILL: Shader = shader!("fill");
-const ELEMENTWISE: Shader = shader!("elementwise");
+const ELEMENTWISE: Shader = shader!("elementwise", requires: ["nan"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -109,6 +109,7 @@ pub(super) fn binary(
         BinaryOp::Div => 3,
         BinaryOp::Eq => 4,
         BinaryOp::MaskPositive => 5,
+        BinaryOp::Matches => 6,
     };
     let (sa, sb) = (broadcast_strides(a.1, out), broadcast_strides(b.1, out));
     let (rank, dims, [a_strides, b_strides]) = collapse("binary", out.dims(), [&sa, &sb])?;

@@ -14,12 +14,17 @@ pub(crate) struct Shader {
 }
 
 // ANCHOR: shader_macro
-/// `shader!("elementwise")` is the [`Shader`] of `shaders/elementwise.wgsl`.
+/// `shader!("layout")` is the [`Shader`] of `shaders/layout.wgsl`;
+/// `shader!("reduce", requires: ["nan"])` compiles `shaders/reduce.wgsl` after the files its
+/// `// requires:` header names, here `shaders/nan.wgsl`.
 macro_rules! shader {
-    ($name:literal) => {
+    ($name:literal $(, requires: [$($part:literal),+])?) => {
         $crate::gpu::pipeline::Shader {
             name: $name,
-            source: include_str!(concat!("../../../../shaders/", $name, ".wgsl")),
+            source: concat!(
+                $($(include_str!(concat!("../../../../shaders/", $part, ".wgsl")),)+)?
+                include_str!(concat!("../../../../shaders/", $name, ".wgsl"))
+            ),
         }
     };
 }

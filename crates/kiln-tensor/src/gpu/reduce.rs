@@ -6,7 +6,7 @@ use super::{GpuBuffer, GpuContext};
 use crate::kernels::{ReduceDims, ReduceOp};
 use crate::Result;
 
-const SHADER: Shader = shader!("reduce");
+const SHADER: Shader = shader!("reduce", requires: ["nan"]);
 
 /// Adjacent columns one workgroup covers at least (when `inner` has them), for coalescing.
 const COALESCE: usize = 32;

@@ -41,11 +41,14 @@ impl Padding {
     fn along(self, input: usize, kernel: usize, stride: usize, vertical: bool) -> (usize, usize) {
         match self {
             Padding::Valid => (0, 0),
-            Padding::Same => {
-                let out = input.div_ceil(stride);
-                let total = ((out - 1) * stride + kernel).saturating_sub(input);
-                (total / 2, total - total / 2)
-            }
+            Padding::Same => match input.div_ceil(stride).checked_sub(1) {
+                // An empty input gets no padding (and then no output).
+                None => (0, 0),
+                Some(last) => {
+                    let total = (last * stride + kernel).saturating_sub(input);
+                    (total / 2, total - total / 2)
+                }
+            },
             Padding::Explicit {
                 top,
                 bottom,
@@ -101,9 +104,19 @@ impl Conv2dOptions {
         }
         let (pt, pb) = self.padding.along(*h, *kh, sh, true);
         let (pl, pr) = self.padding.along(*wd, *kw, sw, false);
-        if h + pt + pb < *kh || wd + pl + pr < *kw {
+        let padded =
+            |size: usize, before: usize, after: usize| size.checked_add(before)?.checked_add(after);
+        let (Some(ph), Some(pw)) = (padded(*h, pt, pb), padded(*wd, pl, pr)) else {
+            return Err(mismatch(&format!(
+                "padding {:?} overflows the padded size",
+                self.padding
+            )));
+        };
+        if ph < *kh || pw < *kw {
             return Err(mismatch("kernel larger than the padded input"));
         }
+        let (oh, ow) = ((ph - kh) / sh + 1, (pw - kw) / sw + 1);
+        Shape::checked("conv2d", &[*n, *c_out, oh, ow])?;
         Ok(Conv2dDims {
             n: *n,
             c_in: *c_in,
@@ -114,8 +127,8 @@ impl Conv2dOptions {
             kw: *kw,
             stride: (sh, sw),
             pad: (pt, pl),
-            oh: (h + pt + pb - kh) / sh + 1,
-            ow: (wd + pl + pr - kw) / sw + 1,
+            oh,
+            ow,
         })
     }
 }

@@ -1,5 +1,8 @@
 //! Elementwise arithmetic with NumPy broadcasting, scalar arithmetic, and activations.
 //!
+//! NaN propagates through every function and arithmetic operation (IEEE 754, as in PyTorch):
+//! `relu(NaN)` is NaN. Comparisons are IEEE comparisons: `eq` is 0 where either side is NaN.
+//!
 //! Each backward rule keeps only the values it reads: `relu`, `exp`, `sqrt`, `sigmoid` and
 //! `tanh` keep their output, `log` and `powf` their input, `add`, `sub` and the scalar ops
 //! nothing. A network's pre-activations are then freed as soon as the activation is computed.
@@ -157,13 +160,23 @@ impl Tensor {
     }
     // ANCHOR_END: arithmetic
 
-    /// 1 where `self == rhs`, else 0 (broadcast; no gradient).
+    /// 1 where `self == rhs`, else 0 (broadcast; no gradient). An IEEE comparison: 0 where either
+    /// side is NaN, as `torch.eq`.
     pub fn eq(&self, rhs: &Tensor) -> Result<Tensor> {
         let (storage, out) = self.binary_forward(rhs, BinaryOp::Eq, "eq")?;
         Ok(Tensor::from_storage(storage, out))
     }
 
-    /// `self` where `by > 0`, else 0 (broadcast; no gradient). ReLU's backward in one pass.
+    /// 1 where `self == rhs` or both are NaN, else 0 (broadcast; no gradient): where a maximum
+    /// came from.
+    pub(crate) fn matches(&self, rhs: &Tensor) -> Result<Tensor> {
+        let (storage, out) = self.binary_forward(rhs, BinaryOp::Matches, "matches")?;
+        Ok(Tensor::from_storage(storage, out))
+    }
+
+    /// 0 where `by <= 0`, else `self` (broadcast; no gradient): ReLU's backward in one pass.
+    /// Where `by` is NaN, `self` passes: PyTorch's `threshold_backward(self, by, 0)`, the rule
+    /// of its ReLU, so the gradient at a NaN input is the incoming gradient.
     pub fn mask_positive(&self, by: &Tensor) -> Result<Tensor> {
         let (storage, out) = self.binary_forward(by, BinaryOp::MaskPositive, "mask_positive")?;
         Ok(Tensor::from_storage(storage, out))
@@ -209,13 +222,16 @@ impl Tensor {
         })
     }
 
-    /// `max(self, 0)`. The rule reads the output: `y > 0` exactly where `x > 0`.
+    /// `max(self, 0)`; NaN stays NaN. The rule reads the output (`y > 0` exactly where `x > 0`)
+    /// and follows PyTorch's: the gradient is 0 where `y <= 0` and passes elsewhere, at NaN
+    /// inputs too ([`Tensor::mask_positive`]).
     pub fn relu(&self) -> Result<Tensor> {
         self.unary_op(UnaryOp::Relu, Saves::Output, |y, g| g.mask_positive(y))
     }
     // ANCHOR_END: unary_rules
 
-    /// 1 where `self > 0`, else 0 (no gradient).
+    /// 1 where `self > 0`, 0 where `self <= 0`, NaN where `self` is NaN (as `torch.heaviside`;
+    /// no gradient).
     pub fn step(&self) -> Result<Tensor> {
         let storage = kernels_of("step", &[self])?.unary(UnaryOp::Step, &self.storage())?;
         Ok(Tensor::from_storage(storage, self.shape().clone()))

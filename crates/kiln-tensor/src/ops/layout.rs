@@ -7,7 +7,7 @@ impl Tensor {
     // ANCHOR: reshape
     /// The same elements with another shape of equal size; shares storage.
     pub fn reshape(&self, dims: &[usize]) -> Result<Tensor> {
-        let target = Shape::new(dims);
+        let target = Shape::checked("reshape", dims)?;
         if target.numel() != self.numel() {
             return Err(Error::ShapeMismatch {
                 op: "reshape",

@@ -52,11 +52,11 @@ impl Tensor {
             a_batched: ba.is_some(),
             b_batched: bb.is_some(),
         };
-        let storage = k.matmul(&self.storage(), &rhs.storage(), dims)?;
         let out = match batch {
-            Some(b) => Shape::new(&[b, m, n]),
-            None => Shape::new(&[m, n]),
+            Some(b) => Shape::checked("matmul", &[b, m, n])?,
+            None => Shape::checked("matmul", &[m, n])?,
         };
+        let storage = k.matmul(&self.storage(), &rhs.storage(), dims)?;
         let (a, b) = (self.clone(), rhs.clone());
         // ANCHOR: backward
         Ok(Tensor::from_op(storage, out, &[self, rhs], move |g| {

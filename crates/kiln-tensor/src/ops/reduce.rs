@@ -1,4 +1,7 @@
 //! Reductions over axes (sum, mean, max), their inverse `broadcast_to`, and argmax.
+//!
+//! NaN propagates as in PyTorch: a sum, mean or maximum over values that include NaN is NaN,
+//! and argmax points at a row's first NaN.
 
 use super::kernels_of;
 use crate::kernels::{BinaryOp, ReduceDims, ReduceOp};
@@ -90,9 +93,20 @@ impl Tensor {
         self.sum(&axes, keepdim)?.mul_scalar(1.0 / count as f32)
     }
 
-    /// Maximum over `axes`; the gradient flows to every position equal to the maximum.
+    /// Maximum over `axes`; NaN where the values include NaN. The gradient flows to every
+    /// position equal to the maximum (every NaN, where the maximum is NaN). An axis of length 0
+    /// has no maximum: an error.
     pub fn max(&self, axes: &[usize], keepdim: bool) -> Result<Tensor> {
         let axes = check_axes("max", self.shape(), axes)?;
+        if let Some(&axis) = axes.iter().find(|&&a| self.dims()[a] == 0) {
+            return Err(Error::invalid(
+                "max",
+                format!(
+                    "axis {axis} of shape {} has length 0: there is no maximum",
+                    self.shape()
+                ),
+            ));
+        }
         let kept = keepdim_shape(self.shape(), &axes);
         let out = if keepdim {
             kept.clone()
@@ -107,7 +121,7 @@ impl Tensor {
             out,
             &[self],
             move |g| {
-                let mask = x.eq(&m)?;
+                let mask = x.matches(&m)?;
                 Ok(vec![Some(mask.mul(&g.reshape(kept.dims())?)?)])
             },
         ))
@@ -123,7 +137,8 @@ impl Tensor {
         self.reshape(&[self.numel()])?.mean(&[0], false)
     }
 
-    /// Maximum of all elements, as a scalar.
+    /// Maximum of all elements, as a scalar (NaN if any element is NaN; an error for an empty
+    /// tensor).
     pub fn max_all(&self) -> Result<Tensor> {
         self.reshape(&[self.numel()])?.max(&[0], false)
     }
@@ -151,7 +166,7 @@ impl Tensor {
 
     /// This tensor broadcast to `dims` (NumPy rules); the gradient sums back.
     pub fn broadcast_to(&self, dims: &[usize]) -> Result<Tensor> {
-        let target = Shape::new(dims);
+        let target = Shape::checked("broadcast_to", dims)?;
         if self.shape().broadcast(&target, "broadcast_to")? != target {
             return Err(Error::ShapeMismatch {
                 op: "broadcast_to",
@@ -177,12 +192,19 @@ impl Tensor {
     }
 
     /// Index of the maximum along the last axis (first on ties), as `f32`; shape drops the last
-    /// axis. No gradient.
+    /// axis. In a row that holds NaN, the index of its first NaN (as PyTorch). No gradient. A
+    /// last axis of length 0 has no maximum: an error.
     pub fn argmax(&self) -> Result<Tensor> {
         let cols = *self.dims().last().ok_or_else(|| {
             Error::invalid("argmax", "a scalar has no axis to take the argmax over")
         })?;
-        let rows = self.numel() / cols.max(1);
+        if cols == 0 {
+            return Err(Error::invalid(
+                "argmax",
+                format!("the last axis of shape {} has length 0", self.shape()),
+            ));
+        }
+        let rows = self.numel() / cols;
         let storage = kernels_of("argmax", &[self])?.argmax(&self.storage(), rows, cols)?;
         let out = self.dims()[..self.rank() - 1].to_vec();
         Ok(Tensor::from_storage(storage, Shape::from(out)))

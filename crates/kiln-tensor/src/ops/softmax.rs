@@ -4,7 +4,8 @@ use super::kernels_of;
 use crate::{Error, Result, Shape, Tensor};
 
 impl Tensor {
-    /// Log-softmax along the last axis: `x - max - ln Σ exp(x - max)`.
+    /// Log-softmax along the last axis: `x - max - ln Σ exp(x - max)`. A row that holds NaN
+    /// comes out all NaN, as in PyTorch.
     pub fn log_softmax(&self) -> Result<Tensor> {
         let cols = *self.dims().last().ok_or_else(|| {
             Error::invalid("log_softmax", "a scalar has no axis to normalize over")
@@ -28,7 +29,8 @@ impl Tensor {
     }
 
     /// Mean softmax cross-entropy of logits `[n, classes]` against integer `labels` (`n` of
-    /// them, each `< classes`), computed in one numerically stable pass with its gradient.
+    /// them, each `< classes`), computed in one numerically stable pass with its gradient. NaN
+    /// logits make the loss NaN, and the gradient of their rows NaN.
     pub fn softmax_cross_entropy(&self, labels: &[u32]) -> Result<Tensor> {
         let [rows, cols] = *self.dims() else {
             return Err(Error::invalid(
@@ -36,6 +38,12 @@ impl Tensor {
                 format!("logits must be [n, classes], got {}", self.shape()),
             ));
         };
+        if cols == 0 {
+            return Err(Error::invalid(
+                "softmax_cross_entropy",
+                format!("logits of shape {} have no classes", self.shape()),
+            ));
+        }
         if labels.len() != rows {
             return Err(Error::invalid(
                 "softmax_cross_entropy",
