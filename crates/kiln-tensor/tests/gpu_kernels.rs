@@ -48,11 +48,13 @@ fn unary_gpu_matches_cpu() {
             } else {
                 rng.vec(len, -30.0, 30.0)
             };
-            let x: Vec<f32> = if matches!(op, UnaryOp::Exp) {
+            let mut x: Vec<f32> = if matches!(op, UnaryOp::Exp) {
                 x.iter().map(|v| v / 3.0).collect()
             } else {
                 x
             };
+            // A NaN, which every function carries as the CPU does.
+            x[len / 2] = f32::NAN;
             let got = read_gpu(&GpuKernels.unary(op, &gpu(&x)).unwrap());
             let want = read_cpu(&CpuKernels.unary(op, &cpu(&x)).unwrap());
             assert_close(&format!("{op:?} len {len}"), &got, &want, ATOL, RTOL);
@@ -89,6 +91,7 @@ fn binary_broadcast_gpu_matches_cpu() {
         BinaryOp::Div,
         BinaryOp::Eq,
         BinaryOp::MaskPositive,
+        BinaryOp::Matches,
     ];
     let mut rng = Rng::new(2);
     for case in 0..CASES * 2 {
@@ -100,17 +103,22 @@ fn binary_broadcast_gpu_matches_cpu() {
         } else {
             (sa, sb)
         };
+        // One value in ten is NaN, which every op must carry (or compare) as the CPU does.
         let values = |rng: &mut Rng, shape: &[usize]| -> Vec<f32> {
             let n = shape.iter().product();
-            match op {
+            let values: Vec<f32> = match op {
                 // Few distinct values, so that equal pairs occur.
-                BinaryOp::Eq => (0..n).map(|_| rng.below(3) as f32).collect(),
+                BinaryOp::Eq | BinaryOp::Matches => (0..n).map(|_| rng.below(3) as f32).collect(),
                 // Divisors away from zero.
                 BinaryOp::Div => (0..n)
                     .map(|_| rng.uniform(0.5, 2.0) * if rng.below(2) == 0 { -1.0 } else { 1.0 })
                     .collect(),
                 _ => rng.vec(n, -2.0, 2.0),
-            }
+            };
+            values
+                .into_iter()
+                .map(|v| if rng.below(10) == 0 { f32::NAN } else { v })
+                .collect()
         };
         let (a, b) = (values(&mut rng, &sa), values(&mut rng, &sb));
         let (sa, sb) = (Shape::new(&sa), Shape::new(&sb));
