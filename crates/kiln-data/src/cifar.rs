@@ -4,13 +4,18 @@ use std::path::{Path, PathBuf};
 
 use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
-use crate::format::{read_class_names, read_records, LabelField, CIFAR100_LABELS, CIFAR10_LABELS};
+use crate::files::{file_size, is_dir};
+use crate::format::{
+    check_record_size, read_class_names, read_records, LabelField, CIFAR100_LABELS, CIFAR10_LABELS,
+    IMAGE_BYTES,
+};
+use crate::synthetic::SyntheticConfig;
 
 /// CIFAR-10, binary version: 50,000 training and 10,000 test images in 10 classes.
 ///
 /// The files live in `<dir>/cifar-10-batches-bin/`: `data_batch_1.bin` .. `data_batch_5.bin`
 /// (training, in that order), `test_batch.bin` and `batches.meta.txt` (class names, one per
-/// line).
+/// line). Each record file holds [`Cifar10::RECORDS_PER_FILE`] records of 3073 bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Cifar10;
 
@@ -29,6 +34,8 @@ impl Cifar10 {
     pub const TEST_FILE: &'static str = "test_batch.bin";
     /// Class-name file.
     pub const META_FILE: &'static str = "batches.meta.txt";
+    /// Records in each of the six record files.
+    pub const RECORDS_PER_FILE: usize = 10_000;
     /// The official archive of the binary version.
     pub const URL: &'static str = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
     /// MD5 published for [`Cifar10::URL`].
@@ -52,14 +59,75 @@ impl Cifar10 {
     }
 
     /// Reads `(train, test)` from `<dir>/cifar-10-batches-bin/`, validating every file first.
+    ///
+    /// Before anything is read, every expected file must be a regular file (symbolic links
+    /// followed) and every record file must have exactly [`Cifar10::RECORDS_PER_FILE`] records'
+    /// worth of bytes, checked from its size alone. Then the class names are counted and every
+    /// label byte is checked as the records are read. Errors name the file and what is wrong:
+    /// [`DataError::MissingFiles`], [`DataError::WrongFileType`] (a folder or a broken link
+    /// where a file should be), [`DataError::Io`] (a link loop, an unreadable file),
+    /// [`DataError::BadSize`], [`DataError::BadClassNames`], [`DataError::LabelOutOfRange`].
+    ///
+    /// A folder written by [`SyntheticConfig::write`], recognised by the stamp file it leaves in
+    /// `dir`, is checked against the numbers of images that stamp records instead.
     pub fn load(dir: &Path) -> Result<(Dataset, Dataset)> {
-        let folder = Self::folder(dir);
-        check_present(&folder, &Self::expected_files())?;
-        let names = read_class_names(&folder.join(Self::META_FILE), 10)?;
-        let train = read_split(&folder, &Self::TRAIN_FILES, CIFAR10_LABELS, 0, &names)?;
-        let test = read_split(&folder, &[Self::TEST_FILE], CIFAR10_LABELS, 0, &names)?;
-        Ok((train, test))
+        let sizes = match SyntheticConfig::from_stamp(dir)? {
+            Some(config) => config.file_sizes(),
+            None => Cifar10Sizes::OFFICIAL,
+        };
+        read_cifar10(dir, &sizes)
     }
+}
+
+/// Records in each record file of a CIFAR-10-layout folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cifar10Sizes {
+    /// The five training files, in [`Cifar10::TRAIN_FILES`] order.
+    pub(crate) train: [usize; 5],
+    /// The test file.
+    pub(crate) test: usize,
+}
+
+impl Cifar10Sizes {
+    /// The real CIFAR-10: 10,000 records in every file.
+    pub(crate) const OFFICIAL: Self = Self {
+        train: [Cifar10::RECORDS_PER_FILE; 5],
+        test: Cifar10::RECORDS_PER_FILE,
+    };
+}
+
+/// The record files of a CIFAR-10-layout folder with their numbers of records: the training
+/// files in order, then the test file.
+fn cifar10_record_files(sizes: &Cifar10Sizes) -> Vec<(&'static str, usize)> {
+    Cifar10::TRAIN_FILES
+        .into_iter()
+        .zip(sizes.train)
+        .chain([(Cifar10::TEST_FILE, sizes.test)])
+        .collect()
+}
+
+/// Checks a CIFAR-10-layout folder whose record files hold `sizes` records, without reading
+/// the records (every check of [`Cifar10::load`] but the class names and labels).
+pub(crate) fn check_cifar10(dir: &Path, sizes: &Cifar10Sizes) -> Result<()> {
+    check_folder(
+        &Cifar10::folder(dir),
+        &cifar10_record_files(sizes),
+        CIFAR10_LABELS,
+        &[Cifar10::META_FILE],
+    )
+}
+
+/// Reads a CIFAR-10-layout folder whose record files hold `sizes` records (see
+/// [`Cifar10::load`]).
+pub(crate) fn read_cifar10(dir: &Path, sizes: &Cifar10Sizes) -> Result<(Dataset, Dataset)> {
+    check_cifar10(dir, sizes)?;
+    let folder = Cifar10::folder(dir);
+    let names = read_class_names(&folder.join(Cifar10::META_FILE), 10)?;
+    let files = cifar10_record_files(sizes);
+    let (train, test) = files.split_at(Cifar10::TRAIN_FILES.len());
+    let train = read_split(&folder, train, CIFAR10_LABELS, 0, &names)?;
+    let test = read_split(&folder, test, CIFAR10_LABELS, 0, &names)?;
+    Ok((train, test))
 }
 
 /// Which CIFAR-100 label a [`Dataset`] carries.
@@ -91,34 +159,35 @@ impl Cifar100 {
     pub const COARSE_NAMES_FILE: &'static str = "coarse_label_names.txt";
     /// Class names.
     pub const FINE_NAMES_FILE: &'static str = "fine_label_names.txt";
+    /// Records in [`Cifar100::TRAIN_FILE`].
+    pub const TRAIN_RECORDS: usize = 50_000;
+    /// Records in [`Cifar100::TEST_FILE`].
+    pub const TEST_RECORDS: usize = 10_000;
 
-    /// Reads `(train, test)` from `<dir>/cifar-100-binary/` with the chosen labels. Both label
-    /// bytes of every record are validated whichever is kept.
+    /// Reads `(train, test)` from `<dir>/cifar-100-binary/` with the chosen labels.
+    ///
+    /// Checked as [`Cifar10::load`] checks CIFAR-10: every file is there and is a regular file,
+    /// the record files hold exactly [`Cifar100::TRAIN_RECORDS`] and
+    /// [`Cifar100::TEST_RECORDS`] records of 3074 bytes (from their sizes, before anything is
+    /// read), and both label bytes of every record are validated whichever is kept.
     pub fn load(dir: &Path, labels: Cifar100Labels) -> Result<(Dataset, Dataset)> {
         let folder = dir.join(Self::FOLDER);
         let (names_file, column) = match labels {
             Cifar100Labels::Coarse => (Self::COARSE_NAMES_FILE, 0),
             Cifar100Labels::Fine => (Self::FINE_NAMES_FILE, 1),
         };
-        check_present(
+        let train = [(Self::TRAIN_FILE, Self::TRAIN_RECORDS)];
+        let test = [(Self::TEST_FILE, Self::TEST_RECORDS)];
+        check_folder(
             &folder,
-            &[
-                Self::TRAIN_FILE,
-                Self::TEST_FILE,
-                Self::COARSE_NAMES_FILE,
-                Self::FINE_NAMES_FILE,
-            ],
+            &[train, test].concat(),
+            CIFAR100_LABELS,
+            &[Self::COARSE_NAMES_FILE, Self::FINE_NAMES_FILE],
         )?;
         let classes = CIFAR100_LABELS[column].classes as usize;
         let names = read_class_names(&folder.join(names_file), classes)?;
-        let train = read_split(
-            &folder,
-            &[Self::TRAIN_FILE],
-            CIFAR100_LABELS,
-            column,
-            &names,
-        )?;
-        let test = read_split(&folder, &[Self::TEST_FILE], CIFAR100_LABELS, column, &names)?;
+        let train = read_split(&folder, &train, CIFAR100_LABELS, column, &names)?;
+        let test = read_split(&folder, &test, CIFAR100_LABELS, column, &names)?;
         Ok((train, test))
     }
 }
@@ -132,31 +201,65 @@ pub(crate) fn missing_files(folder: &Path, expected: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// Fails with the list of expected and missing files unless all are there.
-fn check_present(folder: &Path, expected: &[&str]) -> Result<()> {
-    let missing = missing_files(folder, expected);
-    if missing.is_empty() {
-        return Ok(());
+/// Checks a dataset folder before anything is read: `record_files` (name, number of records)
+/// and `other_files` must all be regular files, and each record file must have the size of its
+/// records, whose label bytes are `fields`.
+///
+/// The first path that holds something other than a file (or cannot be looked at) fails with
+/// an error saying what it is; then absent files fail as [`DataError::MissingFiles`] (all of
+/// them listed, in the given order: record files first); then a record file of the wrong size
+/// fails as [`DataError::BadSize`].
+fn check_folder(
+    folder: &Path,
+    record_files: &[(&str, usize)],
+    fields: &[LabelField],
+    other_files: &[&str],
+) -> Result<()> {
+    let names: Vec<&str> = record_files
+        .iter()
+        .map(|&(name, _)| name)
+        .chain(other_files.iter().copied())
+        .collect();
+    let found = if is_dir(folder)? {
+        names
+            .iter()
+            .map(|name| file_size(&folder.join(name)))
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        vec![None; names.len()]
+    };
+    let Some(sizes) = found.iter().copied().collect::<Option<Vec<u64>>>() else {
+        return Err(DataError::MissingFiles {
+            dir: folder.to_path_buf(),
+            expected: names.iter().map(|name| name.to_string()).collect(),
+            missing: names
+                .iter()
+                .zip(&found)
+                .filter(|(_, size)| size.is_none())
+                .map(|(name, _)| name.to_string())
+                .collect(),
+        });
+    };
+    let record_len = fields.len() + IMAGE_BYTES;
+    for (&(name, records), size) in record_files.iter().zip(sizes) {
+        check_record_size(&folder.join(name), size, records, record_len)?;
     }
-    Err(DataError::MissingFiles {
-        dir: folder.to_path_buf(),
-        expected: expected.iter().map(|s| s.to_string()).collect(),
-        missing,
-    })
+    Ok(())
 }
 
-/// Concatenates record files into one dataset keeping label column `column`.
+/// Concatenates record files (name, number of records) into one dataset keeping label column
+/// `column`.
 fn read_split(
     folder: &Path,
-    files: &[&str],
+    files: &[(&str, usize)],
     fields: &[LabelField],
     column: usize,
     names: &[String],
 ) -> Result<Dataset> {
     let mut images = Vec::new();
     let mut labels = Vec::new();
-    for file in files {
-        let mut records = read_records(&folder.join(file), fields)?;
+    for &(file, records) in files {
+        let mut records = read_records(&folder.join(file), fields, records)?;
         images.append(&mut records.images);
         labels.append(&mut records.labels[column]);
     }

@@ -10,8 +10,9 @@ use md5::{Digest, Md5};
 use tempfile::NamedTempFile;
 
 use crate::cifar::{missing_files, Cifar10};
-use crate::error::{io_err, DataError, Result};
+use crate::error::{io_err, rename, DataError, Result};
 use crate::extract::extract_named;
+use crate::staging::{remove_stale, temp_dir, DOWNLOAD, EXTRACT};
 
 impl Cifar10 {
     /// Downloads [`Cifar10::URL`], checks [`Cifar10::MD5`] and extracts it into
@@ -27,9 +28,12 @@ impl Cifar10 {
     /// checked, extracted into a temporary folder in `dir` (members that would land outside it
     /// are refused, see [`extract_tar_gz`](crate::extract_tar_gz)), and only when the archive
     /// holds every expected file are they renamed into `<dir>/cifar-10-batches-bin/`.
-    /// Temporaries are removed on every path. A transfer failure gives
-    /// [`DataError::Download`], which says where to put the files by hand.
+    /// Temporaries are removed on every path that returns; those that a killed run left in
+    /// `dir` are removed by the next call once nothing in them has changed for two minutes. A
+    /// transfer failure gives [`DataError::Download`], which says where to put the files by
+    /// hand.
     pub fn download_from(url: &str, md5: &str, dir: &Path) -> Result<()> {
+        remove_stale(dir);
         if Self::is_present(dir) {
             return Ok(());
         }
@@ -38,16 +42,13 @@ impl Cifar10 {
                 "MD5 {md5:?} is not 32 hexadecimal digits"
             )));
         }
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        std::fs::create_dir_all(dir).map_err(io_err("creating", dir))?;
         let archive = fetch_verified(url, md5, dir, |reason| DataError::Download {
             url: url.to_string(),
             reason,
             dir: dir.to_path_buf(),
         })?;
-        let staging = tempfile::Builder::new()
-            .prefix(".extract-")
-            .tempdir_in(dir)
-            .map_err(io_err(dir))?;
+        let staging = temp_dir(dir, EXTRACT)?;
         extract_named(archive.path(), staging.path(), url)?;
         let extracted = Self::folder(staging.path());
         let missing = missing_files(&extracted, &Self::expected_files());
@@ -59,11 +60,11 @@ impl Cifar10 {
             });
         }
         let folder = Self::folder(dir);
-        std::fs::create_dir_all(&folder).map_err(io_err(&folder))?;
-        for entry in std::fs::read_dir(&extracted).map_err(io_err(&extracted))? {
-            let from = entry.map_err(io_err(&extracted))?.path();
+        std::fs::create_dir_all(&folder).map_err(io_err("creating", &folder))?;
+        for entry in std::fs::read_dir(&extracted).map_err(io_err("listing", &extracted))? {
+            let from = entry.map_err(io_err("listing", &extracted))?.path();
             let to = folder.join(from.file_name().expect("read_dir entries have names"));
-            std::fs::rename(&from, &to).map_err(io_err(&to))?;
+            rename(&from, &to)?;
         }
         Ok(())
     }
@@ -72,20 +73,17 @@ impl Cifar10 {
 /// Downloads `url` into a temporary file in `folder` and returns it once its MD5 matches `md5`
 /// (hex, any case).
 ///
-/// The body is streamed to disk while its checksum is computed, under a progress bar. On any
-/// failure the temporary file is removed; the caller renames or extracts the returned file only
-/// after this verification. `fail` turns a transfer failure's description into the error.
+/// The body is streamed to disk while its checksum is computed, under a progress bar; the
+/// temporary file is created once the response has arrived, so that it never waits longer than
+/// one read without changing. On any failure the temporary file is removed; the caller renames
+/// or extracts the returned file only after this verification. `fail` turns a transfer
+/// failure's description into the error.
 pub(crate) fn fetch_verified(
     url: &str,
     md5: &str,
     folder: &Path,
     fail: impl Fn(String) -> DataError,
 ) -> Result<NamedTempFile> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".download-")
-        .suffix(".part")
-        .tempfile_in(folder)
-        .map_err(io_err(folder))?;
     let agent = ureq::Agent::new_with_config(
         ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(30)))
@@ -94,6 +92,11 @@ pub(crate) fn fetch_verified(
             .build(),
     );
     let mut response = agent.get(url).call().map_err(|e| fail(e.to_string()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(DOWNLOAD)
+        .suffix(".part")
+        .tempfile_in(folder)
+        .map_err(io_err("creating a temporary file in", folder))?;
     let body = response.body_mut();
     let progress = progress_bar(body.content_length(), url);
     let mut reader = body.as_reader();
@@ -107,11 +110,12 @@ pub(crate) fn fetch_verified(
             break;
         }
         hasher.update(&buf[..n]);
-        tmp.write_all(&buf[..n]).map_err(io_err(tmp.path()))?;
+        tmp.write_all(&buf[..n])
+            .map_err(io_err("writing", tmp.path()))?;
         progress.inc(n as u64);
     }
     progress.finish_and_clear();
-    tmp.flush().map_err(io_err(tmp.path()))?;
+    tmp.flush().map_err(io_err("writing", tmp.path()))?;
 
     let actual: String = hasher
         .finalize()

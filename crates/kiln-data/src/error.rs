@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 /// Messages name the file, folder or URL involved and say what was expected.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    /// Some files of a dataset folder are absent.
+    /// Some files of a dataset folder are absent. When all of them are, the dataset is simply
+    /// not there ([`DataError::means_absent`]).
     #[error(
         "missing {} in {}: expected {} there",
         missing.join(", "),
@@ -23,9 +24,22 @@ pub enum DataError {
         missing: Vec<String>,
     },
 
-    /// A record file whose size is not a whole number of records.
+    /// A path where the dataset needs a file (or a folder) that holds something else: a folder
+    /// in place of a file, a symbolic link to nothing, a device...
+    #[error("{} is {found}, expected {expected}", path.display())]
+    WrongFileType {
+        /// The path.
+        path: PathBuf,
+        /// What is there, such as `"a directory"`.
+        found: String,
+        /// What should be there: `"a regular file"` or `"a directory"`.
+        expected: &'static str,
+    },
+
+    /// A record file that does not hold exactly the dataset's number of records (checked from
+    /// its size, before anything is read).
     #[error(
-        "{}: size {size} bytes is not a multiple of the record length {record_len} bytes",
+        "{}: size {size} bytes, expected {expected} bytes ({records} records of {record_len} bytes)",
         path.display()
     )]
     BadSize {
@@ -33,6 +47,10 @@ pub enum DataError {
         path: PathBuf,
         /// Its size in bytes.
         size: u64,
+        /// The size it must have: `records * record_len`.
+        expected: u64,
+        /// Number of records the file must hold.
+        records: usize,
         /// Bytes per record (label bytes + 3072 pixel bytes).
         record_len: usize,
     },
@@ -67,10 +85,23 @@ pub enum DataError {
     },
 
     /// An I/O error on a named file or folder.
-    #[error("{}: {source}", path.display())]
+    #[error("{action} {}: {source}", path.display())]
     Io {
+        /// What was being done, such as `"reading"` or `"creating"`.
+        action: &'static str,
         /// File or folder involved.
         path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+
+    /// A file or folder could not be renamed (moved into place).
+    #[error("renaming {} to {}: {source}", from.display(), to.display())]
+    Rename {
+        /// The old path.
+        from: PathBuf,
+        /// The new path.
+        to: PathBuf,
         /// Underlying error.
         source: std::io::Error,
     },
@@ -147,13 +178,52 @@ pub enum DataError {
     Tensor(#[from] kiln_tensor::Error),
 }
 
+impl DataError {
+    /// Whether this error means that the dataset is simply not there, as opposed to there but
+    /// damaged (or some other failure).
+    ///
+    /// `true` for [`DataError::MissingFiles`] when none of the expected files exists, and for a
+    /// download that did not deliver the dataset ([`DataError::Download`],
+    /// [`DataError::Checksum`], [`DataError::BadArchive`], [`DataError::IncompleteArchive`],
+    /// [`DataError::UnsafeArchiveMember`]): nothing of the dataset is on disk then.
+    /// [`Cifar10::load_or_synthetic`](crate::Cifar10::load_or_synthetic) falls back to synthetic
+    /// data on these errors only. `false` for everything else, such as some files missing, a
+    /// record file of the wrong size, a bad label byte or an I/O error.
+    pub fn means_absent(&self) -> bool {
+        match self {
+            DataError::MissingFiles {
+                expected, missing, ..
+            } => missing.len() == expected.len(),
+            DataError::Download { .. }
+            | DataError::Checksum { .. }
+            | DataError::BadArchive { .. }
+            | DataError::IncompleteArchive { .. }
+            | DataError::UnsafeArchiveMember { .. } => true,
+            _ => false,
+        }
+    }
+}
+
 /// Result with [`DataError`].
 pub type Result<T, E = DataError> = std::result::Result<T, E>;
 
-/// Wraps an I/O error with the path it concerns.
-pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
+/// Wraps an I/O error with what was being done (`"reading"`, `"creating"`...) and the path.
+pub(crate) fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> DataError + 'a {
     move |source| DataError::Io {
+        action,
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// Renames `from` to `to`, naming both on failure.
+pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
+    std::fs::rename(from, to).map_err(|source| DataError::Rename {
+        from: from.to_path_buf(),
+        to: to.to_path_buf(),
+        source,
+    })
 }

@@ -22,8 +22,8 @@ pub fn extract_tar_gz(archive: &Path, dest: &Path) -> Result<()> {
 
 /// [`extract_tar_gz`], naming the archive `name` in errors (the URL of a downloaded file).
 pub(crate) fn extract_named(archive: &Path, dest: &Path, name: &str) -> Result<()> {
-    let file = File::open(archive).map_err(io_err(archive))?;
-    std::fs::create_dir_all(dest).map_err(io_err(dest))?;
+    let file = File::open(archive).map_err(io_err("opening", archive))?;
+    std::fs::create_dir_all(dest).map_err(io_err("creating", dest))?;
     let bad = |source| DataError::BadArchive {
         archive: name.to_string(),
         source,
@@ -61,7 +61,14 @@ pub(crate) fn extract_named(archive: &Path, dest: &Path, name: &str) -> Result<(
             EntryType::XGlobalHeader => continue,
             other => return Err(refuse(format!("unsupported member type {other:?}"))),
         }
-        if !entry.unpack_in(dest).map_err(bad)? {
+        let unpacked = entry.unpack_in(dest).map_err(|e| {
+            if is_decoding_error(&e) {
+                bad(e)
+            } else {
+                io_err("extracting into", dest)(e)
+            }
+        })?;
+        if !unpacked {
             return Err(refuse(format!(
                 "it would be written outside {}",
                 dest.display()
@@ -69,6 +76,20 @@ pub(crate) fn extract_named(archive: &Path, dest: &Path, name: &str) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Whether an error of unpacking a member comes from the archive's bytes (corrupt compressed
+/// data, a truncated member) rather than from writing the member out (disk full, permission
+/// denied), which the operating system reports with its own error kinds.
+fn is_decoding_error(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::InvalidInput
+            | ErrorKind::InvalidData
+            | ErrorKind::UnexpectedEof
+            | ErrorKind::Other
+    )
 }
 
 /// Why a member or link path is unsafe, if it is.

@@ -6,7 +6,7 @@
 //! have two (coarse class 0..20, then fine class 0..100).
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{ErrorKind, Read};
 use std::path::Path;
 
 use crate::error::{io_err, DataError, Result};
@@ -55,32 +55,32 @@ pub(crate) struct Records {
 }
 
 // ANCHOR: read_records
-/// Reads and validates a record file whose records start with `fields.len()` label bytes.
+/// Reads and validates a record file that must hold exactly `records` records, each starting
+/// with `fields.len()` label bytes.
 ///
-/// The size is checked before any record is read, exactly that many bytes are read, and every
-/// label byte is checked against its class count.
-pub(crate) fn read_records(path: &Path, fields: &[LabelField]) -> Result<Records> {
+/// The size is checked before any record is read (a file of the wrong size, 10 GB say, is
+/// refused from its metadata alone), exactly that many bytes are read, and every label byte is
+/// checked against its class count.
+pub(crate) fn read_records(path: &Path, fields: &[LabelField], records: usize) -> Result<Records> {
     let record_len = fields.len() + IMAGE_BYTES;
-    let mut file = File::open(path).map_err(io_err(path))?;
-    let size = file.metadata().map_err(io_err(path))?.len();
-    if size % record_len as u64 != 0 {
-        return Err(DataError::BadSize {
-            path: path.to_path_buf(),
-            size,
-            record_len,
-        });
-    }
-    let size = usize::try_from(size).map_err(|_| DataError::BadSize {
-        path: path.to_path_buf(),
-        size,
-        record_len,
+    let mut file = File::open(path).map_err(io_err("opening", path))?;
+    let size = file
+        .metadata()
+        .map_err(io_err("reading the metadata of", path))?
+        .len();
+    check_record_size(path, size, records, record_len)?;
+    let len = usize::try_from(size).map_err(|_| {
+        io_err("reading", path)(std::io::Error::new(
+            ErrorKind::OutOfMemory,
+            "the file is larger than this machine's address space",
+        ))
     })?;
-    let mut bytes = vec![0u8; size];
-    file.read_exact(&mut bytes).map_err(io_err(path))?;
+    let mut bytes = vec![0u8; len];
+    file.read_exact(&mut bytes)
+        .map_err(io_err("reading", path))?;
 
-    let n = size / record_len;
-    let mut images = Vec::with_capacity(n * IMAGE_BYTES);
-    let mut labels = vec![Vec::with_capacity(n); fields.len()];
+    let mut images = Vec::with_capacity(records * IMAGE_BYTES);
+    let mut labels = vec![Vec::with_capacity(records); fields.len()];
     for (index, record) in bytes.chunks_exact(record_len).enumerate() {
         let (label_bytes, pixels) = record.split_at(fields.len());
         for ((&value, field), column) in label_bytes.iter().zip(fields).zip(&mut labels) {
@@ -101,6 +101,27 @@ pub(crate) fn read_records(path: &Path, fields: &[LabelField]) -> Result<Records
 }
 // ANCHOR_END: read_records
 
+/// Fails with [`DataError::BadSize`] unless `size` is exactly `records` records of `record_len`
+/// bytes.
+pub(crate) fn check_record_size(
+    path: &Path,
+    size: u64,
+    records: usize,
+    record_len: usize,
+) -> Result<()> {
+    let expected = (records as u64).saturating_mul(record_len as u64);
+    if size == expected {
+        return Ok(());
+    }
+    Err(DataError::BadSize {
+        path: path.to_path_buf(),
+        size,
+        expected,
+        records,
+        record_len,
+    })
+}
+
 /// Writes CIFAR-10 records (one label byte each). `images` holds `labels.len() * IMAGE_BYTES`
 /// bytes; labels must be below 256.
 pub(crate) fn write_cifar10_records(path: &Path, images: &[u8], labels: &[u32]) -> Result<()> {
@@ -110,12 +131,12 @@ pub(crate) fn write_cifar10_records(path: &Path, images: &[u8], labels: &[u32]) 
         bytes.push(u8::try_from(label).expect("CIFAR-10 labels fit a byte"));
         bytes.extend_from_slice(pixels);
     }
-    std::fs::write(path, bytes).map_err(io_err(path))
+    std::fs::write(path, bytes).map_err(io_err("writing", path))
 }
 
 /// Reads a class-name file: one name per non-empty line, exactly `expected` of them.
 pub(crate) fn read_class_names(path: &Path, expected: usize) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    let text = std::fs::read_to_string(path).map_err(io_err("reading", path))?;
     let names: Vec<String> = text
         .lines()
         .map(str::trim)
@@ -135,5 +156,5 @@ pub(crate) fn read_class_names(path: &Path, expected: usize) -> Result<Vec<Strin
 /// Writes one class name per line.
 pub(crate) fn write_class_names(path: &Path, names: &[&str]) -> Result<()> {
     let text: String = names.iter().map(|name| format!("{name}\n")).collect();
-    std::fs::write(path, text).map_err(io_err(path))
+    std::fs::write(path, text).map_err(io_err("writing", path))
 }

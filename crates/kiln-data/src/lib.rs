@@ -10,7 +10,8 @@
 //! - [`SyntheticConfig`] generates a deterministic CIFAR-format stand-in with ten procedural
 //!   classes, cached on disk and read by the same reader.
 //! - [`Cifar10::load_or_synthetic`] picks real data when it can and says which it got
-//!   ([`DataOrigin`]).
+//!   ([`DataOrigin`]): synthetic data when the real data is absent, an error when it is there
+//!   but damaged.
 //! - [`DataLoader`] turns a dataset into batches of `[n, 3, 32, 32]` `f32` tensors with `u32`
 //!   labels, shuffled per epoch or in file order, through composable [`Transforms`], prepared on
 //!   a background thread.
@@ -58,10 +59,12 @@ mod download;
 mod error;
 #[cfg(feature = "download")]
 mod extract;
+mod files;
 mod format;
 mod loader;
 mod rng;
 mod source;
+mod staging;
 mod synthetic;
 mod transform;
 

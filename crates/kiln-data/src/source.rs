@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::cifar::Cifar10;
+use crate::cifar::{read_cifar10, Cifar10, Cifar10Sizes};
 use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
 use crate::synthetic::SyntheticConfig;
@@ -11,16 +11,20 @@ use crate::synthetic::SyntheticConfig;
 /// Where [`Cifar10::load_or_synthetic`] should take its data from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataSource {
-    /// Real CIFAR-10 when available (downloaded first when missing if `download`), otherwise
-    /// the default [`SyntheticConfig`] with a one-line warning on stderr.
+    /// Real CIFAR-10 when available (downloaded first when absent if `download`); when it is
+    /// absent and cannot be downloaded, the default [`SyntheticConfig`] with a one-line
+    /// warning on stderr. Real files that are there but damaged are an error, never a reason
+    /// to fall back (see [`Cifar10::load_or_synthetic`]).
     Auto {
-        /// Try [`Cifar10::download`] when the files are missing (needs the `download`
+        /// Try [`Cifar10::download`] when none of the files is there (needs the `download`
         /// feature; ignored without it).
         download: bool,
     },
-    /// Real CIFAR-10 only: fail when it cannot be had.
+    /// Real CIFAR-10 only: fail when it cannot be had, with the error that says why (the
+    /// files that are missing, the download that failed and where to put the files by hand,
+    /// or the file that is damaged).
     Real {
-        /// Try [`Cifar10::download`] when the files are missing (needs the `download`
+        /// Try [`Cifar10::download`] when none of the files is there (needs the `download`
         /// feature; ignored without it).
         download: bool,
     },
@@ -85,28 +89,37 @@ impl Cifar10 {
     /// `(train, test, origin)` for the experiment: real CIFAR-10 from `<dir>/cifar-10-batches-bin/`
     /// or synthetic data cached in `dir`, as `source` asks.
     ///
-    /// With [`DataSource::Auto`], any failure to get real data (files missing, download failed,
-    /// a corrupt file) prints one warning line on stderr that says what failed and where the
-    /// files go, then falls back to [`SyntheticConfig::default`]: the call fails only if the
-    /// synthetic data cannot be written or read either.
+    /// Real data is read with every check of [`Cifar10::load`], against the official sizes
+    /// (10,000 records per file). When none of its files is there and `download` is set,
+    /// [`Cifar10::download`] is tried first. A `dir` that holds synthetic data (its stamp file)
+    /// is refused as real data, so that results are never labelled with the wrong origin.
+    ///
+    /// With [`DataSource::Auto`], real data that is absent ([`DataError::means_absent`]: no
+    /// dataset folder, none of its files, or a download that failed) gives one warning line on
+    /// stderr that says what failed and where the files go, then [`SyntheticConfig::default`].
+    /// Real data that is there but damaged (a file missing beside the others, a record file of
+    /// the wrong size, a bad label byte, a wrong class-name file, a folder where a file should
+    /// be) is an error naming the file: falling back would hide it.
     pub fn load_or_synthetic(
         dir: &Path,
         source: DataSource,
     ) -> Result<(Dataset, Dataset, DataOrigin)> {
         let synthetic = |config: SyntheticConfig| -> Result<(Dataset, Dataset, DataOrigin)> {
-            let root = config.write(dir)?;
-            let (train, test) = Cifar10::load(&root)?;
-            let folder = Cifar10::folder(&root);
+            let (train, test) = config.load_or_generate(dir)?;
+            let folder = Cifar10::folder(&dir.join(config.folder_name()));
             Ok((train, test, DataOrigin::Synthetic { folder, config }))
         };
         match source {
             DataSource::Real { download } => real(dir, download),
             DataSource::Synthetic(config) => synthetic(config),
-            DataSource::Auto { download } => real(dir, download).or_else(|e| {
-                let config = SyntheticConfig::default();
-                eprintln!("{}", fallback_warning(&e, dir, &config));
-                synthetic(config)
-            }),
+            DataSource::Auto { download } => match real(dir, download) {
+                Err(e) if e.means_absent() => {
+                    let config = SyntheticConfig::default();
+                    eprintln!("{}", fallback_warning(&e, dir, &config));
+                    synthetic(config)
+                }
+                real => real,
+            },
         }
     }
     // ANCHOR_END: load_or_synthetic
@@ -122,14 +135,29 @@ fn fallback_warning(error: &DataError, dir: &Path, config: &SyntheticConfig) -> 
     )
 }
 
+/// Real CIFAR-10 from `dir`, downloaded first if absent and `download`.
 fn real(dir: &Path, download: bool) -> Result<(Dataset, Dataset, DataOrigin)> {
-    #[cfg(feature = "download")]
-    if download {
-        Cifar10::download(dir)?;
+    if let Some(config) = SyntheticConfig::from_stamp(dir)? {
+        return Err(DataError::InvalidArgument(format!(
+            "{} holds synthetic data (seed {}, {} train / {} test), not CIFAR-10; ask for \
+             DataSource::Synthetic, or give the folder that holds cifar-10-batches-bin",
+            dir.display(),
+            config.seed,
+            config.train,
+            config.test
+        )));
     }
+    let loaded = match read_cifar10(dir, &Cifar10Sizes::OFFICIAL) {
+        #[cfg(feature = "download")]
+        Err(e) if download && e.means_absent() => {
+            Cifar10::download(dir)?;
+            read_cifar10(dir, &Cifar10Sizes::OFFICIAL)
+        }
+        loaded => loaded,
+    };
     #[cfg(not(feature = "download"))]
     let _ = download;
-    let (train, test) = Cifar10::load(dir)?;
+    let (train, test) = loaded?;
     let folder = Cifar10::folder(dir);
     Ok((train, test, DataOrigin::Real { folder }))
 }

@@ -38,15 +38,18 @@
 //! learning problem with room between a linear model and a convolutional one.
 
 use std::f32::consts::{PI, TAU};
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::cifar::Cifar10;
+use crate::cifar::{check_cifar10, read_cifar10, Cifar10, Cifar10Sizes};
 use crate::dataset::Dataset;
-use crate::error::{io_err, Result};
+use crate::error::{io_err, rename, DataError, Result};
+use crate::files::file_size;
 use crate::format::{write_cifar10_records, write_class_names, HEIGHT, IMAGE_BYTES, WIDTH};
 use crate::rng::Rng;
+use crate::staging::{discard, remove_stale, temp_dir, SYNTHETIC};
 
 /// Class names of the synthetic dataset, indexed by label.
 pub const SYNTHETIC_CLASSES: [&str; 10] = [
@@ -82,11 +85,79 @@ const BG_LEAN: f32 = 0.6;
 const GENERATOR_VERSION: u32 = 2;
 /// File, in the cache folder, that records which generator, seed and sizes wrote it.
 const STAMP_FILE: &str = "synthetic.txt";
+/// A larger file named [`STAMP_FILE`] is not a stamp (and is not read).
+const MAX_STAMP_BYTES: u64 = 256;
 /// Key that separates the two splits' random streams.
 const TRAIN_SPLIT: u64 = 0;
 const TEST_SPLIT: u64 = 1;
 /// Index used for a split's label permutation (no image has it).
 const LABEL_STREAM: u64 = u64::MAX;
+
+/// The content of the stamp file: which generator version wrote which dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    version: u32,
+    config: SyntheticConfig,
+}
+
+impl fmt::Display for Stamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let SyntheticConfig { seed, train, test } = self.config;
+        writeln!(
+            f,
+            "kiln-data synthetic CIFAR-10-format data: generator v{}, seed {seed}, \
+             {train} train, {test} test",
+            self.version
+        )
+    }
+}
+
+impl Stamp {
+    /// Parses a stamp: `None` unless `text` is exactly what [`Stamp`]'s `Display` writes.
+    fn parse(text: &str) -> Option<Self> {
+        let fields = text
+            .strip_prefix("kiln-data synthetic CIFAR-10-format data: generator v")?
+            .strip_suffix(" test\n")?;
+        let (version, fields) = fields.split_once(", seed ")?;
+        let (seed, fields) = fields.split_once(", ")?;
+        let (train, test) = fields.split_once(" train, ")?;
+        let stamp = Self {
+            version: version.parse().ok()?,
+            config: SyntheticConfig {
+                seed: seed.parse().ok()?,
+                train: train.parse().ok()?,
+                test: test.parse().ok()?,
+            },
+        };
+        (stamp.to_string() == text).then_some(stamp)
+    }
+
+    /// The stamp of the cache folder `root`: `None` when there is no stamp file or it is not a
+    /// stamp; an error when the stamp file cannot be read.
+    fn read(root: &Path) -> Result<Option<Self>> {
+        let path = root.join(STAMP_FILE);
+        match file_size(&path)? {
+            Some(size) if size <= MAX_STAMP_BYTES => {
+                let bytes = std::fs::read(&path).map_err(io_err("reading", &path))?;
+                Ok(std::str::from_utf8(&bytes).ok().and_then(Self::parse))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Whether reading a cache failed on what its files hold (so that writing them anew fixes it),
+/// rather than on access to them.
+fn is_damage(error: &DataError) -> bool {
+    matches!(
+        error,
+        DataError::MissingFiles { .. }
+            | DataError::WrongFileType { .. }
+            | DataError::BadSize { .. }
+            | DataError::LabelOutOfRange { .. }
+            | DataError::BadClassNames { .. }
+    )
+}
 
 impl SyntheticConfig {
     /// Name of the cache folder: `synthetic-cifar10-seed<S>-<train>-<test>`.
@@ -97,19 +168,32 @@ impl SyntheticConfig {
         )
     }
 
-    /// The content of the cache's stamp file.
-    fn stamp(&self) -> String {
-        format!(
-            "kiln-data synthetic CIFAR-10-format data: generator v{GENERATOR_VERSION}, seed {}, \
-             {} train, {} test\n",
-            self.seed, self.train, self.test
-        )
+    /// The configuration recorded by the stamp file of `root`, a folder written by
+    /// [`SyntheticConfig::write`] (by any version of the generator); `None` when `root` has no
+    /// stamp.
+    pub(crate) fn from_stamp(root: &Path) -> Result<Option<Self>> {
+        Ok(Stamp::read(root)?.map(|stamp| stamp.config))
     }
 
-    /// Whether `root` holds every file of this dataset, written by this generator version.
+    /// Records in each file of the cache: five training files of `ceil(train / 5)` images (at
+    /// least one), the last ones shorter or empty, and the test file.
+    pub(crate) fn file_sizes(&self) -> Cifar10Sizes {
+        let per_file = self.train.div_ceil(Cifar10::TRAIN_FILES.len()).max(1);
+        Cifar10Sizes {
+            train: std::array::from_fn(|i| self.train.saturating_sub(i * per_file).min(per_file)),
+            test: self.test,
+        }
+    }
+
+    /// Whether `root` holds this dataset written by this generator version: its stamp says so,
+    /// and every file is there with the size the stamp implies.
     fn is_cached(&self, root: &Path) -> bool {
-        Cifar10::is_present(root)
-            && std::fs::read_to_string(root.join(STAMP_FILE)).is_ok_and(|s| s == self.stamp())
+        let current = Stamp {
+            version: GENERATOR_VERSION,
+            config: *self,
+        };
+        Stamp::read(root).is_ok_and(|stamp| stamp == Some(current))
+            && check_cifar10(root, &self.file_sizes()).is_ok()
     }
 
     /// Generates `(train, test)` in memory. Classes are balanced (counts differ by at most one)
@@ -140,31 +224,39 @@ impl SyntheticConfig {
     }
 
     /// Makes sure `<dir>/<folder_name()>/cifar-10-batches-bin/` holds this dataset in the
-    /// CIFAR-10 binary layout (five training batches of `ceil(train / 5)` images, the last one
+    /// CIFAR-10 binary layout (five training batches of `ceil(train / 5)` images, the last ones
     /// shorter, `test_batch.bin`, `batches.meta.txt`) and returns `<dir>/<folder_name()>`, the
-    /// directory to give [`Cifar10::load`]. Generates only when the files are absent or were
-    /// written by another version of the generator (a stamp file, `synthetic.txt`, records
-    /// it); the folder appears atomically (written in a temporary folder, then renamed).
+    /// directory to give [`Cifar10::load`].
+    ///
+    /// Generates only when the cache does not verify: a stamp file, `synthetic.txt`, must
+    /// record this generator version, seed and sizes, and every file must be there with the
+    /// size they imply. A cache that does not verify (absent, incomplete, truncated, written by
+    /// another version) is rebuilt. The folder appears atomically: the files are written in a
+    /// temporary `.synthetic-*` folder of `dir`, which is then renamed. Temporaries that an
+    /// interrupted run left in `dir` are removed first, once nothing in them has changed for
+    /// two minutes (a live writer never pauses that long).
     pub fn write(&self, dir: &Path) -> Result<PathBuf> {
+        remove_stale(dir);
         let target = dir.join(self.folder_name());
         if self.is_cached(&target) {
             return Ok(target);
         }
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let staging = tempfile::Builder::new()
-            .prefix(".synthetic-")
-            .tempdir_in(dir)
-            .map_err(io_err(dir))?;
-        let folder = Cifar10::folder(staging.path());
-        std::fs::create_dir(&folder).map_err(io_err(&folder))?;
-
         let (train, test) = self.generate();
-        let per_batch = train.len().div_ceil(Cifar10::TRAIN_FILES.len()).max(1);
-        let mut images = train.images().chunks(per_batch * IMAGE_BYTES);
-        let mut labels = train.labels().chunks(per_batch);
-        for name in Cifar10::TRAIN_FILES {
-            let (images, labels) = (images.next().unwrap_or(&[]), labels.next().unwrap_or(&[]));
-            write_cifar10_records(&folder.join(name), images, labels)?;
+        std::fs::create_dir_all(dir).map_err(io_err("creating", dir))?;
+        let staging = temp_dir(dir, SYNTHETIC)?;
+        let folder = Cifar10::folder(staging.path());
+        std::fs::create_dir(&folder).map_err(io_err("creating", &folder))?;
+
+        let sizes = self.file_sizes();
+        let mut start = 0;
+        for (name, n) in Cifar10::TRAIN_FILES.into_iter().zip(sizes.train) {
+            let images = &train.images()[start * IMAGE_BYTES..(start + n) * IMAGE_BYTES];
+            write_cifar10_records(
+                &folder.join(name),
+                images,
+                &train.labels()[start..start + n],
+            )?;
+            start += n;
         }
         write_cifar10_records(
             &folder.join(Cifar10::TEST_FILE),
@@ -173,24 +265,41 @@ impl SyntheticConfig {
         )?;
         write_class_names(&folder.join(Cifar10::META_FILE), &SYNTHETIC_CLASSES)?;
         let stamp = staging.path().join(STAMP_FILE);
-        std::fs::write(&stamp, self.stamp()).map_err(io_err(&stamp))?;
+        let current = Stamp {
+            version: GENERATOR_VERSION,
+            config: *self,
+        };
+        std::fs::write(&stamp, current.to_string()).map_err(io_err("writing", &stamp))?;
 
-        if target.exists() {
-            // A concurrent writer that has finished by now, or a stale or incomplete cache.
+        if std::fs::symlink_metadata(&target).is_ok() {
+            // A concurrent writer that has finished by now, or a stale or damaged cache.
             if self.is_cached(&target) {
                 return Ok(target);
             }
-            std::fs::remove_dir_all(&target).map_err(io_err(&target))?;
+            discard(dir, &target, SYNTHETIC)?;
         }
         // Dropping `staging` afterwards finds nothing left to remove.
-        std::fs::rename(staging.path(), &target).map_err(io_err(&target))?;
-        Ok(target)
+        match rename(staging.path(), &target) {
+            // A concurrent writer moved its copy in first.
+            Err(_) if self.is_cached(&target) => Ok(target),
+            renamed => renamed.map(|()| target),
+        }
     }
 
     /// `(train, test)` from the on-disk cache in `dir`, generated first if absent (see
-    /// [`SyntheticConfig::write`]), read back through [`Cifar10::load`].
+    /// [`SyntheticConfig::write`]), read back with the same checks as [`Cifar10::load`].
+    ///
+    /// A cache that fails those checks (a bad label byte, a wrong class-name file...) is
+    /// discarded, written anew and read again: only a failure of that second read is returned.
     pub fn load_or_generate(&self, dir: &Path) -> Result<(Dataset, Dataset)> {
-        Cifar10::load(&self.write(dir)?)
+        let root = self.write(dir)?;
+        match read_cifar10(&root, &self.file_sizes()) {
+            Err(error) if is_damage(&error) => {
+                discard(dir, &root, SYNTHETIC)?;
+                read_cifar10(&self.write(dir)?, &self.file_sizes())
+            }
+            loaded => loaded,
+        }
     }
 }
 

@@ -176,14 +176,14 @@ use kiln_data::{extract_tar_gz, Cifar10, DataError};
 
 #[test]
 fn good_archive_is_installed_and_a_rerun_does_nothing() {
-    let archive = cifar_archive(4, None);
+    let archive = cifar_archive(Cifar10::RECORDS_PER_FILE, None);
     let server = Server::start(200, archive.clone(), 2);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     Cifar10::download_from(&server.url, &md5_hex(&archive).to_uppercase(), &data).unwrap();
     assert_eq!(server.count(), 1);
     let (train, test) = Cifar10::load(&data).unwrap();
-    assert_eq!((train.len(), test.len()), (20, 4));
+    assert_eq!((train.len(), test.len()), (50_000, 10_000));
     assert_eq!(train.class_names()[9], "truck");
     assert!(data.join("cifar-10-batches-bin/readme.html").is_file());
     assert_eq!(leftovers(&data), Vec::<String>::new());
@@ -221,6 +221,7 @@ fn wrong_checksum_is_refused_and_nothing_is_kept() {
     let wrong = "00112233445566778899aabbccddeeff";
     let err = Cifar10::download_from(&server.url, wrong, dir.path()).unwrap_err();
     assert!(matches!(err, DataError::Checksum { .. }), "{err:?}");
+    assert!(err.means_absent());
     let msg = err.to_string();
     assert!(msg.contains(&format!("expected MD5 {wrong}")), "{msg}");
     assert!(msg.contains(&format!("got {}", md5_hex(&archive))), "{msg}");
@@ -285,6 +286,8 @@ fn connection_refused_says_what_to_do() {
     let url = refused_url();
     let err = Cifar10::download_from(&url, Cifar10::MD5, dir.path()).unwrap_err();
     assert!(matches!(err, DataError::Download { .. }), "{err:?}");
+    // Without network the dataset is absent, not damaged: `DataSource::Auto` falls back.
+    assert!(err.means_absent());
     let msg = err.to_string();
     assert!(msg.contains(&format!("could not download {url}")), "{msg}");
     assert!(msg.to_lowercase().contains("refused"), "{msg}");
@@ -304,6 +307,7 @@ fn http_error_status_is_a_download_failure() {
     let dir = tempfile::tempdir().unwrap();
     let err = Cifar10::download_from(&server.url, Cifar10::MD5, dir.path()).unwrap_err();
     assert!(matches!(err, DataError::Download { .. }), "{err:?}");
+    assert!(err.means_absent());
     assert!(err.to_string().contains("404"), "{err}");
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
@@ -408,6 +412,29 @@ fn safe_archive_with_inner_link_extracts() {
     let err = extract_tar_gz(&archive, &dest).unwrap_err();
     assert!(
         err.to_string().contains("not a valid tar.gz archive"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_failure_to_write_a_member_is_an_io_error_not_a_bad_archive() {
+    let root = tempfile::tempdir().unwrap();
+    let archive = root.path().join("ok.tar.gz");
+    // The archive is well formed, but "a/b" cannot be written under the file "a".
+    std::fs::write(
+        &archive,
+        tar_gz(&[Member::File("a", b"file"), Member::File("a/b", b"beneath")]),
+    )
+    .unwrap();
+    let dest = root.path().join("dest");
+    let err = extract_tar_gz(&archive, &dest).unwrap_err();
+    assert!(
+        matches!(&err, DataError::Io { action: "extracting into", path, .. } if *path == dest),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with(&format!("extracting into {}: ", dest.display())),
         "{err}"
     );
 }

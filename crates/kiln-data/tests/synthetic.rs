@@ -1,6 +1,10 @@
 //! The synthetic CIFAR-format dataset: determinism, balance, statistics, difficulty, cache.
 
-use kiln_data::{Cifar10, Dataset, SyntheticConfig, IMAGE_BYTES, SYNTHETIC_CLASSES};
+use std::fs::File;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use kiln_data::{Cifar10, DataError, Dataset, SyntheticConfig, IMAGE_BYTES, SYNTHETIC_CLASSES};
 
 fn small(seed: u64) -> SyntheticConfig {
     SyntheticConfig {
@@ -172,4 +176,153 @@ fn cache_is_written_in_cifar_layout_and_reused() {
     // No temporary folder is left behind.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(leftovers.len(), 1);
+}
+
+#[test]
+fn cifar10_load_checks_a_synthetic_folder_against_its_stamp() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SyntheticConfig {
+        seed: 5,
+        train: 12,
+        test: 3,
+    };
+    let root = config.write(dir.path()).unwrap();
+    let (train, test) = Cifar10::load(&root).unwrap();
+    assert_eq!((train.len(), test.len()), (12, 3));
+    // Without its stamp the folder is judged as real CIFAR-10, and refused.
+    std::fs::remove_file(root.join("synthetic.txt")).unwrap();
+    let err = Cifar10::load(&root).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DataError::BadSize {
+                size: 9219,
+                expected: 30_730_000,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("data_batch_1.bin"), "{err}");
+}
+
+/// A small configuration's cache in `dir`, damaged by `damage` (given the cache's
+/// `cifar-10-batches-bin` folder), must read back as freshly generated data.
+fn assert_rebuilt(damage: impl FnOnce(&Path)) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SyntheticConfig {
+        seed: 6,
+        train: 20,
+        test: 10,
+    };
+    let folder = Cifar10::folder(&config.write(dir.path()).unwrap());
+    let sizes = |folder: &Path| -> Vec<u64> {
+        Cifar10::expected_files()
+            .iter()
+            .map(|f| std::fs::metadata(folder.join(f)).unwrap().len())
+            .collect()
+    };
+    let before = sizes(&folder);
+    damage(&folder);
+    let (train, test) = config.load_or_generate(dir.path()).unwrap();
+    let (mem_train, mem_test) = config.generate();
+    assert_eq!(train.images(), mem_train.images());
+    assert_eq!(train.labels(), mem_train.labels());
+    assert_eq!(test.labels(), mem_test.labels());
+    assert_eq!(sizes(&folder), before);
+    // The damaged copy is gone, and no temporary is left.
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1);
+}
+
+#[test]
+fn a_damaged_cache_is_rebuilt() {
+    // Truncated by a few bytes, or by whole records.
+    assert_rebuilt(|folder| {
+        let file = File::options()
+            .write(true)
+            .open(folder.join("data_batch_2.bin"))
+            .unwrap();
+        file.set_len(3073 * 4 - 5).unwrap();
+    });
+    assert_rebuilt(|folder| std::fs::write(folder.join("test_batch.bin"), b"").unwrap());
+    // A label byte out of range, which only reading finds.
+    assert_rebuilt(|folder| {
+        let path = folder.join("test_batch.bin");
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[3 * 3073] = 200;
+        std::fs::write(&path, bytes).unwrap();
+    });
+    // A wrong class-name file, and a folder where a file should be.
+    assert_rebuilt(|folder| std::fs::write(folder.join("batches.meta.txt"), "x\n").unwrap());
+    assert_rebuilt(|folder| {
+        let path = folder.join("data_batch_5.bin");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+    });
+}
+
+/// Sets the modification time of `path`, and of everything below it, to `time`.
+fn set_mtime(path: &Path, time: SystemTime) {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            set_mtime(&entry.unwrap().path(), time);
+        }
+    }
+    File::open(path).unwrap().set_modified(time).unwrap();
+}
+
+#[test]
+fn temporaries_of_interrupted_runs_are_removed_once_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |name: &str, file: &str| {
+        let path = dir.path().join(name).join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, b"partial").unwrap();
+    };
+    make(".synthetic-killed", "cifar-10-batches-bin/data_batch_1.bin");
+    make(".extract-killed", "cifar-10-batches-bin/test_batch.bin");
+    make(".synthetic-live", "cifar-10-batches-bin/data_batch_1.bin");
+    make(
+        ".synthetic-writing",
+        "cifar-10-batches-bin/data_batch_2.bin",
+    );
+    make("keep-me", "old.txt");
+    std::fs::write(dir.path().join(".download-killed.part"), b"partial").unwrap();
+    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+    for old in [
+        ".synthetic-killed",
+        ".extract-killed",
+        ".download-killed.part",
+        "keep-me",
+    ] {
+        set_mtime(&dir.path().join(old), hour_ago);
+    }
+    // A folder created long ago whose files are still being written is not abandoned.
+    let writing = dir.path().join(".synthetic-writing");
+    File::open(&writing)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+
+    let config = SyntheticConfig {
+        seed: 8,
+        train: 10,
+        test: 5,
+    };
+    config.write(dir.path()).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".synthetic-live",
+            ".synthetic-writing",
+            "keep-me",
+            "synthetic-cifar10-seed8-10-5"
+        ]
+    );
 }
