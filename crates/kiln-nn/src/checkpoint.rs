@@ -89,15 +89,19 @@ pub enum CheckpointError {
         /// The shape in the checkpoint.
         found: Shape,
     },
-    /// A tensor's dtype in the checkpoint differs from the module's.
-    #[error("checkpoint tensor `{name}` has dtype {found:?}, the model expects {expected:?}")]
+    /// A tensor's dtype in the checkpoint differs from the module's (and no cast was asked
+    /// for: [`LoadOptions::cast`]).
+    #[error(
+        "checkpoint tensor `{name}` has dtype {found}, the model expects {expected:?} \
+         (load with LoadOptions {{ cast: true, .. }} to convert)"
+    )]
     DTypeMismatch {
         /// The tensor's name.
         name: String,
         /// The dtype of the module's (or optimizer's) tensor.
         expected: DType,
-        /// The dtype in the checkpoint.
-        found: DType,
+        /// The dtype in the file (`F64`, `F16`, `BF16`, ...).
+        found: String,
     },
     /// The checkpoint holds a module tensor that the module does not have.
     #[error("checkpoint tensor `{name}` does not belong to the model")]
@@ -123,6 +127,39 @@ pub struct StateDict {
     tensors: BTreeMap<String, Tensor>,
     counters: BTreeMap<String, u64>,
     metadata: BTreeMap<String, String>,
+    /// Tensors decoded to `f32` from a float type kiln does not compute in (`F16`, `BF16`),
+    /// with that type's name: they load only with [`LoadOptions::cast`].
+    decoded_from: BTreeMap<String, String>,
+}
+
+/// How [`load_state_dict_with`] treats a checkpoint that does not match the module exactly.
+/// The default is strict and exact, like PyTorch's `load_state_dict`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Missing and unexpected tensors are errors (PyTorch's `strict=True`). When `false` they
+    /// are listed in the [`LoadReport`] and every tensor present in both is loaded. Shapes must
+    /// match either way.
+    pub strict: bool,
+    /// Convert tensors stored in another float type (`F64`, `F16`, `BF16`) to the module's.
+    pub cast: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            strict: true,
+            cast: false,
+        }
+    }
+}
+
+/// What a load left out, as PyTorch's `load_state_dict(strict=False)` reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// Module tensors the checkpoint does not have (they keep their values).
+    pub missing: Vec<String>,
+    /// Checkpoint tensors the module does not have (ignored).
+    pub unexpected: Vec<String>,
 }
 
 impl StateDict {
@@ -211,14 +248,31 @@ impl StateDict {
                 found: src.shape().clone(),
             });
         }
-        if src.dtype() != dst.dtype() {
+        let stored = self.decoded_from.get(name);
+        if src.dtype() != dst.dtype() || stored.is_some() {
             return Err(CheckpointError::DTypeMismatch {
                 name: name.to_string(),
                 expected: dst.dtype(),
-                found: src.dtype(),
+                found: stored.cloned().unwrap_or_else(|| format!("{:?}", src.dtype())),
             });
         }
         Ok(src)
+    }
+
+    /// The tensor named `name` ready to be copied into `dst`: as [`StateDict::check`], or with
+    /// `cast` converted to `dst`'s dtype.
+    fn prepared(&self, name: &str, dst: &Tensor, cast: bool) -> CheckpointResult<Tensor> {
+        match self.check(name, dst) {
+            Ok(src) => Ok(src.clone()),
+            Err(CheckpointError::DTypeMismatch { .. }) if cast => {
+                let src = self.tensor(name)?;
+                Ok(match dst.dtype() {
+                    DType::F32 => Tensor::from_vec(src.to_vec()?, src.dims())?,
+                    DType::F64 => Tensor::from_vec_f64(src.to_vec_f64()?, src.dims())?,
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The safetensors encoding, with the checksum in the metadata. Reads every tensor back to
@@ -288,13 +342,30 @@ impl StateDict {
                     let values = from_le_bytes(data, f64::from_le_bytes);
                     dict.insert_tensor(name, Tensor::from_vec_f64(values, shape)?);
                 }
+                Dtype::F16 | Dtype::BF16 => {
+                    let decode = match view.dtype() {
+                        Dtype::F16 => |b: [u8; 2]| half::f16::from_le_bytes(b).to_f32(),
+                        _ => |b: [u8; 2]| half::bf16::from_le_bytes(b).to_f32(),
+                    };
+                    dict.insert_tensor(name, Tensor::from_vec(from_le_bytes(data, decode), shape)?);
+                    dict.decoded_from
+                        .insert(name.to_string(), format!("{:?}", view.dtype()));
+                }
                 Dtype::U64 if shape.is_empty() => {
                     dict.insert_counter(name, from_le_bytes(data, u64::from_le_bytes)[0]);
                 }
+                // PyTorch's batch-norm step counter, `num_batches_tracked`, is an I64 scalar.
+                Dtype::I64 if shape.is_empty() => {
+                    let value = from_le_bytes(data, i64::from_le_bytes)[0];
+                    let value = u64::try_from(value).map_err(|_| {
+                        CheckpointError::Format(format!("counter `{name}` is negative: {value}"))
+                    })?;
+                    dict.insert_counter(name, value);
+                }
                 other => {
                     return Err(CheckpointError::Format(format!(
-                        "entry `{name}` has dtype {other:?} and shape {shape:?}; kiln loads F32 \
-                         and F64 tensors and U64 scalars"
+                        "entry `{name}` has dtype {other:?} and shape {shape:?}; kiln loads F32, \
+                         F64, F16 and BF16 tensors and U64 and I64 scalars"
                     )))
                 }
             }
@@ -378,37 +449,60 @@ pub fn state_dict(module: &dyn Module, optimizer: Option<&dyn Optimizer>) -> Sta
 }
 
 /// Loads `dict` into `module` (every parameter and buffer, in place) and, if given, into
-/// `optimizer`. Entries under `optimizer.` are ignored when no optimizer is given; any other
-/// entry the module does not have is an error. The module's tensors, and the agreement of the
-/// optimizer state's step with the checkpoint's, are all checked before anything is written,
-/// so a mismatch leaves the module as it was.
+/// `optimizer`, strictly: [`load_state_dict_with`] and the default [`LoadOptions`].
 pub fn load_state_dict(
     dict: &StateDict,
     module: &dyn Module,
     optimizer: Option<&mut dyn Optimizer>,
 ) -> CheckpointResult<()> {
+    load_state_dict_with(dict, module, optimizer, LoadOptions::default()).map(drop)
+}
+
+/// Loads `dict` into `module` (every parameter and buffer, in place) and, if given, into
+/// `optimizer`.
+///
+/// Entries under `optimizer.` are ignored when no optimizer is given, and counters (such as
+/// PyTorch's `num_batches_tracked`) are not module tensors. With `options.strict`, a module
+/// tensor the checkpoint lacks, or a checkpoint tensor the module lacks, is an error naming
+/// it; otherwise both are listed in the returned report. The module's tensors, and the
+/// agreement of the optimizer state's step with the checkpoint's, are all checked before
+/// anything is written, so a mismatch leaves the module as it was.
+pub fn load_state_dict_with(
+    dict: &StateDict,
+    module: &dyn Module,
+    optimizer: Option<&mut dyn Optimizer>,
+    options: LoadOptions,
+) -> CheckpointResult<LoadReport> {
     if optimizer.is_some() {
         dict.check_steps()?;
     }
     let tensors = module.named_tensors();
+    let mut report = LoadReport::default();
+    let mut sources = Vec::with_capacity(tensors.len());
     for (name, t, _) in &tensors {
-        dict.check(name, t)?;
+        if !options.strict && !dict.tensors.contains_key(name) {
+            report.missing.push(name.clone());
+            continue;
+        }
+        sources.push((t, dict.prepared(name, t, options.cast)?));
     }
-    let unexpected = dict.tensor_names().find(|name| {
-        !name.starts_with(OPTIMIZER_PREFIX) && !tensors.iter().any(|(n, _, _)| n == name)
-    });
-    if let Some(name) = unexpected {
-        return Err(CheckpointError::Unexpected {
-            name: name.to_string(),
-        });
+    report.unexpected = dict
+        .tensor_names()
+        .filter(|name| {
+            !name.starts_with(OPTIMIZER_PREFIX) && !tensors.iter().any(|(n, _, _)| n == name)
+        })
+        .map(str::to_string)
+        .collect();
+    if let (true, Some(name)) = (options.strict, report.unexpected.first()) {
+        return Err(CheckpointError::Unexpected { name: name.clone() });
     }
-    for (name, t, _) in &tensors {
-        dict.copy_into(name, t)?;
+    for (dst, src) in sources {
+        crate::inplace::overwrite(dst, &src)?;
     }
-    match optimizer {
-        Some(opt) => opt.load_state(OPTIMIZER_PREFIX, dict),
-        None => Ok(()),
+    if let Some(opt) = optimizer {
+        opt.load_state(OPTIMIZER_PREFIX, dict)?;
     }
+    Ok(report)
 }
 
 /// Saves `module`'s parameters and buffers and, if given, `optimizer`'s state to a
@@ -419,6 +513,18 @@ pub fn save(
     optimizer: Option<&dyn Optimizer>,
 ) -> CheckpointResult<()> {
     state_dict(module, optimizer).save(path)
+}
+
+/// Loads a safetensors file (one written by [`save`], or by PyTorch's
+/// `safetensors.torch.save_file(model.state_dict(), path)` for a model of the same layout) into
+/// `module` and, if given, `optimizer`, with `options` (see [`load_state_dict_with`]).
+pub fn load_with(
+    path: impl AsRef<Path>,
+    module: &dyn Module,
+    optimizer: Option<&mut dyn Optimizer>,
+    options: LoadOptions,
+) -> CheckpointResult<LoadReport> {
+    load_state_dict_with(&StateDict::load(path)?, module, optimizer, options)
 }
 
 /// Loads a file written by [`save`] into `module` and, if given, `optimizer` (see
