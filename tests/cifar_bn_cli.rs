@@ -371,3 +371,59 @@ fn a_closed_stdout_does_not_stop_the_run() {
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     assert!(folder.join("summary.json").exists());
 }
+
+/// A CIFAR-10 folder in `dir` whose files all have the right sizes (sparse: zero bytes) except
+/// `data_batch_3.bin`, which is truncated.
+fn damaged_cifar10(dir: &Path) {
+    let folder = dir.join("cifar-10-batches-bin");
+    std::fs::create_dir_all(&folder).unwrap();
+    let names = "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n";
+    std::fs::write(folder.join("batches.meta.txt"), names).unwrap();
+    for file in (1..=5)
+        .map(|i| format!("data_batch_{i}.bin"))
+        .chain(["test_batch.bin".to_string()])
+    {
+        let size = if file == "data_batch_3.bin" {
+            3073 * 9999
+        } else {
+            3073 * 10000
+        };
+        let f = std::fs::File::create(folder.join(file)).unwrap();
+        f.set_len(size).unwrap();
+    }
+}
+
+#[test]
+fn a_damaged_dataset_is_an_error_naming_the_file_not_a_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_cifar10(dir.path());
+    let out = command(dir.path(), &["--steps-no-bn", "1", "--steps-bn", "1"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("data_batch_3.bin"), "{err}");
+    assert!(!err.contains("synthetic"), "{err}");
+    assert!(
+        !dir.path().join("runs").exists(),
+        "no output folder for a run that never ran"
+    );
+}
+
+#[test]
+fn require_real_data_never_falls_back_to_the_stand_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(dir.path(), &["--require-real-data"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("data_batch_1.bin"), "{err}");
+    assert!(!dir.path().join("runs").exists());
+    let out = command(dir.path(), &["--require-real-data", "--synthetic"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "the two flags conflict");
+}
