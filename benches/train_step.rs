@@ -2,11 +2,7 @@
 //! with batch norm at every layer input, at batch 32 (`KILN_BENCH_BATCH` overrides it), on the
 //! CPU and on the GPU when an adapter opens. Reported as images per second.
 
-#[allow(dead_code)]
-#[path = "../examples/cifar_bn/experiment/config.rs"]
-mod config;
-#[path = "../examples/cifar_bn/experiment/model.rs"]
-mod model;
+use kiln_experiments::cifar_bn::{config, model};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kiln::nn::{Adam, AdamConfig, Module};

@@ -8,11 +8,7 @@
 //! GPU, `--profile` adds the GPU time of every kernel of one step (timestamp queries), and the
 //! product's line its kernel's own GFLOP/s.
 
-#[allow(dead_code)]
-#[path = "cifar_bn/experiment/config.rs"]
-mod config;
-#[path = "cifar_bn/experiment/model.rs"]
-mod model;
+use kiln_experiments::cifar_bn::{config, model};
 
 use clap::{Parser, ValueEnum};
 use kiln::nn::{Adam, AdamConfig, Module};

@@ -2,9 +2,7 @@
 //! steps, narrow dense layers; then checks the files it writes and that `summary.json` agrees
 //! with the curves in `train.csv` and `eval.csv`.
 
-#[allow(dead_code)]
-#[path = "../examples/cifar_bn/experiment/mod.rs"]
-mod experiment;
+use kiln_experiments::cifar_bn as experiment;
 
 use experiment::report::{smoothed, steps_to, LEVELS};
 use experiment::{BnPlacement, ExperimentConfig, Protocol, Study};

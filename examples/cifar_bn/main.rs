@@ -10,15 +10,14 @@
 //! checkpoints with the settings stored in `DIR/run.json`. SIGINT and SIGTERM finish the current
 //! step, write what was measured, and exit with 130 and 143; a second signal exits at once.
 
-#[macro_use]
-mod experiment;
-
 use anyhow::{bail, Context};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
-use experiment::{folder, BnPlacement, ExperimentConfig, Protocol, Study};
 use kiln::data::{Cifar10, DataSource};
 use kiln::tensor::Device;
+use kiln_experiments::cifar_bn::{self as experiment, folder};
+use kiln_experiments::cifar_bn::{BnPlacement, ExperimentConfig, Protocol, Study};
+use kiln_experiments::{note, say};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -253,7 +253,9 @@ impl StateDict {
             return Err(CheckpointError::DTypeMismatch {
                 name: name.to_string(),
                 expected: dst.dtype(),
-                found: stored.cloned().unwrap_or_else(|| format!("{:?}", src.dtype())),
+                found: stored
+                    .cloned()
+                    .unwrap_or_else(|| format!("{:?}", src.dtype())),
             });
         }
         Ok(src)

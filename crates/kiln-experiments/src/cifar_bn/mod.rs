@@ -5,23 +5,6 @@
 //! Shared by the example's command line and by the test that runs it end to end on tiny
 //! settings.
 
-/// Prints a line on stdout. A closed stdout (`cifar_bn | head -1`) is not an error: the run
-/// goes on and writes its files.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
-
-/// Prints a line on stderr, ignoring a closed stderr as [`say!`] does stdout.
-macro_rules! note {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
-
 pub mod config;
 pub mod folder;
 pub mod model;

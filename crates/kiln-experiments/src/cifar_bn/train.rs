@@ -271,7 +271,7 @@ pub fn run(
             } else if stop.load(Ordering::Relaxed) {
                 record.stopped = Some(format!("{INTERRUPTED} at step {step}"));
             }
-            let due = step % config.protocol.eval_every == 0 || step == spec.steps;
+            let due = step.is_multiple_of(config.protocol.eval_every) || step == spec.steps;
             if value.is_finite() && (due || record.stopped.is_some()) {
                 let (loss, accuracy) = evaluate(&mut model, &test_data)?;
                 record.evals.push(EvalPoint {
@@ -286,7 +286,7 @@ pub fn run(
             let last = step == spec.steps || record.stopped.is_some();
             if config.checkpoint_every > 0
                 && value.is_finite()
-                && (step % config.checkpoint_every == 0 || last)
+                && (step.is_multiple_of(config.checkpoint_every) || last)
             {
                 save_checkpoint(config, spec, &model, &adam, &record)?;
             }
