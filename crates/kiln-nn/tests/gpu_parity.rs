@@ -17,16 +17,20 @@ fn net() -> Sequential {
     let init = LayerInit::tensorflow();
     Sequential::new()
         .with(BatchNorm2d::new(3, bn).unwrap())
-        .with(Conv2d::new(3, 5, (3, 3), init, 1).stride(2))
+        .with(Conv2d::new(3, 5, (3, 3), init, 1).unwrap().stride(2))
         .with(ReLU)
         .with(BatchNorm2d::new(5, bn).unwrap())
-        .with(Conv2d::new(5, 7, (3, 3), init, 2).padding(Padding::Same))
+        .with(
+            Conv2d::new(5, 7, (3, 3), init, 2)
+                .unwrap()
+                .padding(Padding::Same),
+        )
         .with(ReLU)
         .with(Flatten)
         .with(BatchNorm1d::new(7 * 5 * 5, bn).unwrap())
-        .with(Linear::new(7 * 5 * 5, 11, init, 3))
+        .with(Linear::new(7 * 5 * 5, 11, init, 3).unwrap())
         .with(ReLU)
-        .with(Linear::new(11, 4, init, 4))
+        .with(Linear::new(11, 4, init, 4).unwrap())
 }
 
 /// Losses of `steps` optimizer steps on one fixed batch, and the final running statistics.

@@ -1,14 +1,14 @@
 //! Layers and containers: shapes, names and order of parameters, initialization, device moves.
 
 use kiln_nn::{
-    BatchNorm2d, BatchNormConfig, Conv2d, Flatten, Init, LayerInit, Linear, Module, ReLU,
-    Sequential, Sigmoid, Tanh,
+    BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Flatten, Init, LayerInit, Linear, Module,
+    ReLU, Sequential, Sigmoid, Tanh,
 };
 use kiln_tensor::{Device, Padding, Tensor};
 
 #[test]
 fn linear_computes_x_times_w_transposed_plus_b() {
-    let layer = Linear::new(3, 2, LayerInit::torch(), 0);
+    let layer = Linear::new(3, 2, LayerInit::torch(), 0).unwrap();
     assert_eq!(layer.weight().dims(), &[2, 3]);
     let (w, b) = (
         layer.weight().to_vec().unwrap(),
@@ -34,20 +34,23 @@ fn linear_computes_x_times_w_transposed_plus_b() {
 fn conv_shapes_follow_stride_and_padding() {
     let init = LayerInit::tensorflow();
     let x = Tensor::zeros(&[2, 3, 32, 32]);
-    let valid = Conv2d::new(3, 30, (3, 3), init, 0).stride(2);
+    let valid = Conv2d::new(3, 30, (3, 3), init, 0).unwrap().stride(2);
     assert_eq!(valid.forward(&x).unwrap().dims(), &[2, 30, 15, 15]);
     let same = Conv2d::new(3, 4, (3, 3), init, 0)
+        .unwrap()
         .stride(2)
         .padding(Padding::Same);
     assert_eq!(same.forward(&x).unwrap().dims(), &[2, 4, 16, 16]);
-    let explicit = Conv2d::new(3, 4, (5, 5), init.without_bias(), 0).padding(Padding::uniform(2));
+    let explicit = Conv2d::new(3, 4, (5, 5), init.without_bias(), 0)
+        .unwrap()
+        .padding(Padding::uniform(2));
     assert_eq!(explicit.forward(&x).unwrap().dims(), &[2, 4, 32, 32]);
     assert_eq!(explicit.parameters().len(), 1);
 }
 
 #[test]
 fn tensorflow_init_is_glorot_with_zero_bias() {
-    let conv = Conv2d::new(30, 50, (3, 3), LayerInit::tensorflow(), 5);
+    let conv = Conv2d::new(30, 50, (3, 3), LayerInit::tensorflow(), 5).unwrap();
     let limit = (6.0f32 / ((30 + 50) * 9) as f32).sqrt();
     let w = conv.weight().to_vec().unwrap();
     let max = w.iter().fold(0f32, |m, v| m.max(v.abs()));
@@ -66,11 +69,11 @@ fn tensorflow_init_is_glorot_with_zero_bias() {
 fn small_model() -> Sequential {
     Sequential::new()
         .with(BatchNorm2d::new(1, BatchNormConfig::default()).unwrap())
-        .with(Conv2d::new(1, 2, (3, 3), LayerInit::torch(), 1))
+        .with(Conv2d::new(1, 2, (3, 3), LayerInit::torch(), 1).unwrap())
         .with(ReLU)
         .with(BatchNorm2d::new(2, BatchNormConfig::default()).unwrap())
         .with(Flatten)
-        .with(Linear::new(8, 3, LayerInit::torch().without_bias(), 2))
+        .with(Linear::new(8, 3, LayerInit::torch().without_bias(), 2).unwrap())
         .with(Tanh)
         .with(Sigmoid)
 }
@@ -133,4 +136,47 @@ fn to_device_keeps_parameters_trainable() {
         .all(|p| p.tracks_grad() && p.device() == Device::Cpu));
     let after: Vec<Vec<f32>> = after.iter().map(|p| p.to_vec().unwrap()).collect();
     assert_eq!(before, after);
+}
+
+#[test]
+fn zero_sizes_are_errors_naming_the_value() {
+    let init = LayerInit::torch();
+    let message = |e: kiln_tensor::Error| e.to_string();
+    assert_eq!(
+        message(Linear::new(0, 5, init, 0).unwrap_err()),
+        "Linear: in_features must be at least 1, got 0"
+    );
+    assert_eq!(
+        message(Linear::new(5, 0, init, 0).unwrap_err()),
+        "Linear: out_features must be at least 1, got 0"
+    );
+    for (c_in, c_out, kernel, name) in [
+        (0, 3, (3, 3), "in_channels"),
+        (3, 0, (3, 3), "out_channels"),
+        (3, 3, (0, 3), "kernel height"),
+        (3, 3, (3, 0), "kernel width"),
+    ] {
+        assert_eq!(
+            message(Conv2d::new(c_in, c_out, kernel, init, 0).unwrap_err()),
+            format!("Conv2d: {name} must be at least 1, got 0")
+        );
+    }
+    let config = BatchNormConfig::default();
+    let expected = "BatchNorm: channels must be at least 1, got 0";
+    assert_eq!(message(BatchNorm1d::new(0, config).unwrap_err()), expected);
+    assert_eq!(message(BatchNorm2d::new(0, config).unwrap_err()), expected);
+}
+
+#[test]
+fn a_layer_too_large_for_host_memory_is_an_error_naming_its_size() {
+    let err = Linear::new(1_000_000_000, 9000, LayerInit::torch(), 0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Linear: cannot allocate 9000000000000 elements of 4 bytes (36000000000000 bytes) in \
+         host memory"
+    );
+    let err = Conv2d::new(1 << 40, 1 << 40, (3, 3), LayerInit::torch(), 0).unwrap_err();
+    assert!(err.to_string().starts_with("Conv2d: shape ["), "{err}");
+    let err = BatchNorm1d::new(1 << 61, BatchNormConfig::default()).unwrap_err();
+    assert!(err.to_string().starts_with("full: shape ["), "{err}");
 }

@@ -97,14 +97,14 @@ fn cnn_with_batch_norm_loss_falls_on_quadrant_images() {
     let init = LayerInit::tensorflow();
     let model = Sequential::new()
         .with(BatchNorm2d::new(1, bn).unwrap())
-        .with(Conv2d::new(1, 8, (3, 3), init, 1).stride(2))
+        .with(Conv2d::new(1, 8, (3, 3), init, 1).unwrap().stride(2))
         .with(ReLU)
         .with(BatchNorm2d::new(8, bn).unwrap())
-        .with(Conv2d::new(8, 16, (3, 3), init, 2))
+        .with(Conv2d::new(8, 16, (3, 3), init, 2).unwrap())
         .with(ReLU)
         .with(Flatten)
         .with(BatchNorm1d::new(16 * 5 * 5, bn).unwrap())
-        .with(Linear::new(16 * 5 * 5, 4, init, 3));
+        .with(Linear::new(16 * 5 * 5, 4, init, 3).unwrap());
     let mut adam = Adam::new(model.parameters(), AdamConfig::default()).unwrap();
     let image_len = size * size;
     let all = images.to_vec().unwrap();

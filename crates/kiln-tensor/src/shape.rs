@@ -1,6 +1,7 @@
 //! Shapes: the dimensions of a row-major tensor, and NumPy broadcasting between them.
 
-use crate::{Error, Result};
+use crate::cpu::pool;
+use crate::{DType, Error, Result};
 use std::fmt;
 
 /// The dimensions of a tensor, outermost first. A scalar has no dimensions.
@@ -38,6 +39,21 @@ impl Shape {
                 ),
             )),
         }
+    }
+
+    /// Checks that host memory for a tensor of this shape and `dtype` can be allocated now: an
+    /// error naming `op` when the shape does not fit in memory ([`Shape::checked`]) or the
+    /// allocator refuses that many bytes ([`Error::OutOfMemory`]). The memory is reserved and
+    /// released at once without being written, so the check costs about one allocation. It
+    /// guards code that builds a large tensor through a constructor that cannot return an error,
+    /// such as [`Tensor::rand_uniform`](crate::Tensor::rand_uniform).
+    pub fn check_host_alloc(&self, op: &'static str, dtype: DType) -> Result<()> {
+        let len = Shape::checked(op, self.dims())?.numel();
+        let reserved = match dtype {
+            DType::F32 => pool::with_capacity::<f32>(len).map(drop),
+            DType::F64 => pool::with_capacity::<f64>(len).map(drop),
+        };
+        reserved.map_err(|e| e.during(op))
     }
 
     /// The dimensions, outermost first.
@@ -200,6 +216,26 @@ mod tests {
         assert!(err
             .to_string()
             .starts_with("add: shape [1099511627776, 1099511627776]"));
+    }
+
+    #[test]
+    fn host_allocations_are_checked_without_keeping_memory() {
+        assert!(Shape::new(&[1000, 1000])
+            .check_host_alloc("Linear", DType::F32)
+            .is_ok());
+        // 2^50 bytes: more than a 47-bit address space.
+        let err = Shape::new(&[1 << 24, 1 << 24])
+            .check_host_alloc("Linear", DType::F32)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Linear: cannot allocate 281474976710656 elements of 4 bytes (1125899906842624 \
+             bytes) in host memory"
+        );
+        let err = Shape::new(&[1 << 62, 4])
+            .check_host_alloc("zeros", DType::F64)
+            .unwrap_err();
+        assert!(err.to_string().contains("more elements than fit in memory"));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Batch normalization with running statistics, in both momentum conventions.
 
+use super::check_sizes;
 use crate::inplace::overwrite;
 use crate::module::{Module, TensorRole};
-use kiln_tensor::{no_grad, Error, Result, Tensor};
+use kiln_tensor::{no_grad, DType, Device, Error, Result, Tensor};
 
 // ANCHOR: momentum
 /// How fast the running statistics follow the batch statistics, in the convention of the
@@ -85,8 +86,10 @@ pub type BatchNorm2d = BatchNorm<2>;
 
 impl<const D: usize> BatchNorm<D> {
     /// A layer for `channels` channels, in train mode, on the CPU (move it with
-    /// [`Module::to_device`]). Errors if the momentum is outside `[0, 1]` or `eps` is negative.
+    /// [`Module::to_device`]). Errors if `channels` is 0, the momentum is outside `[0, 1]` or
+    /// `eps` is negative.
     pub fn new(channels: usize, config: BatchNormConfig) -> Result<Self> {
+        check_sizes("BatchNorm", &[("channels", channels)])?;
         let weight = config.momentum.batch_weight();
         if !(0.0..=1.0).contains(&weight) || config.eps.is_nan() || config.eps < 0.0 {
             return Err(Error::invalid(
@@ -94,16 +97,16 @@ impl<const D: usize> BatchNorm<D> {
                 format!("momentum must be in [0, 1] and eps >= 0, got {config:?}"),
             ));
         }
-        let affine = |value: f32| {
-            config
-                .affine
-                .then(|| Tensor::full(&[channels], value).requires_grad())
+        let channel = |value| Tensor::full_on(&[channels], value, DType::F32, Device::Cpu);
+        let affine = |value| {
+            let trained = || channel(value).map(Tensor::requires_grad);
+            config.affine.then(trained).transpose()
         };
         Ok(BatchNorm {
-            gamma: affine(1.0),
-            beta: affine(0.0),
-            running_mean: Tensor::zeros(&[channels]),
-            running_var: Tensor::ones(&[channels]),
+            gamma: affine(1.0)?,
+            beta: affine(0.0)?,
+            running_mean: channel(0.0)?,
+            running_var: channel(1.0)?,
             config,
             training: true,
         })

@@ -1,6 +1,6 @@
 //! 2-D convolution layer.
 
-use super::WeightBias;
+use super::{check_sizes, WeightBias};
 use crate::init::LayerInit;
 use crate::module::{Module, TensorRole};
 use kiln_tensor::{Conv2dOptions, Padding, Result, Tensor};
@@ -19,18 +19,27 @@ pub struct Conv2d {
 
 impl Conv2d {
     /// A convolution with a `(kh, kw)` kernel, initialized by `init` from `seed`, on the CPU
-    /// (move it with [`Module::to_device`]).
+    /// (move it with [`Module::to_device`]). Errors, naming the value, when a channel count or
+    /// kernel size is 0 or the weight does not fit in host memory.
     pub fn new(
         in_channels: usize,
         out_channels: usize,
         kernel: (usize, usize),
         init: LayerInit,
         seed: u64,
-    ) -> Conv2d {
-        Conv2d {
-            params: init.build(&[out_channels, in_channels, kernel.0, kernel.1], seed),
+    ) -> Result<Conv2d> {
+        let sizes = [
+            ("in_channels", in_channels),
+            ("out_channels", out_channels),
+            ("kernel height", kernel.0),
+            ("kernel width", kernel.1),
+        ];
+        check_sizes("Conv2d", &sizes)?;
+        let shape = [out_channels, in_channels, kernel.0, kernel.1];
+        Ok(Conv2d {
+            params: WeightBias::new("Conv2d", init, &shape, seed)?,
             options: Conv2dOptions::default(),
-        }
+        })
     }
 
     /// The same layer with stride `s` along both axes.

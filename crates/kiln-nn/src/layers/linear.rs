@@ -1,6 +1,6 @@
 //! Fully connected layer.
 
-use super::WeightBias;
+use super::{check_sizes, WeightBias};
 use crate::init::LayerInit;
 use crate::module::{Module, TensorRole};
 use kiln_tensor::{Error, Result, Tensor};
@@ -17,11 +17,18 @@ pub struct Linear {
 
 impl Linear {
     /// A layer initialized by `init` from `seed`, on the CPU (move it with
-    /// [`Module::to_device`]).
-    pub fn new(in_features: usize, out_features: usize, init: LayerInit, seed: u64) -> Linear {
-        Linear {
-            params: init.build(&[out_features, in_features], seed),
-        }
+    /// [`Module::to_device`]). Errors, naming the value, when a size is 0 or the weight does not
+    /// fit in host memory.
+    pub fn new(
+        in_features: usize,
+        out_features: usize,
+        init: LayerInit,
+        seed: u64,
+    ) -> Result<Linear> {
+        let sizes = [("in_features", in_features), ("out_features", out_features)];
+        check_sizes("Linear", &sizes)?;
+        let params = WeightBias::new("Linear", init, &[out_features, in_features], seed)?;
+        Ok(Linear { params })
     }
 
     /// The weight `[out_features, in_features]`.

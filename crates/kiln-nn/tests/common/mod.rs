@@ -26,13 +26,13 @@ pub fn spiral(classes: usize, per_class: usize, seed: u64) -> (Tensor, Vec<u32>)
 /// before the second layer when `batch_norm` is set.
 pub fn mlp(hidden: usize, classes: usize, batch_norm: bool, seed: u64) -> Sequential {
     let mut model = Sequential::new()
-        .with(Linear::new(2, hidden, LayerInit::torch(), seed))
+        .with(Linear::new(2, hidden, LayerInit::torch(), seed).unwrap())
         .with(ReLU);
     if batch_norm {
         model.push(BatchNorm1d::new(hidden, BatchNormConfig::default()).unwrap());
     }
     model
-        .with(Linear::new(hidden, hidden, LayerInit::torch(), seed + 1))
+        .with(Linear::new(hidden, hidden, LayerInit::torch(), seed + 1).unwrap())
         .with(ReLU)
-        .with(Linear::new(hidden, classes, LayerInit::torch(), seed + 2))
+        .with(Linear::new(hidden, classes, LayerInit::torch(), seed + 2).unwrap())
 }
