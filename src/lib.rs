@@ -14,7 +14,7 @@
 //! use kiln::prelude::*;
 //!
 //! fn train_and_save(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
-//!     let net = Sequential::new().with(Linear::new(2, 2, LayerInit::default(), 0));
+//!     let net = Sequential::new().with(Linear::new(2, 2, LayerInit::default(), 0)?);
 //!     let y = net.forward(&Tensor::ones(&[1, 2]))?; // kiln::tensor::Error
 //!     assert_eq!(y.dims(), &[1, 2]);
 //!     checkpoint::save(path, &net, None)?; // kiln::nn::CheckpointError
@@ -22,7 +22,7 @@
 //! }
 //!
 //! fn load(path: &std::path::Path) -> kiln::Result<Sequential> {
-//!     let net = Sequential::new().with(Linear::new(2, 2, LayerInit::default(), 1));
+//!     let net = Sequential::new().with(Linear::new(2, 2, LayerInit::default(), 1)?);
 //!     checkpoint::load(path, &net, None)?;
 //!     Ok(net)
 //! }

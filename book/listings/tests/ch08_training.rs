@@ -73,10 +73,10 @@ fn a_training_loop() -> Result<()> {
     let (x, labels) = moons(100);
     let init = LayerInit::torch();
     let mut model = Sequential::new()
-        .with(Linear::new(2, 32, init, 1))
+        .with(Linear::new(2, 32, init, 1)?)
         .with(BatchNorm1d::new(32, BatchNormConfig::default())?)
         .with(ReLU)
-        .with(Linear::new(32, 2, init, 2));
+        .with(Linear::new(32, 2, init, 2)?);
     model.to_device(Device::Cpu)?; // build the optimizer after moving the model
     let mut adam = Adam::new(model.parameters(), AdamConfig::default().lr(0.05))?;
     for _ in 0..200 {

@@ -8,9 +8,9 @@ fn a_program_that_uses_kiln() -> kiln::Result<()> {
     // KILN_DEVICE=auto|gpu|cpu picks the device; auto takes a hardware GPU, else the CPU.
     let device = default_device()?;
     let mut model = Sequential::new()
-        .with(Linear::new(4, 16, LayerInit::default(), 0))
+        .with(Linear::new(4, 16, LayerInit::default(), 0)?)
         .with(ReLU)
-        .with(Linear::new(16, 3, LayerInit::default(), 1));
+        .with(Linear::new(16, 3, LayerInit::default(), 1)?);
     model.to_device(device)?;
     let mut adam = Adam::new(model.parameters(), AdamConfig::default())?;
 
@@ -56,7 +56,7 @@ impl<M: Module> Module for Residual<M> {
 
 #[test]
 fn a_module_of_your_own() -> Result<()> {
-    let block = Residual(Linear::new(3, 3, LayerInit::default(), 7));
+    let block = Residual(Linear::new(3, 3, LayerInit::default(), 7)?);
     let names: Vec<String> = block
         .named_parameters()
         .into_iter()

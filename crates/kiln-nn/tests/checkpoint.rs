@@ -121,7 +121,7 @@ fn optimizer_state_is_saved_under_the_parameter_index() {
     assert_eq!(dict.tensor("optimizer.5.exp_avg_sq").unwrap().dims(), &[3]);
     assert_eq!(dict.tensor("0.weight").unwrap().dims(), &[4, 2]);
 
-    let other = Sequential::new().with(Linear::new(2, 3, LayerInit::torch(), 0));
+    let other = Sequential::new().with(Linear::new(2, 3, LayerInit::torch(), 0).unwrap());
     let mut small = Adam::new(other.parameters(), AdamConfig::default()).unwrap();
     let err = small.load_state("optimizer.", &dict).unwrap_err();
     assert!(matches!(err, CheckpointError::Incompatible(_)), "{err}");

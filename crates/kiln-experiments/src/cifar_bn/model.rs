@@ -44,7 +44,7 @@ pub fn build(spec: &RunSpec, hidden: (usize, usize), seed: u64) -> Result<Sequen
         if input_bn {
             net.push(BatchNorm2d::new(c_in, bn)?);
         }
-        net.push(Conv2d::new(c_in, c_out, (3, 3), init, layer_seed(i as u64)).stride(stride));
+        net.push(Conv2d::new(c_in, c_out, (3, 3), init, layer_seed(i as u64))?.stride(stride));
         if pre_activation_bn {
             net.push(BatchNorm2d::new(c_out, bn)?);
         }
@@ -56,7 +56,7 @@ pub fn build(spec: &RunSpec, hidden: (usize, usize), seed: u64) -> Result<Sequen
         if input_bn {
             net.push(BatchNorm1d::new(d_in, bn)?);
         }
-        net.push(Linear::new(d_in, d_out, init, layer_seed(10 + i as u64)));
+        net.push(Linear::new(d_in, d_out, init, layer_seed(10 + i as u64))?);
         if last {
             break;
         }
