@@ -7,9 +7,9 @@
 /// `None` if it never is. A NaN loss makes every mean that includes it NaN, never below a
 /// level. `window` is at least 1.
 ///
-/// Hint: this is the number the experiment's report gives for each level, with `window = 10`
-/// (`SMOOTHING` in `examples/cifar_bn/experiment/report.rs`). `(i + 1).saturating_sub(window)`
-/// is where the window of step `i` (from 0) starts.
+/// Hint: this is the number the experiment's report gives for each loss level, with a window
+/// of 10 steps. `(i + 1).saturating_sub(window)` is where the window of step `i` (from 0)
+/// starts.
 pub fn steps_to_level(losses: &[f32], level: f32, window: usize) -> Option<usize> {
     todo!()
 }
