@@ -10,7 +10,7 @@ use std::path::Path;
 
 #[test]
 fn every_shader_parses_and_validates() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shaders");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
     let mut sources = BTreeMap::new();
     for entry in std::fs::read_dir(&dir).expect("shaders/ exists") {
         let path = entry.expect("directory entry").path();

@@ -78,9 +78,9 @@ macro_rules! gemm_shader {
         Shader {
             name: $name,
             source: concat!(
-                include_str!(concat!("../../../../shaders/", $tile, ".wgsl")),
-                include_str!("../../../../shaders/matmul.wgsl")
-                $(, include_str!(concat!("../../../../shaders/", $part, ".wgsl")))+
+                include_str!(concat!("../../shaders/", $tile, ".wgsl")),
+                include_str!("../../shaders/matmul.wgsl")
+                $(, include_str!(concat!("../../shaders/", $part, ".wgsl")))+
             ),
         }
     };

@@ -22,8 +22,8 @@ macro_rules! shader {
         $crate::gpu::pipeline::Shader {
             name: $name,
             source: concat!(
-                $($(include_str!(concat!("../../../../shaders/", $part, ".wgsl")),)+)?
-                include_str!(concat!("../../../../shaders/", $name, ".wgsl"))
+                $($(include_str!(concat!("../../shaders/", $part, ".wgsl")),)+)?
+                include_str!(concat!("../../shaders/", $name, ".wgsl"))
             ),
         }
     };
