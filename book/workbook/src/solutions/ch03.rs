@@ -25,8 +25,8 @@ pub fn central_difference(f: &dyn Fn(&[f64]) -> f64, x: &[f64], eps: f64) -> Vec
 /// `f`'s output is reduced to the scalar `L = Σ w ⊙ f(inputs)`, `w` being
 /// `random_input(output dims, seed)`. Gradients of `L` from `backward` must satisfy
 /// `|analytic - numeric| <= tol.atol + tol.rtol * |numeric|` for every element of every input
-/// (an input that gets no gradient has gradient 0). The error names the first input (`input i`) and
-/// element (`element j`) that fails, with both values.
+/// (an input that gets no gradient has gradient 0). The error names the first input (`input i`)
+/// and element (`element j`) that fails, with both values.
 pub fn gradient_check(
     f: &dyn Fn(&[Tensor]) -> Result<Tensor>,
     inputs: &[Tensor],
