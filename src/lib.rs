@@ -54,8 +54,8 @@
 //! let b2 = Tensor::zeros(&[2]).requires_grad();
 //!
 //! // x · w1ᵀ + b1 -> relu -> · w2ᵀ + b2 -> mean cross-entropy.
-//! let hidden = x.matmul_t(&w1, false, true)?.add(&b1)?.relu()?;
-//! let logits = hidden.matmul_t(&w2, false, true)?.add(&b2)?;
+//! let hidden = x.matmul(&w1.t())?.add(&b1)?.relu()?;
+//! let logits = hidden.matmul(&w2.t())?.add(&b2)?;
 //! let loss = logits.softmax_cross_entropy(&labels)?;
 //! loss.backward()?;
 //!

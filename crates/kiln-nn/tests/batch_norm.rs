@@ -4,7 +4,7 @@
 
 use kiln_nn::{BatchNorm1d, BatchNorm2d, BatchNormConfig, Module, Momentum, TensorRole};
 use kiln_tensor::gradcheck::{self, Tolerance};
-use kiln_tensor::{Result, Storage, Tensor};
+use kiln_tensor::{Result, Tensor};
 
 /// Per-channel mean and biased variance of `x` `[n, c, spatial...]` in f64.
 fn channel_stats(x: &[f32], dims: &[usize]) -> (Vec<f64>, Vec<f64>) {
@@ -87,7 +87,8 @@ fn the_two_conventions_name_the_same_update() {
 
 /// Sets a CPU tensor's values in place.
 fn set(t: &Tensor, values: &[f32]) {
-    *t.storage_mut() = Storage::F32(values.to_vec());
+    t.assign(&Tensor::from_slice(values, t.dims()).unwrap())
+        .unwrap();
 }
 
 #[test]

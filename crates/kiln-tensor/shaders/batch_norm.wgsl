@@ -1,4 +1,3 @@
-// requires: grid.wgsl
 // Batch normalization over x viewed as [n, c, spatial]: per-channel statistics over the
 // M = n * spatial values of a channel, normalization, and the analytic backward.
 //
@@ -12,6 +11,8 @@
 //
 // Parameters sit after each entry's storage buffers, so the same struct is declared at
 // several bindings (params2 at binding 2, ...); each entry reads the one it binds.
+
+const WG: u32 = 256u;
 
 struct Params {
     n: u32,
@@ -65,6 +66,10 @@ fn channel_offset(p: Params, ch: u32, j: u32) -> u32 {
     return ((j / p.spatial) * p.c + ch) * p.spatial + j % p.spatial;
 }
 
+fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return wid.x + wid.y * nwg.x;
+}
+
 // ANCHOR: chan
 // Chan et al.: the (count, mean, m2) of the union of two sets.
 fn chan(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
@@ -93,7 +98,7 @@ fn tree(l: u32, statistics: bool) {
 // ANCHOR_END: chan
 
 // ANCHOR: stats_partial
-@compute @workgroup_size(WG)
+@compute @workgroup_size(256)
 fn stats_partial(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -135,7 +140,7 @@ fn reduce_partials(p: Params, ch: u32, l: u32, statistics: bool) {
     tree(l, statistics);
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(256)
 fn stats_finalize(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -151,10 +156,10 @@ fn stats_finalize(
     }
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(256)
 fn normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let p = params6;
-    let i = linear_index(gid, nwg);
+    let i = gid.x + gid.y * nwg.x * WG;
     if i >= p.n * p.c * p.spatial {
         return;
     }
@@ -163,7 +168,7 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     y[i] = (x[i] - mean[ch]) * scale + beta[ch];
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(256)
 fn backward_partial(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -191,7 +196,7 @@ fn backward_partial(
     }
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(256)
 fn backward_finalize(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -206,10 +211,10 @@ fn backward_finalize(
     }
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(256)
 fn backward_data(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let p = params8;
-    let i = linear_index(gid, nwg);
+    let i = gid.x + gid.y * nwg.x * WG;
     if i >= p.n * p.c * p.spatial {
         return;
     }

@@ -41,7 +41,7 @@ pub use autograd::{is_grad_enabled, no_grad, NoGradGuard};
 pub use device::Device;
 pub use error::{Error, Result};
 pub use gpu::default_device;
-pub use kernels::Kernels;
+pub use kernels::{AdamStep, Kernels, SgdStep};
 pub use ops::batch_norm::BatchNormOutput;
 pub use ops::conv::{Conv2dOptions, Padding};
 pub use shape::Shape;

@@ -52,18 +52,4 @@ impl Storage {
             Storage::F64(_) => DType::F64,
         }
     }
-
-    /// Number of elements.
-    pub fn len(&self) -> usize {
-        match self {
-            Storage::F32(v) => v.len(),
-            Storage::F64(v) => v.len(),
-            Storage::Gpu(b) => b.len(),
-        }
-    }
-
-    /// Whether there are no elements.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

@@ -7,6 +7,7 @@ use crate::kernels::Kernels;
 use crate::{DType, Device, Error, Result, Shape, Storage};
 use rand::{RngExt, SeedableRng};
 use std::fmt;
+use std::ops::Deref;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 // ANCHOR: tensor
@@ -22,6 +23,10 @@ pub(crate) struct Inner {
     pub(crate) storage: Arc<RwLock<Storage>>,
     pub(crate) shape: Shape,
     pub(crate) device: Device,
+    /// A lazy transpose ([`Tensor::t`]): the storage holds the tensor with its last two axes
+    /// swapped. Matrix products read it through their transpose flags; every other reader gets
+    /// a materialized copy from [`Tensor::storage`].
+    pub(crate) transposed: bool,
     /// The tensor's place in the autograd graph. The graph links these, not tensors, so an
     /// op result whose values no backward rule needs is freed as soon as its handles drop.
     pub(crate) var: Arc<Var>,
@@ -50,11 +55,23 @@ impl Tensor {
         requires_grad: bool,
         node: Option<Node>,
     ) -> Tensor {
+        Tensor::with_layout(storage, shape, false, requires_grad, node)
+    }
+
+    /// As [`Tensor::with_storage`], with the storage laid out transposed when `transposed`.
+    pub(crate) fn with_layout(
+        storage: Arc<RwLock<Storage>>,
+        shape: Shape,
+        transposed: bool,
+        requires_grad: bool,
+        node: Option<Node>,
+    ) -> Tensor {
         let device = storage.read().expect("storage lock").device();
         Tensor(Arc::new(Inner {
             storage,
             shape,
             device,
+            transposed,
             var: Arc::new(Var::new(requires_grad, node)),
         }))
     }
@@ -187,16 +204,50 @@ impl Tensor {
 
     /// The element type.
     pub fn dtype(&self) -> DType {
-        self.storage().dtype()
+        self.raw_storage().dtype()
     }
 
     /// The kernels of this tensor's device.
-    pub fn kernels(&self) -> Result<&'static dyn Kernels> {
+    pub(crate) fn kernels(&self) -> Result<&'static dyn Kernels> {
         kernels_for(self.device())
     }
 
-    /// Read access to the storage (shared with clones and reshapes).
-    pub fn storage(&self) -> RwLockReadGuard<'_, Storage> {
+    /// Whether this is a lazy transpose (see [`Tensor::t`]).
+    pub(crate) fn is_transposed(&self) -> bool {
+        self.0.transposed
+    }
+
+    /// Read access to the elements in this tensor's own row-major layout: the shared storage,
+    /// or for a lazy transpose a materialized copy (one transpose kernel).
+    ///
+    /// # Panics
+    ///
+    /// When the device cannot materialize a lazy transpose (out of memory, device lost); the
+    /// ops that can report it as an error call [`Tensor::try_storage`].
+    pub(crate) fn storage(&self) -> StorageRef<'_> {
+        self.try_storage()
+            .unwrap_or_else(|e| panic!("materializing a transposed view: {e}"))
+    }
+
+    /// [`Tensor::storage`], with a failed materialization as an error.
+    pub(crate) fn try_storage(&self) -> Result<StorageRef<'_>> {
+        if !self.0.transposed {
+            return Ok(StorageRef::Shared(self.raw_storage()));
+        }
+        // The storage is `[..., n, m]` for this tensor's `[..., m, n]`.
+        let mut stored = self.dims().to_vec();
+        let r = stored.len();
+        stored.swap(r - 1, r - 2);
+        let mut perm: Vec<usize> = (0..r).collect();
+        perm.swap(r - 1, r - 2);
+        let copy = self
+            .kernels()?
+            .permute(&self.raw_storage(), &Shape::from(stored), &perm)?;
+        Ok(StorageRef::Owned(copy))
+    }
+
+    /// Read access to the storage as laid out (transposed for a lazy transpose).
+    pub(crate) fn raw_storage(&self) -> RwLockReadGuard<'_, Storage> {
         self.0.storage.read().expect("storage lock poisoned")
     }
 
@@ -205,10 +256,23 @@ impl Tensor {
         self.0.storage.clone()
     }
 
-    /// Write access to the storage, for in-place updates (optimizers, running statistics).
-    /// Bypasses autograd: use it on leaves only.
-    pub fn storage_mut(&self) -> RwLockWriteGuard<'_, Storage> {
+    /// The storage cell holding this tensor in its own layout: the shared one, or for a lazy
+    /// transpose a new cell with a materialized copy.
+    pub(crate) fn layout_storage(&self) -> Result<Arc<RwLock<Storage>>> {
+        match self.try_storage()? {
+            StorageRef::Shared(_) => Ok(self.0.storage.clone()),
+            StorageRef::Owned(copy) => Ok(Arc::new(RwLock::new(copy))),
+        }
+    }
+
+    /// Write access to the storage, for in-place updates. Bypasses autograd.
+    pub(crate) fn storage_mut(&self) -> RwLockWriteGuard<'_, Storage> {
         self.0.storage.write().expect("storage lock poisoned")
+    }
+
+    /// Whether two tensors share storage (clones, reshapes, views).
+    pub fn shares_storage(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0.storage, &other.0.storage)
     }
 
     /// The elements as `f32`, copied to the host.
@@ -218,7 +282,7 @@ impl Tensor {
 
     /// The elements as `f64`, copied to the host.
     pub fn to_vec_f64(&self) -> Result<Vec<f64>> {
-        self.kernels()?.read_f64(&self.storage())
+        self.kernels()?.read_f64(&*self.try_storage()?)
     }
 
     /// The value of a one-element tensor.
@@ -237,24 +301,26 @@ impl Tensor {
         if device == self.device() {
             return Ok(self.clone());
         }
-        let storage = kernels_for(device)?.upload(&self.storage())?;
+        let storage = kernels_for(device)?.upload(&*self.try_storage()?)?;
         Ok(Tensor::from_storage(storage, self.shape().clone()))
     }
 
     /// A deep copy with its own storage, detached from the graph.
     pub fn copy(&self) -> Result<Tensor> {
-        let storage = self.kernels()?.duplicate(&self.storage())?;
+        let storage = self.kernels()?.duplicate(&*self.try_storage()?)?;
         Ok(Tensor::from_storage(storage, self.shape().clone()))
     }
 
     /// The same storage, cut from the graph: no gradient flows through the result.
     pub fn detach(&self) -> Tensor {
-        Tensor::with_storage(self.0.storage.clone(), self.shape().clone(), false, None)
+        let (shape, transposed) = (self.shape().clone(), self.0.transposed);
+        Tensor::with_layout(self.0.storage.clone(), shape, transposed, false, None)
     }
 
     /// This tensor as a leaf that accumulates gradients (shares storage with `self`).
     pub fn requires_grad(self) -> Tensor {
-        Tensor::with_storage(self.0.storage.clone(), self.shape().clone(), true, None)
+        let (shape, transposed) = (self.shape().clone(), self.0.transposed);
+        Tensor::with_layout(self.0.storage.clone(), shape, transposed, true, None)
     }
 
     /// Whether gradients flow to or through this tensor.
@@ -281,6 +347,26 @@ impl Tensor {
     /// Whether two handles refer to the same tensor.
     pub fn same(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// A tensor's elements for reading: the shared storage under its read lock, or a copy that
+/// materializes a lazy transpose.
+pub(crate) enum StorageRef<'a> {
+    /// The storage itself.
+    Shared(RwLockReadGuard<'a, Storage>),
+    /// A materialized copy.
+    Owned(Storage),
+}
+
+impl Deref for StorageRef<'_> {
+    type Target = Storage;
+
+    fn deref(&self) -> &Storage {
+        match self {
+            StorageRef::Shared(guard) => guard,
+            StorageRef::Owned(storage) => storage,
+        }
     }
 }
 

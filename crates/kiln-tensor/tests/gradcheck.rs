@@ -104,6 +104,10 @@ proptest! {
         grad_ok(&shapes, seed, |x| x[0].permute(&perm));
         grad_ok(&shapes, seed, |x| x[0].transpose(0, rank - 1));
         grad_ok(&shapes, seed, |x| x[0].flatten_from(1));
+        // The lazy transpose, read by ops other than matmul (materialized) and reshaped.
+        grad_ok(&shapes, seed, |x| Ok(x[0].t()));
+        grad_ok(&shapes, seed, |x| x[0].t().tanh());
+        grad_ok(&shapes, seed, |x| x[0].t().flatten());
         grad_ok(&shapes, seed, |x| x[0].reshape(&[s.iter().product()]));
         let mut wide = s.clone();
         wide.insert(0, 3);
@@ -116,11 +120,14 @@ proptest! {
                         ta in any::<bool>(), tb in any::<bool>(), seed in 0u64..1000) {
         let a = if ta { vec![k, m] } else { vec![m, k] };
         let b = if tb { vec![n, k] } else { vec![k, n] };
-        grad_ok(&[a.clone(), b.clone()], seed, |x| x[0].matmul_t(&x[1], ta, tb));
+        // `op(x)` is the lazy transpose `x.t()` where the flag is set.
+        let op = |x: &Tensor, t: bool| if t { x.t() } else { x.clone() };
+        let product = |x: &[Tensor]| op(&x[0], ta).matmul(&op(&x[1], tb));
+        grad_ok(&[a.clone(), b.clone()], seed, product);
         let batched = |v: &Vec<usize>| [vec![batch], v.clone()].concat();
-        grad_ok(&[batched(&a), batched(&b)], seed, |x| x[0].matmul_t(&x[1], ta, tb));
-        grad_ok(&[batched(&a), b.clone()], seed, |x| x[0].matmul_t(&x[1], ta, tb));
-        grad_ok(&[a, batched(&b)], seed, |x| x[0].matmul_t(&x[1], ta, tb));
+        grad_ok(&[batched(&a), batched(&b)], seed, product);
+        grad_ok(&[batched(&a), b.clone()], seed, product);
+        grad_ok(&[a, batched(&b)], seed, product);
     }
     // ANCHOR_END: matmul
 
@@ -198,8 +205,8 @@ fn gradcheck_mlp() {
         &[vec![5, 4], vec![6, 4], vec![6], vec![3, 6], vec![3]],
         3,
         |x| {
-            let h = x[0].matmul_t(&x[1], false, true)?.add(&x[2])?.tanh()?;
-            h.matmul_t(&x[3], false, true)?
+            let h = x[0].matmul(&x[1].t())?.add(&x[2])?.tanh()?;
+            h.matmul(&x[3].t())?
                 .add(&x[4])?
                 .softmax_cross_entropy(&labels)
         },
@@ -229,8 +236,7 @@ fn gradcheck_conv_bn_relu_linear() {
             let y = x[0].conv2d(&x[1], Some(&x[2]), opts)?;
             let y = y.batch_norm(Some(&x[3]), Some(&x[4]), None, 1e-3)?.output;
             let y = y.relu()?.flatten_from(1)?;
-            y.matmul_t(&x[5], false, true)?
-                .softmax_cross_entropy(&labels)
+            y.matmul(&x[5].t())?.softmax_cross_entropy(&labels)
         },
     );
 }

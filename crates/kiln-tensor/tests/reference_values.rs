@@ -62,7 +62,7 @@ fn matmul_values_with_transpose_flags() {
     // aᵀ stored as [3, 2] and read transposed gives the same product.
     let at = a.transpose(0, 1).unwrap();
     assert_eq!(
-        at.matmul_t(&b, true, false).unwrap().to_vec().unwrap(),
+        at.t().matmul(&b).unwrap().to_vec().unwrap(),
         vec![4.0, 5.0, 10.0, 11.0]
     );
 }

@@ -55,7 +55,7 @@ impl Module for Linear {
                 ),
             ));
         }
-        let y = x.matmul_t(self.weight(), false, true)?;
+        let y = x.matmul(&self.weight().t())?;
         match self.bias() {
             Some(b) => y.add(b),
             None => Ok(y),

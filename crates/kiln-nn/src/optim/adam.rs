@@ -3,8 +3,7 @@
 use super::state::StateTable;
 use super::Optimizer;
 use crate::checkpoint::{CheckpointResult, StateDict};
-use kiln_tensor::kernels::AdamStep;
-use kiln_tensor::{Error, Result, Tensor};
+use kiln_tensor::{AdamStep, Error, Result, Tensor};
 
 /// Adam hyper-parameters. With gradient `g` at step `t` (from 1):
 /// `m = beta1 m + (1 - beta1) g`, `v = beta2 v + (1 - beta2) g²`,
@@ -116,13 +115,7 @@ impl Optimizer for Adam {
             let [m, v] = &state.buffers[..] else {
                 unreachable!("Adam keeps two buffers per parameter")
             };
-            p.kernels()?.adam_step(
-                &mut p.storage_mut(),
-                &grad.storage(),
-                &mut m.storage_mut(),
-                &mut v.storage_mut(),
-                hp,
-            )?;
+            p.adam_update_(&grad, m, v, &hp)?;
         }
         Ok(())
     }

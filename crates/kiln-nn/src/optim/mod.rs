@@ -3,8 +3,9 @@
 //! An optimizer holds the parameter tensors it was built from (handles sharing storage and
 //! gradient with the module's) and per-parameter state keyed by their order. [`Optimizer::step`]
 //! reads each parameter's accumulated gradient and updates the parameter in place, on its
-//! device, through the fused update of the device's [`kiln_tensor::Kernels`]; parameters
-//! without a gradient are left alone.
+//! device, in one fused kernel per parameter ([`Tensor::sgd_update_`](kiln_tensor::Tensor::sgd_update_),
+//! [`Tensor::adam_update_`](kiln_tensor::Tensor::adam_update_)); parameters without a gradient
+//! are left alone.
 
 mod adam;
 mod sgd;

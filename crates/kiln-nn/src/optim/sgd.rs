@@ -3,8 +3,7 @@
 use super::state::StateTable;
 use super::Optimizer;
 use crate::checkpoint::{CheckpointResult, StateDict};
-use kiln_tensor::kernels::SgdStep;
-use kiln_tensor::{Error, Result, Tensor};
+use kiln_tensor::{Error, Result, SgdStep, Tensor};
 
 /// SGD hyper-parameters, in PyTorch's formulation: with gradient `g`,
 /// `g += weight_decay * p`; with momentum `v = momentum * v + g` and the step direction
@@ -82,20 +81,13 @@ impl Optimizer for Sgd {
         };
         for (i, p) in self.params.iter().enumerate() {
             let Some(grad) = p.grad() else { continue };
-            let kernels = p.kernels()?;
             if c.momentum == 0.0 {
-                kernels.sgd_step(&mut p.storage_mut(), &grad.storage(), None, hp)?;
+                p.sgd_update_(&grad, None, &hp)?;
                 continue;
             }
             let state = self.state.get_or_init(i, p)?;
             state.step += 1;
-            let mut velocity = state.buffers[0].storage_mut();
-            kernels.sgd_step(
-                &mut p.storage_mut(),
-                &grad.storage(),
-                Some(&mut *velocity),
-                hp,
-            )?;
+            p.sgd_update_(&grad, Some(&state.buffers[0]), &hp)?;
         }
         Ok(())
     }

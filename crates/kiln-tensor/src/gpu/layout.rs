@@ -5,10 +5,9 @@ use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::{Error, Result, Shape};
 
-pub(super) const SHADER: Shader = shader!("layout", requires: ["grid"]);
+const SHADER: Shader = shader!("layout");
 
-/// Most axes a shader indexes (`MAX_RANK` in the WGSL, a multiple of 4: the shaders pack
-/// dimensions and strides four to a `vec4`).
+/// Most axes a shader indexes (`array<vec4<u32>, 2>` in the WGSL).
 pub(super) const MAX_RANK: usize = 8;
 
 /// Row-major element strides of `dims`.

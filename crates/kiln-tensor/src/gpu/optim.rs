@@ -5,7 +5,7 @@ use super::{GpuBuffer, GpuContext};
 use crate::kernels::{AdamStep, SgdStep};
 use crate::Result;
 
-pub(super) const SHADER: Shader = shader!("optim", requires: ["grid"]);
+const SHADER: Shader = shader!("optim");
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

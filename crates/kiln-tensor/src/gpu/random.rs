@@ -4,7 +4,7 @@ use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::Result;
 
-pub(super) const SHADER: Shader = shader!("dropout", requires: ["grid"]);
+const SHADER: Shader = shader!("dropout");
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

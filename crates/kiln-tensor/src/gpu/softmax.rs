@@ -5,7 +5,7 @@ use super::{reduce, GpuBuffer, GpuContext};
 use crate::kernels::{ReduceDims, ReduceOp};
 use crate::Result;
 
-pub(super) const SHADER: Shader = shader!("softmax", requires: ["nan", "grid"]);
+const SHADER: Shader = shader!("softmax", requires: ["nan"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

@@ -145,7 +145,7 @@ impl Tensor {
         // ANCHOR: conv2d
         let d = opts.dims(self.shape(), weight.shape())?;
         let k = kernels_of("conv2d", &[self, weight])?;
-        let storage = k.conv2d(&self.storage(), &weight.storage(), d)?;
+        let storage = k.conv2d(&*self.try_storage()?, &*weight.try_storage()?, d)?;
         let (x, w) = (self.clone(), weight.clone());
         let y = Tensor::from_op(
             storage,
@@ -156,11 +156,11 @@ impl Tensor {
                 // does not, and its backward-data pass is the most expensive one).
                 let k = kernels_of("conv2d_backward", &[g, &x, &w])?;
                 let gx = x.tracks_grad().then(|| -> Result<Tensor> {
-                    let gx = k.conv2d_backward_data(&g.storage(), &w.storage(), d)?;
+                    let gx = k.conv2d_backward_data(&*g.try_storage()?, &*w.try_storage()?, d)?;
                     Ok(Tensor::from_storage(gx, x.shape().clone()))
                 });
                 let gw = w.tracks_grad().then(|| -> Result<Tensor> {
-                    let gw = k.conv2d_backward_weight(&x.storage(), &g.storage(), d)?;
+                    let gw = k.conv2d_backward_weight(&*x.try_storage()?, &*g.try_storage()?, d)?;
                     Ok(Tensor::from_storage(gw, w.shape().clone()))
                 });
                 Ok(vec![gx.transpose()?, gw.transpose()?])

@@ -23,7 +23,7 @@ impl Tensor {
     /// `op` applied to each element, recording a rule that ignores the values: the input
     /// gradient is `g * scale`.
     fn unary_linear(&self, op: UnaryOp, scale: f32) -> Result<Tensor> {
-        let storage = kernels_of("unary", &[self])?.unary(op, &self.storage())?;
+        let storage = kernels_of("unary", &[self])?.unary(op, &*self.try_storage()?)?;
         Ok(Tensor::from_op(
             storage,
             self.shape().clone(),
@@ -47,7 +47,7 @@ impl Tensor {
         grad: impl Fn(&Tensor, &Tensor) -> Result<Tensor> + Send + Sync + 'static,
     ) -> Result<Tensor> {
         let k = kernels_of("unary", &[self])?;
-        let storage = Arc::new(RwLock::new(k.unary(op, &self.storage())?));
+        let storage = Arc::new(RwLock::new(k.unary(op, &*self.try_storage()?)?));
         let saved = match saves {
             Saves::Input => self.detach(),
             // A handle on the output's storage outside the graph (no cycle).
@@ -74,8 +74,8 @@ impl Tensor {
         let out = self.shape().broadcast(rhs.shape(), name)?;
         let storage = k.binary(
             op,
-            (&self.storage(), self.shape()),
-            (&rhs.storage(), rhs.shape()),
+            (&*self.try_storage()?, self.shape()),
+            (&*rhs.try_storage()?, rhs.shape()),
             &out,
         )?;
         Ok((storage, out))
@@ -233,7 +233,7 @@ impl Tensor {
     /// 1 where `self > 0`, 0 where `self <= 0`, NaN where `self` is NaN (as `torch.heaviside`;
     /// no gradient).
     pub fn step(&self) -> Result<Tensor> {
-        let storage = kernels_of("step", &[self])?.unary(UnaryOp::Step, &self.storage())?;
+        let storage = kernels_of("step", &[self])?.unary(UnaryOp::Step, &*self.try_storage()?)?;
         Ok(Tensor::from_storage(storage, self.shape().clone()))
     }
 

@@ -1,6 +1,8 @@
-//! Shape changes: reshape and flatten (free: shared storage) and permute/transpose (a copy).
+//! Shape changes: reshape and flatten (free: shared storage), permute/transpose (a copy), and
+//! the lazy matrix transpose [`Tensor::t`].
 
 use super::kernels_of;
+use crate::autograd::{is_grad_enabled, Node};
 use crate::{Error, Result, Shape, Tensor};
 
 impl Tensor {
@@ -17,7 +19,7 @@ impl Tensor {
         }
         let input = self.shape().clone();
         Ok(Tensor::from_op_shared(
-            self.0.storage.clone(),
+            self.layout_storage()?,
             target,
             &[self],
             move |g| Ok(vec![Some(g.reshape(input.dims())?)]),
@@ -61,7 +63,7 @@ impl Tensor {
             ));
         }
         let storage =
-            kernels_of("permute", &[self])?.permute(&self.storage(), self.shape(), perm)?;
+            kernels_of("permute", &[self])?.permute(&*self.try_storage()?, self.shape(), perm)?;
         let out = Shape::from(perm.iter().map(|&p| self.dims()[p]).collect::<Vec<_>>());
         let mut inverse = vec![0; perm.len()];
         for (i, &p) in perm.iter().enumerate() {
@@ -80,4 +82,37 @@ impl Tensor {
         perm.swap(a, b);
         self.permute(&perm)
     }
+
+    // ANCHOR: t
+    /// The transpose of a matrix, or of every matrix of a batch (the last two axes swapped),
+    /// as a view: no copy, the result shares this tensor's storage. A 0-D or 1-D tensor comes
+    /// back as it is (as `torch.Tensor.t` does).
+    ///
+    /// The view is lazy. [`Tensor::matmul`] consumes it as its kernel's transpose flag, so
+    /// `x.matmul(&w.t())` is `x · wᵀ` without materializing `wᵀ`, and `w.t().t()` is `w`'s
+    /// layout again. Every other operation reads a view through one transpose kernel, as if
+    /// [`Tensor::transpose`] had been called, so results never depend on the layout. Like a
+    /// reshape, the view sees in-place updates of the tensor it came from
+    /// ([`Tensor::assign`], optimizer steps). Gradients flow back through it.
+    pub fn t(&self) -> Tensor {
+        if self.rank() < 2 {
+            return self.clone();
+        }
+        let mut dims = self.dims().to_vec();
+        let r = dims.len();
+        dims.swap(r - 1, r - 2);
+        let track = is_grad_enabled() && self.tracks_grad();
+        let node = track.then(|| Node {
+            inputs: vec![self.0.var.clone()],
+            backward: Box::new(|g: &Tensor| Ok(vec![Some(g.t())])),
+        });
+        Tensor::with_layout(
+            self.storage_handle(),
+            Shape::from(dims),
+            !self.is_transposed(),
+            track,
+            node,
+        )
+    }
+    // ANCHOR_END: t
 }

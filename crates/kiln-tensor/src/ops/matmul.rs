@@ -1,4 +1,5 @@
-//! Matrix products, 2-D and batched 3-D, with transposes as flags rather than copies.
+//! Matrix products, 2-D and batched 3-D. A transposed operand ([`Tensor::t`]) reaches the kernel
+//! as a transpose flag, never as a copy.
 
 use super::kernels_of;
 use crate::kernels::MatmulDims;
@@ -16,21 +17,27 @@ fn matrix_dims(t: &Tensor) -> Result<(Option<usize>, usize, usize)> {
     }
 }
 
+/// The shape of `t` with its last two axes swapped: how a lazy transpose is stored.
+fn swapped(t: &Tensor) -> Shape {
+    let mut dims = t.dims().to_vec();
+    let r = dims.len();
+    dims.swap(r - 1, r - 2);
+    Shape::from(dims)
+}
+
 impl Tensor {
+    // ANCHOR: matmul
     /// Matrix product: `[m, k] · [k, n] = [m, n]`, or batched `[b, m, k] · [b, k, n]`, where a
     /// 2-D operand is shared by every batch entry.
+    ///
+    /// A transposed operand costs nothing: `x.matmul(&w.t())` is `x · wᵀ` computed from `w`'s
+    /// storage with the kernel's transpose flag (see [`Tensor::t`]). The gradients follow the
+    /// same route: the gradient of `w` in `x.matmul(&w.t())` is computed directly in `w`'s
+    /// layout.
     pub fn matmul(&self, rhs: &Tensor) -> Result<Tensor> {
-        self.matmul_t(rhs, false, false)
-    }
-
-    /// `op(self) · op(rhs)` where `op` transposes the last two axes when its flag is set
-    /// (`x.matmul_t(w, false, true)` is `x · wᵀ`). No transpose is materialized.
-    pub fn matmul_t(&self, rhs: &Tensor, trans_a: bool, trans_b: bool) -> Result<Tensor> {
         let k = kernels_of("matmul", &[self, rhs])?;
-        let (ba, ra, ca) = matrix_dims(self)?;
-        let (bb, rb, cb) = matrix_dims(rhs)?;
-        let (m, ka) = if trans_a { (ca, ra) } else { (ra, ca) };
-        let (kb, n) = if trans_b { (cb, rb) } else { (rb, cb) };
+        let (ba, m, ka) = matrix_dims(self)?;
+        let (bb, kb, n) = matrix_dims(rhs)?;
         let batch = match (ba, bb) {
             (Some(x), Some(y)) if x != y => None,
             (x, y) => Some(x.or(y)),
@@ -42,6 +49,7 @@ impl Tensor {
                 rhs: rhs.shape().clone(),
             });
         };
+        let (trans_a, trans_b) = (self.is_transposed(), rhs.is_transposed());
         let dims = MatmulDims {
             batch: batch.unwrap_or(1),
             m,
@@ -56,28 +64,31 @@ impl Tensor {
             Some(b) => Shape::checked("matmul", &[b, m, n])?,
             None => Shape::checked("matmul", &[m, n])?,
         };
-        let storage = k.matmul(&self.storage(), &rhs.storage(), dims)?;
+        let storage = k.matmul(&self.raw_storage(), &rhs.raw_storage(), dims)?;
         let (a, b) = (self.clone(), rhs.clone());
         // ANCHOR: backward
         Ok(Tensor::from_op(storage, out, &[self, rhs], move |g| {
-            // C = op(A) op(B): dA = g op(B)ᵀ, dB = op(A)ᵀ g, written without transposes.
+            // C = A B: dA = g Bᵀ, dB = Aᵀ g, every transpose a flag. A transposed operand
+            // gets its gradient computed in its storage's layout, (g Bᵀ)ᵀ = B gᵀ, and handed
+            // back as a lazy transpose, which `t`'s backward turns into that layout for free.
             // Only the gradients that an input needs are computed.
             let ga = a.tracks_grad().then(|| {
                 if trans_a {
-                    b.matmul_t(g, trans_b, true)?.sum_to(a.shape())
+                    Ok(b.matmul(&g.t())?.sum_to(&swapped(&a))?.t())
                 } else {
-                    g.matmul_t(&b, false, !trans_b)?.sum_to(a.shape())
+                    g.matmul(&b.t())?.sum_to(a.shape())
                 }
             });
             let gb = b.tracks_grad().then(|| {
                 if trans_b {
-                    g.matmul_t(&a, true, trans_a)?.sum_to(b.shape())
+                    Ok(g.t().matmul(&a)?.sum_to(&swapped(&b))?.t())
                 } else {
-                    a.matmul_t(g, !trans_a, false)?.sum_to(b.shape())
+                    a.t().matmul(g)?.sum_to(b.shape())
                 }
             });
             Ok(vec![ga.transpose()?, gb.transpose()?])
         }))
         // ANCHOR_END: backward
     }
+    // ANCHOR_END: matmul
 }

@@ -4,6 +4,7 @@ pub mod batch_norm;
 pub mod conv;
 mod dropout;
 mod elementwise;
+mod inplace;
 mod layout;
 mod matmul;
 mod reduce;

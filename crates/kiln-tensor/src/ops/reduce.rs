@@ -50,7 +50,7 @@ impl Tensor {
                 inner: dims[axis + 1..].iter().product(),
             };
             let reduced = match &storage {
-                None => k.reduce(op, &self.storage(), dims_now)?,
+                None => k.reduce(op, &*self.try_storage()?, dims_now)?,
                 Some(s) => k.reduce(op, s, dims_now)?,
             };
             storage = Some(reduced);
@@ -58,7 +58,7 @@ impl Tensor {
         }
         let storage = match storage {
             Some(s) => s,
-            None => k.duplicate(&self.storage())?,
+            None => k.duplicate(&*self.try_storage()?)?,
         };
         Ok(Tensor::from_storage(storage, Shape::from(dims)))
     }
@@ -181,7 +181,7 @@ impl Tensor {
         let zeros = k.fill(self.dtype(), target.numel(), 0.0)?;
         let storage = k.binary(
             BinaryOp::Add,
-            (&self.storage(), self.shape()),
+            (&*self.try_storage()?, self.shape()),
             (&zeros, &target),
             &target,
         )?;
@@ -205,7 +205,7 @@ impl Tensor {
             ));
         }
         let rows = self.numel() / cols;
-        let storage = kernels_of("argmax", &[self])?.argmax(&self.storage(), rows, cols)?;
+        let storage = kernels_of("argmax", &[self])?.argmax(&*self.try_storage()?, rows, cols)?;
         let out = self.dims()[..self.rank() - 1].to_vec();
         Ok(Tensor::from_storage(storage, Shape::from(out)))
     }

@@ -12,7 +12,7 @@ impl Tensor {
         })?;
         let rows = self.numel() / cols.max(1);
         let storage =
-            kernels_of("log_softmax", &[self])?.log_softmax(&self.storage(), rows, cols)?;
+            kernels_of("log_softmax", &[self])?.log_softmax(&*self.try_storage()?, rows, cols)?;
         let y = Tensor::from_storage(storage, self.shape().clone());
         let out = y.clone();
         let last = self.rank() - 1;
@@ -62,7 +62,7 @@ impl Tensor {
         }
         // ANCHOR: fused
         let k = kernels_of("softmax_cross_entropy", &[self])?;
-        let (loss, dlogits) = k.softmax_cross_entropy(&self.storage(), labels, rows, cols)?;
+        let (loss, dlogits) = k.softmax_cross_entropy(&*self.try_storage()?, labels, rows, cols)?;
         let dlogits = Tensor::from_storage(dlogits, self.shape().clone());
         Ok(Tensor::from_op(loss, Shape::new(&[]), &[self], move |g| {
             Ok(vec![Some(dlogits.mul(g)?)])
