@@ -34,6 +34,14 @@ pub enum TensorRole {
 /// storage written in place, an atomic counter), which keeps forward `&self` in both modes.
 ///
 /// Modules start in train mode, as in PyTorch.
+///
+/// # Nothing to forget
+///
+/// The walks ([`Module::visit_tensors`], [`Module::map_tensors`]) and the mode switch
+/// ([`Module::set_training`]) have no default bodies: every module says what tensors it holds
+/// and what its mode does, even when the answer is "none" (an empty body). A container that
+/// forgot to forward them to its children would silently keep them on the CPU or in train mode;
+/// here the compiler refuses it instead.
 // ANCHOR: trait_core
 pub trait Module: Send + Sync {
     /// Applies the module to `x`. Recording for autograd follows the usual rule: the graph is
@@ -42,27 +50,20 @@ pub trait Module: Send + Sync {
     fn forward(&self, x: &Tensor) -> Result<Tensor>;
 
     /// Calls `f(name, tensor, role)` for each tensor of this module and its children, in a
-    /// stable order, with dotted names relative to this module. Stateless modules keep the
-    /// default, which visits nothing.
-    fn visit_tensors(&self, f: &mut dyn FnMut(&str, &Tensor, TensorRole)) {
-        let _ = f;
-    }
+    /// stable order, with dotted names relative to this module (a module without tensors
+    /// visits nothing).
+    fn visit_tensors(&self, f: &mut dyn FnMut(&str, &Tensor, TensorRole));
     // ANCHOR_END: trait_core
 
     /// Replaces each tensor of this module and its children, in [`Module::visit_tensors`]
     /// order, by `f(tensor)`, which must keep its shape (moving to a device, casting for a
     /// gradient check). A parameter stays a parameter only if `f` returns a tensor that
     /// requires grad; [`Module::to_device`] takes care of that.
-    fn map_tensors(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
-        let _ = f;
-        Ok(())
-    }
+    fn map_tensors(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()>;
 
-    /// Sets train (`true`) or eval (`false`) mode on this module and its children. Modules
-    /// whose forward does not depend on the mode keep the default, which does nothing.
-    fn set_training(&mut self, training: bool) {
-        let _ = training;
-    }
+    /// Sets train (`true`) or eval (`false`) mode on this module and its children (a module
+    /// whose forward does not depend on the mode does nothing).
+    fn set_training(&mut self, training: bool);
 
     /// Train mode: batch norm uses and updates batch statistics, dropout drops.
     fn train(&mut self) {

@@ -42,7 +42,7 @@ pub use device::Device;
 pub use error::{Error, Result};
 pub use gpu::default_device;
 pub use kernels::{AdamStep, Kernels, SgdStep};
-pub use ops::batch_norm::BatchNormOutput;
+pub use ops::batch_norm::BatchStats;
 pub use ops::conv::{Conv2dOptions, Padding};
 pub use shape::Shape;
 pub use storage::{DType, Storage};

@@ -64,7 +64,7 @@ fn loss(leaves: &[Tensor], labels: &[u32]) -> Result<Tensor> {
         padding: Padding::Same,
     };
     let h = x.conv2d(conv_w, Some(conv_b), opts)?;
-    let h = h.batch_norm(Some(gamma), Some(beta), None, 1e-5)?.output;
+    let h = h.batch_norm_train(Some(gamma), Some(beta), 1e-5)?.0;
     let h = h.relu()?.mul(scale)?.add(&h.tanh()?)?;
     let h = h
         .sigmoid()?

@@ -160,7 +160,7 @@ proptest! {
             shapes.push(vec![c]);
         }
         grad_ok(&shapes, seed, |x| {
-            Ok(x[0].batch_norm(x.get(1), x.get(2), None, 1e-3)?.output)
+            Ok(x[0].batch_norm_train(x.get(1), x.get(2), 1e-3)?.0)
         });
     }
     // ANCHOR_END: batch_norm
@@ -170,7 +170,7 @@ proptest! {
         let mean = random_input(&[c], seed + 7);
         let var = random_input(&[c], seed + 8).mul(&random_input(&[c], seed + 8)).unwrap().add_scalar(0.5).unwrap();
         grad_ok(&[vec![n, c, 2, 2], vec![c], vec![c]], seed, |x| {
-            Ok(x[0].batch_norm(Some(&x[1]), Some(&x[2]), Some((&mean, &var)), 1e-5)?.output)
+            x[0].batch_norm_eval(Some(&x[1]), Some(&x[2]), &mean, &var, 1e-5)
         });
     }
 
@@ -234,7 +234,7 @@ fn gradcheck_conv_bn_relu_linear() {
         5,
         |x| {
             let y = x[0].conv2d(&x[1], Some(&x[2]), opts)?;
-            let y = y.batch_norm(Some(&x[3]), Some(&x[4]), None, 1e-3)?.output;
+            let y = y.batch_norm_train(Some(&x[3]), Some(&x[4]), 1e-3)?.0;
             let y = y.relu()?.flatten_from(1)?;
             y.matmul(&x[5].t())?.softmax_cross_entropy(&labels)
         },

@@ -102,10 +102,10 @@ fn conv2d_values() {
 fn batch_norm_and_cross_entropy_values() {
     // One channel with values 1 and 3: mean 2, biased variance 1.
     let x = t(&[1.0, 3.0], &[2, 1]);
-    let out = x.batch_norm(None, None, None, 0.0).unwrap();
-    assert_eq!(out.output.to_vec().unwrap(), vec![-1.0, 1.0]);
-    assert_eq!(out.mean.unwrap().to_vec().unwrap(), vec![2.0]);
-    assert_eq!(out.var.unwrap().to_vec().unwrap(), vec![1.0]);
+    let (output, stats) = x.batch_norm_train(None, None, 0.0).unwrap();
+    assert_eq!(output.to_vec().unwrap(), vec![-1.0, 1.0]);
+    assert_eq!(stats.mean.to_vec().unwrap(), vec![2.0]);
+    assert_eq!(stats.var.to_vec().unwrap(), vec![1.0]);
     // Uniform logits over 4 classes: loss ln 4.
     let loss = Tensor::zeros(&[2, 4])
         .softmax_cross_entropy(&[0, 3])

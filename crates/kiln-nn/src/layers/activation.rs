@@ -1,6 +1,6 @@
 //! Elementwise activations as modules (no tensors, no mode).
 
-use crate::module::Module;
+use crate::module::{Module, TensorRole};
 use kiln_tensor::{Result, Tensor};
 
 /// Defines a unit-struct module that applies one elementwise tensor method.
@@ -14,6 +14,17 @@ macro_rules! activation {
             fn forward(&self, x: &Tensor) -> Result<Tensor> {
                 x.$method()
             }
+
+            fn visit_tensors(&self, _: &mut dyn FnMut(&str, &Tensor, TensorRole)) {}
+
+            fn map_tensors(
+                &mut self,
+                _: &mut dyn FnMut(&Tensor) -> Result<Tensor>,
+            ) -> Result<()> {
+                Ok(())
+            }
+
+            fn set_training(&mut self, _: bool) {}
         }
     };
 }

@@ -191,8 +191,8 @@ impl<const D: usize> Module for BatchNorm<D> {
         self.check_input(x)?;
         let (gamma, beta, eps) = (self.gamma.as_ref(), self.beta.as_ref(), self.config.eps);
         if !self.training {
-            let running = Some((&self.running_mean, &self.running_var));
-            return Ok(x.batch_norm(gamma, beta, running, eps)?.output);
+            let (mean, var) = (&self.running_mean, &self.running_var);
+            return x.batch_norm_eval(gamma, beta, mean, var, eps);
         }
         let m = x.numel() / self.channels();
         if m < 2 {
@@ -204,15 +204,9 @@ impl<const D: usize> Module for BatchNorm<D> {
                 ),
             ));
         }
-        let out = x.batch_norm(gamma, beta, None, eps)?;
-        let (Some(mean), Some(var)) = (&out.mean, &out.var) else {
-            return Err(Error::invalid(
-                "BatchNorm",
-                "batch_norm in train mode returned no batch statistics",
-            ));
-        };
-        self.update_running(mean, var, m)?;
-        Ok(out.output)
+        let (y, batch) = x.batch_norm_train(gamma, beta, eps)?;
+        self.update_running(&batch.mean, &batch.var, m)?;
+        Ok(y)
     }
     // ANCHOR_END: forward
 

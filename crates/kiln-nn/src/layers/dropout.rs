@@ -1,7 +1,7 @@
 //! Inverted dropout with a reproducible mask per step.
 
 use crate::init::derive_seed;
-use crate::module::Module;
+use crate::module::{Module, TensorRole};
 use kiln_tensor::{Error, Result, Tensor};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -53,6 +53,12 @@ impl Module for Dropout {
         x.dropout(self.p, derive_seed(self.seed, call))
     }
     // ANCHOR_END: forward
+
+    fn visit_tensors(&self, _: &mut dyn FnMut(&str, &Tensor, TensorRole)) {}
+
+    fn map_tensors(&mut self, _: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
+        Ok(())
+    }
 
     fn set_training(&mut self, training: bool) {
         self.training = training;

@@ -70,4 +70,6 @@ impl Module for Linear {
     fn map_tensors(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
         self.params.map(f)
     }
+
+    fn set_training(&mut self, _: bool) {}
 }

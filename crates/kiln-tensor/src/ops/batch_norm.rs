@@ -4,33 +4,54 @@ use super::kernels_of;
 use crate::kernels::BnDims;
 use crate::{Error, Result, Shape, Tensor};
 
-/// The result of [`Tensor::batch_norm`]: the normalized output, and in train mode the batch
-/// statistics used (per channel, not differentiable) for updating running statistics.
+/// The per-channel statistics a train-mode batch norm normalized with: what running
+/// statistics are updated from. Not differentiable.
 #[derive(Debug, Clone)]
-pub struct BatchNormOutput {
-    /// Same shape as the input.
-    pub output: Tensor,
-    /// Batch mean `[c]` (train mode), or `None` in eval mode.
-    pub mean: Option<Tensor>,
-    /// Biased batch variance `[c]` (train mode), or `None` in eval mode.
-    pub var: Option<Tensor>,
+pub struct BatchStats {
+    /// Batch mean `[c]`.
+    pub mean: Tensor,
+    /// Biased batch variance `[c]` (the mean squared deviation).
+    pub var: Tensor,
 }
 
 impl Tensor {
-    /// Normalizes `self` (`[n, c]` or `[n, c, ...]`) per channel `c`.
-    ///
-    /// With `running = None` (train mode) the statistics are the batch's own mean and biased
-    /// variance over every axis but `c`, and gradients flow through them. With
-    /// `running = Some((mean, var))` (eval mode) those `[c]` tensors are used as constants.
-    /// Then `y = (x - mean) / sqrt(var + eps) * gamma + beta`, `gamma` and `beta` `[c]` being
-    /// optional (scale 1, shift 0).
-    pub fn batch_norm(
+    /// Batch normalization in train mode: normalizes `self` (`[n, c]` or `[n, c, ...]`) per
+    /// channel `c` with the batch's own mean and biased variance over every axis but `c`, and
+    /// gradients flow through them. Then `y = (x - mean) / sqrt(var + eps) * gamma + beta`,
+    /// `gamma` and `beta` `[c]` being optional (scale 1, shift 0). Returns `y` and the
+    /// statistics used.
+    pub fn batch_norm_train(
+        &self,
+        gamma: Option<&Tensor>,
+        beta: Option<&Tensor>,
+        eps: f32,
+    ) -> Result<(Tensor, BatchStats)> {
+        let (output, mean, var) = self.batch_norm(gamma, beta, None, eps)?;
+        Ok((output, BatchStats { mean, var }))
+    }
+
+    /// Batch normalization in eval mode: as [`Tensor::batch_norm_train`], with the given `[c]`
+    /// `mean` and `var` (running statistics) used as constants.
+    pub fn batch_norm_eval(
+        &self,
+        gamma: Option<&Tensor>,
+        beta: Option<&Tensor>,
+        mean: &Tensor,
+        var: &Tensor,
+        eps: f32,
+    ) -> Result<Tensor> {
+        Ok(self.batch_norm(gamma, beta, Some((mean, var)), eps)?.0)
+    }
+
+    /// The fused op behind both modes: `(y, mean, var)`, with the statistics the batch's own
+    /// when `running` is `None`.
+    fn batch_norm(
         &self,
         gamma: Option<&Tensor>,
         beta: Option<&Tensor>,
         running: Option<(&Tensor, &Tensor)>,
         eps: f32,
-    ) -> Result<BatchNormOutput> {
+    ) -> Result<(Tensor, Tensor, Tensor)> {
         if self.rank() < 2 {
             return Err(Error::invalid(
                 "batch_norm",
@@ -110,10 +131,6 @@ impl Tensor {
             }
             Ok(grads)
         });
-        Ok(BatchNormOutput {
-            output,
-            mean: batch_stats.then_some(mean),
-            var: batch_stats.then_some(var),
-        })
+        Ok((output, mean, var))
     }
 }
