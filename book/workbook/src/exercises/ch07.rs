@@ -46,7 +46,7 @@ pub fn batch_norm_backward(
 
 /// Train-mode batch norm of `x` (`[n, c]` or `[n, c, h, w]`) composed from kiln's tensor
 /// operations (`mean`, `sub`, `mul`, `sqrt`, `div`, `add`, `reshape`, ...), so that autograd
-/// derives its backward pass: the same function as `x.batch_norm(Some(gamma), Some(beta), None,
+/// derives its backward pass: the same function as `x.batch_norm_train(Some(gamma), Some(beta),
 /// eps)`, `gamma` and `beta` being `[c]`.
 ///
 /// Hint: reduce over every axis but 1 with `keepdim`, so that the statistics broadcast back

@@ -75,7 +75,7 @@ pub fn batch_norm_backward(
 
 /// Train-mode batch norm of `x` (`[n, c]` or `[n, c, h, w]`) composed from kiln's tensor
 /// operations (`mean`, `sub`, `mul`, `sqrt`, `div`, `add`, `reshape`, ...), so that autograd
-/// derives its backward pass: the same function as `x.batch_norm(Some(gamma), Some(beta), None,
+/// derives its backward pass: the same function as `x.batch_norm_train(Some(gamma), Some(beta),
 /// eps)`, `gamma` and `beta` being `[c]`.
 pub fn batch_norm_composed(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f32) -> Result<Tensor> {
     // Every axis but the channel axis 1; per-channel tensors broadcast as [c, 1, ...].

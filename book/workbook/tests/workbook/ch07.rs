@@ -177,8 +177,8 @@ mod batch_norm_composed {
                 let y = if composed {
                     ch07::batch_norm_composed(&x, &gamma, &beta, EPS)
                 } else {
-                    x.batch_norm(Some(&gamma), Some(&beta), None, EPS)
-                        .map(|out| out.output)
+                    x.batch_norm_train(Some(&gamma), Some(&beta), EPS)
+                        .map(|(y, _)| y)
                 }
                 .expect("batch norm");
                 y.mul(&weights)
