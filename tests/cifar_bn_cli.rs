@@ -300,7 +300,7 @@ fn resume_takes_the_stored_settings_and_refuses_contradicting_ones() {
         ("--batch-size", "32", "20"),
         ("--lr", "0.01", "0.001"),
         ("--train-images", "100", "200"),
-        ("--protocol", "article", "\"quick\""),
+        ("--protocol", "article", "\"cpu\""),
         ("--study", "affine", "\"bn\""),
         ("--seed", "4", "3"),
     ] {
@@ -332,6 +332,56 @@ fn resume_takes_the_stored_settings_and_refuses_contradicting_ones() {
         assert!(!out.status.success());
         assert!(stderr(&out).contains("--resume"), "{}", stderr(&out));
     }
+}
+
+#[test]
+fn the_cpu_default_takes_its_sizes_from_the_protocol_and_says_how_it_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("out");
+    // No --protocol, --hidden, --train-images or --eval-images: the cpu protocol's apply.
+    let out = bare(data_dir())
+        .args([
+            "--batch-size",
+            "20",
+            "--steps-no-bn",
+            "1",
+            "--steps-bn",
+            "1",
+        ])
+        .arg("--out")
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let header = String::from_utf8_lossy(&out.stdout);
+    for phrase in [
+        "protocol: cpu (batch 20,",
+        "dense widths 500/100 instead of 3500/700",
+        "the first 10000 of 50000 training images",
+        "--protocol article for the real thing",
+    ] {
+        assert!(header.contains(phrase), "{phrase:?} missing from\n{header}");
+    }
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("run.json")).unwrap()).unwrap();
+    let settings = &run["settings"];
+    assert_eq!(settings["protocol"], "cpu");
+    assert_eq!(settings["hidden"], serde_json::json!([500, 100]));
+    assert_eq!(settings["train_images"], 10000);
+    assert_eq!(settings["eval_images"], 1000);
+
+    // The stored sizes are the run's: giving another width on resume is refused.
+    let out = bare(data_dir())
+        .args(["--hidden", "3500", "700", "--resume"])
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("(the run has [500,100])"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -1,3 +1,4 @@
+// requires: grid.wgsl
 // Batch normalization over x viewed as [n, c, spatial]: per-channel statistics over the
 // M = n * spatial values of a channel, normalization, and the analytic backward.
 //
@@ -11,8 +12,6 @@
 //
 // Parameters sit after each entry's storage buffers, so the same struct is declared at
 // several bindings (params2 at binding 2, ...); each entry reads the one it binds.
-
-const WG: u32 = 256u;
 
 struct Params {
     n: u32,
@@ -66,10 +65,6 @@ fn channel_offset(p: Params, ch: u32, j: u32) -> u32 {
     return ((j / p.spatial) * p.c + ch) * p.spatial + j % p.spatial;
 }
 
-fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return wid.x + wid.y * nwg.x;
-}
-
 // ANCHOR: chan
 // Chan et al.: the (count, mean, m2) of the union of two sets.
 fn chan(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
@@ -98,7 +93,7 @@ fn tree(l: u32, statistics: bool) {
 // ANCHOR_END: chan
 
 // ANCHOR: stats_partial
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn stats_partial(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -140,7 +135,7 @@ fn reduce_partials(p: Params, ch: u32, l: u32, statistics: bool) {
     tree(l, statistics);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn stats_finalize(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -156,10 +151,10 @@ fn stats_finalize(
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let p = params6;
-    let i = gid.x + gid.y * nwg.x * WG;
+    let i = linear_index(gid, nwg);
     if i >= p.n * p.c * p.spatial {
         return;
     }
@@ -168,7 +163,7 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     y[i] = (x[i] - mean[ch]) * scale + beta[ch];
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn backward_partial(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -196,7 +191,7 @@ fn backward_partial(
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn backward_finalize(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -211,10 +206,10 @@ fn backward_finalize(
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn backward_data(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let p = params8;
-    let i = gid.x + gid.y * nwg.x * WG;
+    let i = linear_index(gid, nwg);
     if i >= p.n * p.c * p.spatial {
         return;
     }

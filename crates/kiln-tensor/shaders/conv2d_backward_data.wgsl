@@ -1,4 +1,4 @@
-// requires: gemm_tile_64x64.wgsl, matmul.wgsl, conv2d.wgsl
+// requires: matmul.wgsl, conv2d.wgsl
 // Convolution backward-data as an implicit GEMM (after matmul.wgsl and conv2d.wgsl), in the
 // transposed-convolution form: gx[img, ci, (iy, ix)] = sum_(co, ki, kj) w[co, ci, ki, kj] *
 // gy[img, co, oy, ox] over the (oy, ox) with oy*stride_h + ki - pad_top = iy (likewise x), i.e.

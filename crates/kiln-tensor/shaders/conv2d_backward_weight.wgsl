@@ -1,4 +1,4 @@
-// requires: gemm_tile_64x64.wgsl, matmul.wgsl, conv2d.wgsl
+// requires: matmul.wgsl, conv2d.wgsl
 // Convolution backward-weight as an implicit GEMM with split-K (after matmul.wgsl and
 // conv2d.wgsl): gw[co, q] = sum_(img, p) gy[img, co, p] * x_patch[q, (img, p)], i.e. M = c_out,
 // N = c_in*kh*kw, K = n*oh*ow. The long K is cut into splits (dispatch z) that write partial

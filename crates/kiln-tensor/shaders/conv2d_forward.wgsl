@@ -1,4 +1,4 @@
-// requires: gemm_tile_64x64.wgsl, matmul.wgsl, conv2d.wgsl
+// requires: matmul.wgsl, conv2d.wgsl
 // Convolution forward as an implicit GEMM (after matmul.wgsl and conv2d.wgsl):
 // y[img, co, p] = sum_q w[co, q] * x_patch[q, (img, p)], i.e. M = c_out, N = n*oh*ow,
 // K = c_in*kh*kw. A is w read in place; B is the im2col matrix, gathered from x while loading.

@@ -1,8 +1,7 @@
+// requires: grid.wgsl
 // Inverted-dropout mask from a counter-based hash: element i is dropped when
 // uniform_hash(seed, i) < p. pcg_hash and uniform_hash are exactly those of
 // kiln-tensor's cpu/random.rs, so every device draws the same mask for a seed.
-
-const WG: u32 = 256u;
 
 struct Params {
     len: u32,
@@ -29,9 +28,9 @@ fn uniform_hash(seed_lo: u32, seed_hi: u32, index: u32) -> f32 {
     return f32(bits) / 16777216.0;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn dropout_mask(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * WG;
+    let i = linear_index(gid, nwg);
     if i < params.len {
         let u = uniform_hash(params.seed_lo, params.seed_hi, i);
         mask[i] = select(params.keep, 0.0, u < params.p);

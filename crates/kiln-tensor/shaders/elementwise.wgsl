@@ -1,15 +1,13 @@
-// requires: nan.wgsl
+// requires: nan.wgsl, grid.wgsl
 // Elementwise kernels: unary functions (with a scalar operand for pow/add/mul) and binary
 // operations with NumPy broadcasting. One element per invocation; the linear index is folded
 // over x and y of the dispatch to stay under the per-dimension workgroup limit.
 //
 // NaN propagates as on the CPU without relying on the builtins to carry it: a NaN operand of a
 // function or of arithmetic gives NaN explicitly (x^0 = 1^p = 1 aside, as IEEE pow), and the
-// comparisons (step, eq, the masks) test for NaN. An unknown op code gives NaN.
-
-const WG: u32 = 256u;
-// Most dimensions of a (collapsed) broadcast.
-const MAX_RANK: u32 = 8u;
+// comparisons (step, eq, the masks) test for NaN. The op codes (`OP_*`) and `MAX_RANK`, the most
+// dimensions of a (collapsed) broadcast, come from the generated header; an op code without a
+// case here gives NaN.
 
 struct UnaryParams {
     len: u32,
@@ -23,10 +21,10 @@ struct BinaryParams {
     rank: u32,
     _pad: u32,
     // Output dimensions, then each operand's element stride per output dimension (0 where it
-    // is broadcast), eight to an array of two vec4s.
-    dims: array<vec4<u32>, 2>,
-    a_strides: array<vec4<u32>, 2>,
-    b_strides: array<vec4<u32>, 2>,
+    // is broadcast), four to a vec4.
+    dims: array<vec4<u32>, MAX_RANK / 4u>,
+    a_strides: array<vec4<u32>, MAX_RANK / 4u>,
+    b_strides: array<vec4<u32>, MAX_RANK / 4u>,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -37,10 +35,6 @@ struct BinaryParams {
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> binary_params: BinaryParams;
-
-fn linear_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * WG;
-}
 
 // x^p as the CPU's powf computes it: defined for negative x when p is an integer; x^0 and 1^p
 // are 1 even for NaN (IEEE pow), any other NaN operand gives NaN.
@@ -65,29 +59,29 @@ fn powf(v: f32, p: f32) -> f32 {
 }
 
 fn apply_unary(op: u32, v: f32, c: f32) -> f32 {
-    if op == 8u {
+    if op == OP_POWF {
         return powf(v, c);
     }
     if is_nan(v) || is_nan(c) {
         return nan();
     }
     switch op {
-        case 0u: { return -v; }
-        case 1u: { return exp(v); }
-        case 2u: { return log(v); }
-        case 3u: { return sqrt(v); }
-        case 4u: { return max(v, 0.0); }
-        case 5u: { return 1.0 / (1.0 + exp(-v)); }
+        case OP_NEG: { return -v; }
+        case OP_EXP: { return exp(v); }
+        case OP_LOG: { return log(v); }
+        case OP_SQRT: { return sqrt(v); }
+        case OP_RELU: { return max(v, 0.0); }
+        case OP_SIGMOID: { return 1.0 / (1.0 + exp(-v)); }
         // tanh(±10) is ±1 in f32; clamping keeps exp-based implementations from overflowing.
-        case 6u: { return tanh(clamp(v, -10.0, 10.0)); }
-        case 7u: { return select(0.0, 1.0, v > 0.0); }
-        case 9u: { return v + c; }
-        case 10u: { return v * c; }
+        case OP_TANH: { return tanh(clamp(v, -10.0, 10.0)); }
+        case OP_STEP: { return select(0.0, 1.0, v > 0.0); }
+        case OP_ADD_SCALAR: { return v + c; }
+        case OP_MUL_SCALAR: { return v * c; }
         default: { return nan(); }
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = linear_index(gid, nwg);
     if i < unary_params.len {
@@ -98,25 +92,23 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
 fn apply_binary(op: u32, u: f32, v: f32) -> f32 {
     let u_nan = is_nan(u);
     let v_nan = is_nan(v);
-    if op <= 3u && (u_nan || v_nan) {
-        return nan();
-    }
     switch op {
-        case 0u: { return u + v; }
-        case 1u: { return u - v; }
-        case 2u: { return u * v; }
-        case 3u: { return u / v; }
+        // Arithmetic: NaN when either side is NaN.
+        case OP_ADD: { return select(u + v, nan(), u_nan || v_nan); }
+        case OP_SUB: { return select(u - v, nan(), u_nan || v_nan); }
+        case OP_MUL: { return select(u * v, nan(), u_nan || v_nan); }
+        case OP_DIV: { return select(u / v, nan(), u_nan || v_nan); }
         // A comparison: 0 where either side is NaN.
-        case 4u: { return select(0.0, 1.0, u == v && !u_nan && !v_nan); }
+        case OP_EQ: { return select(0.0, 1.0, u == v && !u_nan && !v_nan); }
         // ReLU's gradient u masked by its output v: 0 where v <= 0, u where v is NaN.
-        case 5u: { return select(u, 0.0, v <= 0.0 && !v_nan); }
+        case OP_MASK_POSITIVE: { return select(u, 0.0, v <= 0.0 && !v_nan); }
         // Where a maximum came from: equal values, or both NaN.
-        case 6u: { return select(0.0, 1.0, (u == v && !u_nan) || (u_nan && v_nan)); }
+        case OP_MATCHES: { return select(0.0, 1.0, (u == v && !u_nan) || (u_nan && v_nan)); }
         default: { return nan(); }
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = linear_index(gid, nwg);
     if i >= binary_params.len {

@@ -1,7 +1,6 @@
+// requires: grid.wgsl
 // Axis permutation: output element i gathers the input element at the same coordinates,
-// reordered. The host collapses axes that stay adjacent, so at most eight remain.
-
-const WG: u32 = 256u;
+// reordered. The host collapses axes that stay adjacent, so at most MAX_RANK remain.
 
 struct Params {
     len: u32,
@@ -9,17 +8,17 @@ struct Params {
     _pad0: u32,
     _pad1: u32,
     // Output dimensions, and the input stride of each output axis.
-    dims: array<vec4<u32>, 2>,
-    strides: array<vec4<u32>, 2>,
+    dims: array<vec4<u32>, MAX_RANK / 4u>,
+    strides: array<vec4<u32>, MAX_RANK / 4u>,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn permute(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * WG;
+    let i = linear_index(gid, nwg);
     if i >= params.len {
         return;
     }

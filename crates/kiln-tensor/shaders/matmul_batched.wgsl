@@ -1,4 +1,4 @@
-// requires: gemm_tile_128x64.wgsl, matmul.wgsl
+// requires: matmul.wgsl
 // Batched matrix product operands for the GEMM core (matmul.wgsl): C[z] = op(A[z]) · op(B[z]).
 //
 // Each operand is addressed by strides, so transposed and shared (stride 0 across the batch)

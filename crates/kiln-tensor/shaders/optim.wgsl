@@ -1,8 +1,7 @@
+// requires: grid.wgsl
 // Fused optimizer updates, in place, one parameter per invocation; the formulas are those of
 // kiln-tensor's cpu/optim.rs. As there (and in PyTorch), Adam's L2 term and SGD's decay are
 // added only for a nonzero decay, so a NaN weight reaches the state only through a real one.
-
-const WG: u32 = 256u;
 
 struct AdamParams {
     len: u32,
@@ -39,10 +38,6 @@ struct SgdParams {
 @group(0) @binding(3) var<uniform> momentum_params: SgdParams;
 @group(0) @binding(2) var<uniform> plain_params: SgdParams;
 
-fn linear_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * WG;
-}
-
 // SGD's gradient with its decay term, when the decay is nonzero.
 fn decayed(g: f32, p: f32, weight_decay: f32) -> f32 {
     if weight_decay == 0.0 {
@@ -51,7 +46,7 @@ fn decayed(g: f32, p: f32, weight_decay: f32) -> f32 {
     return g + weight_decay * p;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let hp = adam_params;
     let i = linear_index(gid, nwg);
@@ -72,7 +67,7 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     param[i] = p - hp.step_size * m_new / (sqrt(v_new) * hp.inv_root_c2 + hp.eps);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn sgd_momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let hp = momentum_params;
     let i = linear_index(gid, nwg);
@@ -86,7 +81,7 @@ fn sgd_momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     param[i] = param[i] - hp.lr * direction;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let hp = plain_params;
     let i = linear_index(gid, nwg);

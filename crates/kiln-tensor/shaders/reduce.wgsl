@@ -1,16 +1,14 @@
-// requires: nan.wgsl
+// requires: nan.wgsl, grid.wgsl
 // Reductions: sum or max of `[outer, len, inner]` over the middle axis, and row-wise argmax
 // (`[rows, cols]` is `[rows, cols, 1]`). NaN propagates as on the CPU: a maximum over values
 // that include NaN is NaN, and argmax points at a row's first NaN.
 //
-// A workgroup is 256 invocations arranged as `tx` outputs by `256 / tx` lanes: the outputs are
+// A workgroup is WG invocations arranged as `tx` outputs by `WG / tx` lanes: the outputs are
 // consecutive in the flattened `[outer, inner]` order (adjacent columns, so reads coalesce),
 // the lanes stride along `len`, and a tree in workgroup memory then combines the lanes of each
 // output. The host picks `tx` so that short rows do not leave lanes idle. When few outputs
 // have long rows, it also splits `len` into `splits` chunks of `chunk`: each workgroup writes
 // a partial to `[outer, splits, inner]`, and a second dispatch reduces those.
-
-const WG: u32 = 256u;
 
 struct Params {
     outer: u32,
@@ -19,7 +17,7 @@ struct Params {
     tx: u32,
     splits: u32,
     chunk: u32,
-    // 0: sum, 1: max (argmax ignores it)
+    // REDUCE_SUM or REDUCE_MAX (argmax ignores it)
     op: u32,
     _pad: u32,
 }
@@ -43,7 +41,7 @@ struct Slot {
 }
 
 fn slot(wid: vec3<u32>, nwg: vec3<u32>, l: u32) -> Slot {
-    let group = wid.x + wid.y * nwg.x;
+    let group = workgroup_index(wid, nwg);
     let blocks = (params.outer * params.inner + params.tx - 1u) / params.tx;
     let split = group / blocks;
     let q = (group % blocks) * params.tx + l % params.tx;
@@ -59,14 +57,25 @@ fn slot(wid: vec3<u32>, nwg: vec3<u32>, l: u32) -> Slot {
     );
 }
 
+// The combination of `u` and `v` by `op`; NaN for an op without a case here.
 fn combine(op: u32, u: f32, v: f32) -> f32 {
-    if op == 1u {
-        return max_nan(u, v);
+    switch op {
+        case REDUCE_SUM: { return u + v; }
+        case REDUCE_MAX: { return max_nan(u, v); }
+        default: { return nan(); }
     }
-    return u + v;
 }
 
-@compute @workgroup_size(256)
+// What `op` starts from: 0 for a sum, -inf for a maximum, NaN for an op without a case here.
+fn identity(op: u32) -> f32 {
+    switch op {
+        case REDUCE_SUM: { return 0.0; }
+        case REDUCE_MAX: { return bitcast<f32>(0xff800000u); }
+        default: { return nan(); }
+    }
+}
+
+@compute @workgroup_size(WG)
 fn reduce(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
@@ -75,7 +84,7 @@ fn reduce(
     let op = params.op;
     let lanes = WG / params.tx;
     let s = slot(wid, nwg, l);
-    var acc = select(0.0, bitcast<f32>(0xff800000u), op == 1u); // 0 or -inf
+    var acc = identity(op);
     if s.live {
         let base = s.o * params.len * params.inner + s.col;
         for (var j = s.start + s.lane; j < s.end; j += lanes) {
@@ -113,7 +122,7 @@ fn beats(v: f32, i: u32, best: f32, best_i: u32, none: u32) -> bool {
 }
 
 // The first index of the largest value of each row (`len` values, `inner` = 1), as f32.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn argmax(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,

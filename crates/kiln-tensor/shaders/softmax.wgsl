@@ -1,10 +1,8 @@
-// requires: nan.wgsl
+// requires: nan.wgsl, grid.wgsl
 // Row-wise log-softmax and the fused softmax cross-entropy, one workgroup per row of
 // [rows, cols]: the row max and the sum of exp(x - max) are workgroup tree reductions, so
 // exp never overflows. A row that holds NaN has a NaN maximum and comes out all NaN, as on the
 // CPU.
-
-const WG: u32 = 256u;
 
 struct Params {
     rows: u32,
@@ -64,14 +62,14 @@ fn log_sum_exp(p: Params, row: u32, l: u32) -> f32 {
     return select(m + log(s), m, is_nan(m));
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn log_softmax(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) l: u32,
 ) {
     let p = params2;
-    let row = wid.x + wid.y * nwg.x;
+    let row = workgroup_index(wid, nwg);
     let lse = log_sum_exp(p, row, l);
     if row < p.rows {
         for (var j = l; j < p.cols; j += WG) {
@@ -80,14 +78,14 @@ fn log_softmax(
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn cross_entropy(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) l: u32,
 ) {
     let p = params4;
-    let row = wid.x + wid.y * nwg.x;
+    let row = workgroup_index(wid, nwg);
     let lse = log_sum_exp(p, row, l);
     if row < p.rows {
         let scale = 1.0 / f32(p.rows);

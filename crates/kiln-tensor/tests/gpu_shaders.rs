@@ -1,58 +1,66 @@
-//! Every WGSL file in `shaders/` parses and validates with `naga`: a shader error fails
-//! `cargo test` on any machine, with or without a GPU.
+//! Every shader the runtime compiles parses and validates with `naga`, exactly as compiled:
+//! the header of constants generated from the Rust side, then its files of `shaders/`. A shader
+//! error fails `cargo test` on any machine, with or without a GPU.
 //!
-//! A file that is only valid after others (the runtime compiles the concatenation) names them
-//! in a header line `// requires: a.wgsl, b.wgsl`; it is validated with those prepended, in
-//! that order. A file that others require is checked through them.
+//! Every file of `shaders/` must be part of a compiled shader, and a file that is only valid
+//! after others names them in a header line `// requires: a.wgsl, b.wgsl`: they must come
+//! before it in every shader that contains it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use kiln_tensor::gpu::compiled_shaders;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 #[test]
 fn every_shader_parses_and_validates() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
-    let mut sources = BTreeMap::new();
+    let mut files = BTreeSet::new();
     for entry in std::fs::read_dir(&dir).expect("shaders/ exists") {
         let path = entry.expect("directory entry").path();
         if path.extension().is_some_and(|e| e == "wgsl") {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            sources.insert(
-                name,
-                std::fs::read_to_string(&path).expect("readable shader"),
-            );
+            files.insert(path.file_stem().unwrap().to_string_lossy().into_owned());
         }
     }
-    assert!(!sources.is_empty(), "no .wgsl files in {}", dir.display());
-    let required: BTreeSet<String> = sources.values().flat_map(|s| requires(s)).collect();
+    assert!(!files.is_empty(), "no .wgsl files in {}", dir.display());
+    let shaders = compiled_shaders();
     let mut failures = Vec::new();
-    for (name, source) in &sources {
-        if required.contains(name) {
-            continue;
-        }
-        let mut full = String::new();
-        for part in requires(source) {
-            match sources.get(&part) {
-                Some(s) => full.push_str(s),
-                None => failures.push(format!("{name}: requires missing {part}")),
+    let mut used = BTreeSet::new();
+    for (name, parts, source) in &shaders {
+        for (i, part) in parts.iter().enumerate() {
+            used.insert(part.to_string());
+            let Ok(text) = std::fs::read_to_string(dir.join(format!("{part}.wgsl"))) else {
+                failures.push(format!("{name}: no file shaders/{part}.wgsl"));
+                continue;
+            };
+            for required in requires(&text) {
+                if !parts[..i].contains(&required.as_str()) {
+                    failures.push(format!(
+                        "{name}: {part}.wgsl requires {required}.wgsl, which does not come \
+                         before it"
+                    ));
+                }
             }
         }
-        full.push_str(source);
-        if let Err(e) = validate(&full) {
+        if let Err(e) = validate(source) {
             failures.push(format!(
-                "{name} (after its `// requires:` files, if any):\n{e}"
+                "{name} (as compiled, generated header first):\n{e}"
             ));
         }
+    }
+    for file in files.difference(&used) {
+        failures.push(format!(
+            "shaders/{file}.wgsl is part of no shader in `compiled_shaders`"
+        ));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The files named by a `// requires:` header line.
+/// The files named by a `// requires:` header line, without `.wgsl`.
 fn requires(source: &str) -> Vec<String> {
     source
         .lines()
         .filter_map(|l| l.trim().strip_prefix("// requires:"))
         .flat_map(|list| list.split(','))
-        .map(|s| s.trim().to_string())
+        .map(|s| s.trim().trim_end_matches(".wgsl").to_string())
         .filter(|s| !s.is_empty())
         .collect()
 }

@@ -1,13 +1,13 @@
 //! Host side of `shaders/batch_norm.wgsl`: per-channel statistics and backward sums in two
 //! tree-reduction passes, normalization and the input gradient elementwise.
 
-use super::context::WORKGROUP;
+use super::header::WORKGROUP;
 use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::BnDims;
 use crate::Result;
 
-const SHADER: Shader = shader!("batch_norm");
+pub(super) const SHADER: Shader = shader!("batch_norm", requires: ["grid"]);
 
 /// Workgroups the partial passes aim for when channels are few.
 const TARGET_WORKGROUPS: usize = 1024;

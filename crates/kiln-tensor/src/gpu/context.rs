@@ -3,13 +3,11 @@
 
 use super::bind_groups::BindGroupCache;
 use super::buffer::{Allocation, BufferPool, GpuBuffer, POOL_MIN_CAP};
+use super::header::WORKGROUP;
 use super::pipeline::{PipelineCache, Shader};
 use super::profile::{Created, Profiler};
 use crate::{Error, Result};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
-
-/// Invocations per workgroup of every kiln shader (`@workgroup_size(256)`).
-pub(crate) const WORKGROUP: usize = 256;
 
 /// Commands recorded before the batch is submitted without waiting for a sync point: more than
 /// a training step of the example's model records, so that a step is one submission.
@@ -363,7 +361,7 @@ impl GpuContext {
 
     /// Workgroups for `count` workgroups' worth of work, folded into `[x, y, 1]` to stay within
     /// the per-dimension limit. Shaders recover the linear workgroup index as
-    /// `wid.x + wid.y * nwg.x` (`nwg` = `@builtin(num_workgroups)`).
+    /// `workgroup_index(wid, nwg)` (`shaders/grid.wgsl`).
     pub(crate) fn grid(&self, count: usize) -> [u32; 3] {
         let max = self.limits.max_compute_workgroups_per_dimension as usize;
         if count <= max {
@@ -373,7 +371,7 @@ impl GpuContext {
     }
 
     /// Workgroups for one invocation per element of `len`, in groups of [`WORKGROUP`]; the
-    /// shader's linear index is `gid.x + gid.y * nwg.x * 256` (`gid` the global invocation id).
+    /// shader's linear index is `linear_index(gid, nwg)` (`shaders/grid.wgsl`).
     pub(crate) fn grid_for(&self, len: usize) -> [u32; 3] {
         self.grid(len.div_ceil(WORKGROUP))
     }

@@ -12,7 +12,7 @@
 //!   [`super::matmul::split_k`]).
 
 use super::matmul::{
-    dispatch_gemm, dispatch_split_gemm, gemm_shader, split_k, Gemm, GemmKernel, TILE_64X64,
+    dispatch_gemm, dispatch_split_gemm, gemm_kernel, split_k, Gemm, GemmKernel, TILE_64X64,
 };
 use super::pipeline::Shader;
 use super::{GpuBuffer, GpuContext};
@@ -24,16 +24,13 @@ use bytemuck::{Pod, Zeroable};
 /// and the pass's own operand file.
 macro_rules! conv_kernel {
     ($name:literal) => {
-        GemmKernel {
-            shader: gemm_shader!($name, "gemm_tile_64x64", "conv2d", $name),
-            tile: TILE_64X64,
-        }
+        gemm_kernel!($name, TILE_64X64, "conv2d", $name)
     };
 }
 
-const FORWARD: GemmKernel = conv_kernel!("conv2d_forward");
-const BACKWARD_DATA: GemmKernel = conv_kernel!("conv2d_backward_data");
-const BACKWARD_WEIGHT: GemmKernel = conv_kernel!("conv2d_backward_weight");
+pub(super) const FORWARD: GemmKernel = conv_kernel!("conv2d_forward");
+pub(super) const BACKWARD_DATA: GemmKernel = conv_kernel!("conv2d_backward_data");
+pub(super) const BACKWARD_WEIGHT: GemmKernel = conv_kernel!("conv2d_backward_weight");
 
 /// Parameters of the conv2d kernels (`Params` in `shaders/conv2d.wgsl`).
 #[repr(C)]
@@ -138,16 +135,3 @@ pub(crate) fn conv2d_backward_weight(
     Ok(gw)
 }
 // ANCHOR_END: backward_weight
-
-#[cfg(test)]
-mod tests {
-    use super::super::matmul::tests::assert_tile_declared;
-    use super::*;
-
-    #[test]
-    fn the_conv_tiles_agree_with_their_wgsl() {
-        for kernel in [&FORWARD, &BACKWARD_DATA, &BACKWARD_WEIGHT] {
-            assert_tile_declared(kernel);
-        }
-    }
-}

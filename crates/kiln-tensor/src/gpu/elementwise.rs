@@ -1,13 +1,44 @@
 //! Host side of `shaders/fill.wgsl` and `shaders/elementwise.wgsl`.
 
+use super::header::op_codes;
 use super::layout::{collapse, contiguous_strides, MAX_RANK};
 use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::{BinaryOp, UnaryOp};
 use crate::{Result, Shape};
 
-const FILL: Shader = shader!("fill");
-const ELEMENTWISE: Shader = shader!("elementwise", requires: ["nan"]);
+pub(super) const FILL: Shader = shader!("fill", requires: ["grid"]);
+pub(super) const ELEMENTWISE: Shader = shader!("elementwise", requires: ["nan", "grid"]);
+
+op_codes! {
+    /// The functions of `unary` in `shaders/elementwise.wgsl`.
+    UnaryCode {
+        Neg => "OP_NEG",
+        Exp => "OP_EXP",
+        Log => "OP_LOG",
+        Sqrt => "OP_SQRT",
+        Relu => "OP_RELU",
+        Sigmoid => "OP_SIGMOID",
+        Tanh => "OP_TANH",
+        Step => "OP_STEP",
+        Powf => "OP_POWF",
+        AddScalar => "OP_ADD_SCALAR",
+        MulScalar => "OP_MUL_SCALAR",
+    }
+}
+
+op_codes! {
+    /// The operations of `binary` in `shaders/elementwise.wgsl`.
+    BinaryCode {
+        Add => "OP_ADD",
+        Sub => "OP_SUB",
+        Mul => "OP_MUL",
+        Div => "OP_DIV",
+        Eq => "OP_EQ",
+        MaskPositive => "OP_MASK_POSITIVE",
+        Matches => "OP_MATCHES",
+    }
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -38,24 +69,23 @@ struct UnaryParams {
 
 /// `op(x)` elementwise.
 pub(super) fn unary(ctx: &GpuContext, op: UnaryOp, x: &GpuBuffer) -> Result<GpuBuffer> {
-    // Codes of `apply_unary` in the WGSL.
     let (code, scalar) = match op {
-        UnaryOp::Neg => (0, 0.0),
-        UnaryOp::Exp => (1, 0.0),
-        UnaryOp::Log => (2, 0.0),
-        UnaryOp::Sqrt => (3, 0.0),
-        UnaryOp::Relu => (4, 0.0),
-        UnaryOp::Sigmoid => (5, 0.0),
-        UnaryOp::Tanh => (6, 0.0),
-        UnaryOp::Step => (7, 0.0),
-        UnaryOp::Powf(p) => (8, p),
-        UnaryOp::AddScalar(c) => (9, c),
-        UnaryOp::MulScalar(c) => (10, c),
+        UnaryOp::Neg => (UnaryCode::Neg, 0.0),
+        UnaryOp::Exp => (UnaryCode::Exp, 0.0),
+        UnaryOp::Log => (UnaryCode::Log, 0.0),
+        UnaryOp::Sqrt => (UnaryCode::Sqrt, 0.0),
+        UnaryOp::Relu => (UnaryCode::Relu, 0.0),
+        UnaryOp::Sigmoid => (UnaryCode::Sigmoid, 0.0),
+        UnaryOp::Tanh => (UnaryCode::Tanh, 0.0),
+        UnaryOp::Step => (UnaryCode::Step, 0.0),
+        UnaryOp::Powf(p) => (UnaryCode::Powf, p),
+        UnaryOp::AddScalar(c) => (UnaryCode::AddScalar, c),
+        UnaryOp::MulScalar(c) => (UnaryCode::MulScalar, c),
     };
     let out = ctx.alloc(x.len())?;
     let p = UnaryParams {
         len: x.len() as u32,
-        op: code,
+        op: code.code(),
         scalar,
     };
     let groups = ctx.grid_for(x.len());
@@ -103,13 +133,13 @@ pub(super) fn binary(
     out: &Shape,
 ) -> Result<GpuBuffer> {
     let code = match op {
-        BinaryOp::Add => 0,
-        BinaryOp::Sub => 1,
-        BinaryOp::Mul => 2,
-        BinaryOp::Div => 3,
-        BinaryOp::Eq => 4,
-        BinaryOp::MaskPositive => 5,
-        BinaryOp::Matches => 6,
+        BinaryOp::Add => BinaryCode::Add,
+        BinaryOp::Sub => BinaryCode::Sub,
+        BinaryOp::Mul => BinaryCode::Mul,
+        BinaryOp::Div => BinaryCode::Div,
+        BinaryOp::Eq => BinaryCode::Eq,
+        BinaryOp::MaskPositive => BinaryCode::MaskPositive,
+        BinaryOp::Matches => BinaryCode::Matches,
     };
     let (sa, sb) = (broadcast_strides(a.1, out), broadcast_strides(b.1, out));
     let (rank, dims, [a_strides, b_strides]) = collapse("binary", out.dims(), [&sa, &sb])?;
@@ -117,7 +147,7 @@ pub(super) fn binary(
     let result = ctx.alloc(len)?;
     let p = BinaryParams {
         len: len as u32,
-        op: code,
+        op: code.code(),
         rank,
         _pad: 0,
         dims,
@@ -134,4 +164,25 @@ pub(super) fn binary(
         groups,
     )?;
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each code has a case in the shader (a forgotten one would give NaN, `default:`).
+    #[test]
+    fn every_op_code_has_a_case_in_the_shader() {
+        let unary = UnaryCode::ALL.iter().map(|c| c.1);
+        let names = unary.chain(BinaryCode::ALL.iter().map(|c| c.1));
+        for name in names {
+            let case = format!("{name}: ");
+            let uses = format!("== {name}");
+            assert!(
+                ELEMENTWISE.source.contains(&format!("case {case}"))
+                    || ELEMENTWISE.source.contains(&uses),
+                "elementwise.wgsl does not handle {name}"
+            );
+        }
+    }
 }

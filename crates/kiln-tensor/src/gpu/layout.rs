@@ -5,9 +5,10 @@ use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::{Error, Result, Shape};
 
-const SHADER: Shader = shader!("layout");
+pub(super) const SHADER: Shader = shader!("layout", requires: ["grid"]);
 
-/// Most axes a shader indexes (`array<vec4<u32>, 2>` in the WGSL).
+/// Most axes a shader indexes (`MAX_RANK` in the WGSL, a multiple of 4: the shaders pack
+/// dimensions and strides four to a `vec4`).
 pub(super) const MAX_RANK: usize = 8;
 
 /// Row-major element strides of `dims`.

@@ -10,9 +10,13 @@
 //! # Writing a GPU kernel
 //!
 //! 1. Put the WGSL in `shaders/<family>.wgsl` and name it in Rust with
-//!    `shader!("<family>")` (`pipeline::shader`). Every file there is validated by `naga` in
-//!    `tests/gpu_shaders.rs`; a file compiled as the concatenation of others after itself names
-//!    them in a header line `// requires: a.wgsl, b.wgsl`.
+//!    `shader!("<family>", requires: [..])` (`pipeline::shader`), listing the shared files it
+//!    is compiled after (`grid` for the index helpers, `nan` for the NaN helpers), which the
+//!    file names in a header line `// requires: grid.wgsl, nan.wgsl`. Constants shared with
+//!    the host (`WG`, op codes, tile shapes) are not written in WGSL: a header generated from
+//!    the Rust constants declares them (`header`). Add the shader to `compiled_shaders`:
+//!    `tests/gpu_shaders.rs` validates each one, as compiled, with `naga`, and checks that
+//!    every file of `shaders/` is part of one.
 //! 2. Bind storage buffers as `@group(0) @binding(0..n)`, in the order the host passes them, and
 //!    the parameters (if any) as `var<uniform>` at `@binding(n)`: a struct of 4-byte scalars
 //!    mirrored by a `#[repr(C)]` `bytemuck::Pod` struct on the host (at most 256 bytes). Element
@@ -27,9 +31,9 @@
 //!                 ctx.grid_for(len))?;
 //!    ```
 //!    `ctx.grid_for` sizes one invocation per element
-//!    (`@workgroup_size(256)`, linear index `gid.x + gid.y * nwg.x * 256`);
+//!    (`@workgroup_size(WG)`, index `linear_index(gid, nwg)`);
 //!    `ctx.grid` takes a workgroup count (one workgroup per row, say),
-//!    recovered in the shader as `wid.x + wid.y * nwg.x`. Both fold the count over `x` and `y`
+//!    recovered in the shader as `workgroup_index(wid, nwg)`. Both fold the count over `x` and `y`
 //!    to stay under the 65535-per-dimension limit, so shaders bounds-check their index.
 //!
 //! Dispatches are recorded into one compute pass of one command encoder and submitted at a
@@ -49,6 +53,7 @@ pub(crate) mod context;
 mod conv;
 mod device_select;
 mod elementwise;
+mod header;
 mod kernels;
 mod layout;
 mod matmul;
@@ -63,4 +68,6 @@ pub use buffer::GpuBuffer;
 pub(crate) use context::GpuContext;
 pub use device_select::{adapter_summary, default_device, test_device, DEVICE_VAR};
 pub use kernels::GpuKernels;
+#[doc(hidden)]
+pub use pipeline::compiled_shaders;
 pub use profile::{profile, GpuProfile, KernelTime};

@@ -5,7 +5,7 @@ use super::{GpuBuffer, GpuContext};
 use crate::kernels::{AdamStep, SgdStep};
 use crate::Result;
 
-const SHADER: Shader = shader!("optim");
+pub(super) const SHADER: Shader = shader!("optim", requires: ["grid"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

@@ -1,30 +1,47 @@
 //! WGSL shaders embedded in the binary, and the cache that compiles each entry point once.
 
+use super::header::header;
+use super::matmul::Tile;
 use crate::{Error, Result};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// A WGSL source file of `shaders/`, embedded at compile time. Build one with [`shader!`].
+/// A WGSL shader: files of `shaders/` embedded at compile time, compiled after the generated
+/// header of shared constants ([`header`]). Build one with [`shader!`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Shader {
-    /// The file name without `.wgsl`; with the entry point, the pipeline cache key.
+    /// The main file's name without `.wgsl`; with the entry point, the pipeline cache key.
     pub(crate) name: &'static str,
-    /// The WGSL source.
+    /// The files concatenated into `source`, in order, without `.wgsl`.
+    pub(crate) files: &'static [&'static str],
+    /// The files' WGSL.
     pub(crate) source: &'static str,
+    /// The tile shape a GEMM-core shader is compiled for (declared in its header).
+    pub(crate) tile: Option<Tile>,
+}
+
+impl Shader {
+    /// The WGSL that is compiled: the generated header, then the files.
+    pub(crate) fn wgsl(&self) -> String {
+        header(self.tile) + self.source
+    }
 }
 
 // ANCHOR: shader_macro
 /// `shader!("layout")` is the [`Shader`] of `shaders/layout.wgsl`;
 /// `shader!("reduce", requires: ["nan"])` compiles `shaders/reduce.wgsl` after the files its
-/// `// requires:` header names, here `shaders/nan.wgsl`.
+/// `// requires:` line names, here `shaders/nan.wgsl`. Either is compiled after the generated
+/// header of shared constants.
 macro_rules! shader {
     ($name:literal $(, requires: [$($part:literal),+])?) => {
         $crate::gpu::pipeline::Shader {
             name: $name,
+            files: &[$($($part,)+)? $name],
             source: concat!(
                 $($(include_str!(concat!("../../shaders/", $part, ".wgsl")),)+)?
                 include_str!(concat!("../../shaders/", $name, ".wgsl"))
             ),
+            tile: None,
         }
     };
 }
@@ -115,9 +132,34 @@ fn compile(device: &wgpu::Device, shader: &Shader) -> wgpu::ShaderModule {
         device.create_shader_module_trusted(
             wgpu::ShaderModuleDescriptor {
                 label: Some(shader.name),
-                source: wgpu::ShaderSource::Wgsl(shader.source.into()),
+                source: wgpu::ShaderSource::Wgsl(shader.wgsl().into()),
             },
             checks,
         )
     }
+}
+
+/// Every shader the runtime compiles: its name, its files (in order, without `.wgsl`) and the
+/// WGSL as compiled, generated header first. For the `naga` validation test.
+#[doc(hidden)]
+pub fn compiled_shaders() -> Vec<(&'static str, &'static [&'static str], String)> {
+    let shaders = [
+        super::elementwise::FILL,
+        super::elementwise::ELEMENTWISE,
+        super::reduce::SHADER,
+        super::softmax::SHADER,
+        super::batch_norm::SHADER,
+        super::layout::SHADER,
+        super::optim::SHADER,
+        super::random::SHADER,
+        super::matmul::MATMUL.shader,
+        super::matmul::REDUCE_SPLITS,
+        super::conv::FORWARD.shader,
+        super::conv::BACKWARD_DATA.shader,
+        super::conv::BACKWARD_WEIGHT.shader,
+    ];
+    shaders
+        .iter()
+        .map(|s| (s.name, s.files, s.wgsl()))
+        .collect()
 }

@@ -4,7 +4,7 @@ use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::Result;
 
-const SHADER: Shader = shader!("dropout");
+pub(super) const SHADER: Shader = shader!("dropout", requires: ["grid"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

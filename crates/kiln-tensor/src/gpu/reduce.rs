@@ -1,12 +1,20 @@
 //! Host side of `shaders/reduce.wgsl`: axis reductions and row-wise argmax.
 
-use super::context::WORKGROUP;
+use super::header::{op_codes, WORKGROUP};
 use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::{ReduceDims, ReduceOp};
 use crate::Result;
 
-const SHADER: Shader = shader!("reduce", requires: ["nan"]);
+pub(super) const SHADER: Shader = shader!("reduce", requires: ["nan", "grid"]);
+
+op_codes! {
+    /// What `reduce` in `shaders/reduce.wgsl` combines values with.
+    ReduceCode {
+        Sum => "REDUCE_SUM",
+        Max => "REDUCE_MAX",
+    }
+}
 
 /// Adjacent columns one workgroup covers at least (when `inner` has them), for coalescing.
 const COALESCE: usize = 32;
@@ -33,7 +41,7 @@ struct Params {
 /// Layout of the workgroups over `d`: `tx` outputs of `256 / tx` lanes each, and `len` split
 /// into `splits` chunks when few outputs have long rows. Returns the parameters and the
 /// workgroup count.
-fn plan(d: ReduceDims, op: u32, split: bool) -> (Params, usize) {
+fn plan(d: ReduceDims, op: ReduceCode, split: bool) -> (Params, usize) {
     let columns = d.inner.next_power_of_two().min(COALESCE);
     let lanes = d.len.next_power_of_two().clamp(1, WORKGROUP / columns);
     let tx = WORKGROUP / lanes;
@@ -53,7 +61,7 @@ fn plan(d: ReduceDims, op: u32, split: bool) -> (Params, usize) {
         tx: tx as u32,
         splits: splits as u32,
         chunk: d.len.div_ceil(splits) as u32,
-        op,
+        op: op.code(),
         _pad: 0,
     };
     (p, blocks * splits)
@@ -68,8 +76,8 @@ pub(super) fn reduce(
     d: ReduceDims,
 ) -> Result<GpuBuffer> {
     let code = match op {
-        ReduceOp::Sum => 0,
-        ReduceOp::Max => 1,
+        ReduceOp::Sum => ReduceCode::Sum,
+        ReduceOp::Max => ReduceCode::Max,
     };
     let (p, groups) = plan(d, code, true);
     let splits = p.splits as usize;
@@ -94,7 +102,7 @@ pub(super) fn argmax(
         len: cols,
         inner: 1,
     };
-    let (p, groups) = plan(d, 0, false);
+    let (p, groups) = plan(d, ReduceCode::Sum, false);
     let out = ctx.alloc(rows)?;
     let grid = ctx.grid(groups);
     ctx.dispatch(&SHADER, "argmax", &[x, &out], bytemuck::bytes_of(&p), grid)?;

@@ -5,7 +5,7 @@ use super::{reduce, GpuBuffer, GpuContext};
 use crate::kernels::{ReduceDims, ReduceOp};
 use crate::Result;
 
-const SHADER: Shader = shader!("softmax", requires: ["nan"]);
+pub(super) const SHADER: Shader = shader!("softmax", requires: ["nan", "grid"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
