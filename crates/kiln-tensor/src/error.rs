@@ -46,9 +46,39 @@ pub enum Error {
     /// `backward` was called on a tensor that is not a scalar, or twice on one graph.
     #[error("backward: {0}")]
     Backward(String),
-    /// The GPU device could not be used.
+    /// The GPU device could not be used (for a reason other than those below).
     #[error("gpu: {0}")]
     Gpu(String),
+    /// No GPU adapter with compute shaders was found: the GPU device is unavailable on this
+    /// machine (the CPU device still works).
+    #[error(
+        "gpu: no GPU adapter with compute shaders found (searched {searched}); a GPU driver \
+         provides one, or Mesa's lavapipe (mesa-vulkan-drivers) a software one"
+    )]
+    NoGpuAdapter {
+        /// The graphics backends searched.
+        searched: String,
+    },
+    /// The GPU has no memory for `what`, even after kiln's buffer pool let go of its free
+    /// buffers. Freeing tensors (or a smaller batch) may let a retry succeed.
+    #[error("gpu: out of memory on {adapter} for {what}: {detail}")]
+    GpuOutOfMemory {
+        /// The adapter's name.
+        adapter: String,
+        /// What was being allocated ("a tensor of 4096 bytes", ...).
+        what: String,
+        /// The driver's report.
+        detail: String,
+    },
+    /// The GPU device was lost (a driver reset or crash, the device removed or destroyed): no
+    /// further GPU work can run in this process, and GPU tensors' contents are gone.
+    #[error("gpu: the device {adapter} was lost: {reason}")]
+    GpuDeviceLost {
+        /// The adapter's name.
+        adapter: String,
+        /// Why, as the driver reports it.
+        reason: String,
+    },
     /// Host memory for a result of `len` elements could not be allocated.
     #[error("{op}: cannot allocate {len} elements of {element_bytes} bytes ({}) in host memory", bytes_text(*.len, *.element_bytes))]
     OutOfMemory {

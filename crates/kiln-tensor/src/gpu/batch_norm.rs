@@ -2,15 +2,13 @@
 //! tree-reduction passes, normalization and the input gradient elementwise.
 
 use super::header::WORKGROUP;
+use super::occupancy::splits;
 use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::BnDims;
 use crate::Result;
 
 pub(super) const SHADER: Shader = shader!("batch_norm", requires: ["grid"]);
-
-/// Workgroups the partial passes aim for when channels are few.
-const TARGET_WORKGROUPS: usize = 1024;
 
 /// Fewest values per invocation worth a workgroup of its own.
 const MIN_PER_INVOCATION: usize = 16;
@@ -31,13 +29,11 @@ struct Params {
 impl Params {
     // ANCHOR: params_new
     /// Geometry of `d` with each channel's `n * spatial` values split into chunks, enough of
-    /// them that `c * splits` workgroups fill the GPU.
-    fn new(d: BnDims, eps: f32, batch_stats: bool) -> Params {
+    /// them that `c * splits` workgroups fill the GPU ([`splits`]).
+    fn new(ctx: &GpuContext, d: BnDims, eps: f32, batch_stats: bool) -> Params {
         let per_channel = d.n * d.spatial;
-        let splits = per_channel
-            .div_ceil(MIN_PER_INVOCATION * WORKGROUP)
-            .min(TARGET_WORKGROUPS.div_ceil(d.c.max(1)))
-            .max(1);
+        let target = ctx.target_workgroups(WORKGROUP);
+        let splits = splits(target, d.c, per_channel, MIN_PER_INVOCATION * WORKGROUP);
         Params {
             n: d.n as u32,
             c: d.c as u32,
@@ -87,7 +83,7 @@ fn channel_sums(
 
 /// Per-channel mean and biased variance.
 pub(super) fn stats(ctx: &GpuContext, x: &GpuBuffer, d: BnDims) -> Result<(GpuBuffer, GpuBuffer)> {
-    let p = Params::new(d, 0.0, true);
+    let p = Params::new(ctx, d, 0.0, true);
     channel_sums(ctx, &p, ("stats_partial", "stats_finalize"), &[x])
 }
 
@@ -103,7 +99,7 @@ pub(super) fn normalize(
     eps: f32,
     d: BnDims,
 ) -> Result<GpuBuffer> {
-    let p = Params::new(d, eps, true);
+    let p = Params::new(ctx, d, eps, true);
     let y = ctx.alloc(x.len())?;
     let buffers = [x, mean, var, gamma, beta, &y];
     let grid = ctx.grid_for(x.len());
@@ -125,7 +121,7 @@ pub(super) fn backward(
     d: BnDims,
     batch_stats: bool,
 ) -> Result<(GpuBuffer, GpuBuffer, GpuBuffer)> {
-    let p = Params::new(d, eps, batch_stats);
+    let p = Params::new(ctx, d, eps, batch_stats);
     let entries = ("backward_partial", "backward_finalize");
     let (dgamma, dbeta) = channel_sums(ctx, &p, entries, &[x, mean, var, gy])?;
     let gx = ctx.alloc(x.len())?;

@@ -4,7 +4,8 @@ use super::context::GpuContext;
 use crate::Result;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Usages of every pooled buffer: bound to shaders, copied to and from.
 const USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
@@ -21,10 +22,11 @@ pub(super) const POOL_MIN_CAP: u64 = 1 << 30;
 ///
 /// The buffer may be larger than `4 * len` bytes (allocations are rounded up to size classes);
 /// shaders must take element counts from their parameters, not from `arrayLength`. Dropping a
-/// `GpuBuffer` returns its allocation to the pool of the process-wide context.
+/// `GpuBuffer` returns its allocation to the pool it came from.
 pub struct GpuBuffer {
     allocation: Allocation,
     len: usize,
+    pool: Arc<BufferPool>,
 }
 
 /// A buffer of the pool, numbered in the order the pool created it.
@@ -35,9 +37,13 @@ pub(super) struct Allocation {
 }
 
 impl GpuBuffer {
-    /// Wraps a pooled allocation of at least `4 * len` bytes.
-    pub(super) fn new(allocation: Allocation, len: usize) -> GpuBuffer {
-        GpuBuffer { allocation, len }
+    /// Wraps an allocation of at least `4 * len` bytes from `pool`, which takes it back on drop.
+    pub(super) fn new(allocation: Allocation, len: usize, pool: Arc<BufferPool>) -> GpuBuffer {
+        GpuBuffer {
+            allocation,
+            len,
+            pool,
+        }
     }
 
     /// Number of `f32` elements.
@@ -74,9 +80,7 @@ impl fmt::Debug for GpuBuffer {
 
 impl Drop for GpuBuffer {
     fn drop(&mut self) {
-        if let Some(ctx) = GpuContext::existing() {
-            ctx.release(self.allocation.clone());
-        }
+        self.pool.release(self.allocation.clone());
     }
 }
 
@@ -95,6 +99,9 @@ pub(super) struct BufferPool {
     free: Mutex<FreeLists>,
     /// Free bytes kept at least, whatever the peak.
     floor: u64,
+    /// Whether a buffer left the pool for good since the last [`BufferPool::take_let_go`]:
+    /// bind groups that hold it keep its memory alive until they are dropped.
+    let_go: AtomicBool,
 }
 
 #[derive(Default)]
@@ -116,6 +123,7 @@ impl BufferPool {
         BufferPool {
             free: Mutex::default(),
             floor,
+            let_go: AtomicBool::new(false),
         }
     }
 
@@ -165,7 +173,13 @@ impl BufferPool {
         free.bytes = 0;
     }
 
-    /// Keeps `allocation` for reuse (true), or lets it go when the pool is full (false).
+    /// Whether a buffer was let go since the last call (see [`BufferPool::release`]).
+    pub(super) fn take_let_go(&self) -> bool {
+        self.let_go.swap(false, Ordering::Relaxed)
+    }
+
+    /// Keeps `allocation` for reuse (true), or lets it go when the pool is full (false, and
+    /// [`BufferPool::take_let_go`] then says so).
     pub(super) fn release(&self, allocation: Allocation) -> bool {
         let size = allocation.buffer.size();
         let mut free = self.free.lock().expect("buffer pool");
@@ -175,6 +189,8 @@ impl BufferPool {
             free.bytes += size;
             let Allocation { buffer, serial } = allocation;
             free.by_size.entry(size).or_default().insert(serial, buffer);
+        } else {
+            self.let_go.store(true, Ordering::Relaxed);
         }
         keep
     }

@@ -2,12 +2,14 @@
 //! bind group caches, and the command batch that dispatches are recorded into.
 
 use super::bind_groups::BindGroupCache;
-use super::buffer::{Allocation, BufferPool, GpuBuffer, POOL_MIN_CAP};
+use super::buffer::{BufferPool, GpuBuffer, POOL_MIN_CAP};
 use super::header::WORKGROUP;
+use super::occupancy;
 use super::pipeline::{PipelineCache, Shader};
 use super::profile::{Created, Profiler};
+use super::readback::map_and_read;
 use crate::{Error, Result};
-use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Commands recorded before the batch is submitted without waiting for a sync point: more than
 /// a training step of the example's model records, so that a step is one submission.
@@ -39,7 +41,9 @@ pub struct GpuContext {
     /// elements with `u32`, and their loops rely on indices staying far from 2^32), rounded
     /// down to 256.
     max_tensor_bytes: u64,
-    pool: BufferPool,
+    /// Invocations in flight that fill the adapter ([`occupancy::target_invocations`]).
+    target_invocations: usize,
+    pool: Arc<BufferPool>,
     pipelines: PipelineCache,
     bind_groups: BindGroupCache,
     batch: Mutex<Batch>,
@@ -47,7 +51,33 @@ pub struct GpuContext {
     params: wgpu::Buffer,
     param_stride: u64,
     /// The first device error not yet reported (validation or out-of-memory).
-    device_error: Arc<Mutex<Option<String>>>,
+    device_error: Arc<Mutex<Option<DeviceError>>>,
+    /// Why the device was lost, once it was: every later check reports it.
+    lost: Arc<Mutex<Option<String>>>,
+}
+
+/// A device error raised outside an error scope, kept until the next check.
+enum DeviceError {
+    OutOfMemory(String),
+    Other(String),
+}
+
+/// Why the context could not be created (kept, so every later use reports it).
+#[derive(Clone)]
+enum CreateError {
+    NoAdapter { searched: String },
+    Open(String),
+}
+
+impl From<&CreateError> for Error {
+    fn from(e: &CreateError) -> Error {
+        match e {
+            CreateError::NoAdapter { searched } => Error::NoGpuAdapter {
+                searched: searched.clone(),
+            },
+            CreateError::Open(msg) => Error::Gpu(msg.clone()),
+        }
+    }
 }
 
 /// Commands recorded since the last submission.
@@ -104,7 +134,7 @@ impl Batch {
     }
 }
 
-static CONTEXT: OnceLock<std::result::Result<GpuContext, String>> = OnceLock::new();
+static CONTEXT: OnceLock<std::result::Result<GpuContext, CreateError>> = OnceLock::new();
 
 impl GpuContext {
     /// The context, created on the first call; an error when no adapter can be opened.
@@ -112,16 +142,11 @@ impl GpuContext {
         CONTEXT
             .get_or_init(GpuContext::create)
             .as_ref()
-            .map_err(|e| Error::Gpu(e.clone()))
-    }
-
-    /// The context if it was already created (buffers only exist once it was).
-    pub(super) fn existing() -> Option<&'static GpuContext> {
-        CONTEXT.get().and_then(|c| c.as_ref().ok())
+            .map_err(Error::from)
     }
 
     // ANCHOR: create
-    fn create() -> std::result::Result<GpuContext, String> {
+    fn create() -> std::result::Result<GpuContext, CreateError> {
         let desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         let backends = desc.backends;
         let instance = wgpu::Instance::new(desc);
@@ -133,12 +158,11 @@ impl GpuContext {
                     .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
             })
             .min_by_key(|a| preference(a.get_info().device_type))
-            .ok_or_else(|| {
-                let searched = wgpu::Instance::enabled_backend_features() & backends;
-                format!(
-                    "no GPU adapter with compute shaders found (searched {searched:?}); a GPU \
-                     driver provides one, or Mesa's lavapipe (mesa-vulkan-drivers) a software one"
-                )
+            .ok_or_else(|| CreateError::NoAdapter {
+                searched: format!(
+                    "{:?}",
+                    wgpu::Instance::enabled_backend_features() & backends
+                ),
             })?;
         let info = adapter.get_info();
         let limits = adapter.limits();
@@ -148,14 +172,24 @@ impl GpuContext {
             required_limits: limits.clone(),
             ..Default::default()
         }))
-        .map_err(|e| format!("opening {}: {e}", info.name))?;
+        .map_err(|e| CreateError::Open(format!("opening {}: {e}", info.name)))?;
         let device_error = Arc::new(Mutex::new(None));
         let sink = device_error.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
             sink.lock()
                 .expect("device error")
-                .get_or_insert_with(|| e.to_string());
+                .get_or_insert_with(|| match e {
+                    wgpu::Error::OutOfMemory { .. } => DeviceError::OutOfMemory(e.to_string()),
+                    _ => DeviceError::Other(e.to_string()),
+                });
         }));
+        let lost = Arc::new(Mutex::new(None));
+        let sink = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            sink.lock()
+                .expect("device lost")
+                .get_or_insert_with(|| format!("{message} ({reason:?})"));
+        });
         let param_stride = MAX_PARAMS.max(limits.min_uniform_buffer_offset_alignment.into());
         let params = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("kiln dispatch parameters"),
@@ -171,16 +205,18 @@ impl GpuContext {
         Ok(GpuContext {
             device,
             queue,
+            target_invocations: occupancy::target_invocations(info.device_type),
             info,
             limits,
             max_tensor_bytes,
-            pool: BufferPool::new(POOL_MIN_CAP),
+            pool: Arc::new(BufferPool::new(POOL_MIN_CAP)),
             pipelines: PipelineCache::default(),
             bind_groups: BindGroupCache::default(),
             batch: Mutex::new(Batch::default()),
             params,
             param_stride,
             device_error,
+            lost,
         })
     }
     // ANCHOR_END: create
@@ -202,6 +238,7 @@ impl GpuContext {
                 self.max_tensor_bytes, self.info.name
             )));
         }
+        self.drop_released_bind_groups();
         let acquire = || {
             self.pool
                 .acquire(&self.device, bytes, self.max_tensor_bytes)
@@ -215,21 +252,20 @@ impl GpuContext {
                 self.bind_groups.clear();
                 self.flush();
                 let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
-                acquire().map_err(|e| {
-                    Error::Gpu(format!(
-                        "out of memory on {} for a tensor of {bytes} bytes: {e}",
-                        self.info.name
-                    ))
+                acquire().map_err(|e| Error::GpuOutOfMemory {
+                    adapter: self.info.name.clone(),
+                    what: format!("a tensor of {bytes} bytes"),
+                    detail: e.to_string(),
                 })?
             }
         };
-        Ok(GpuBuffer::new(allocation, len))
+        Ok(GpuBuffer::new(allocation, len, self.pool.clone()))
     }
 
-    /// Takes back the allocation of a dropped [`GpuBuffer`]. When the pool is full and lets it
-    /// go, cached bind groups are dropped too, so that none keeps its memory alive.
-    pub(super) fn release(&self, allocation: Allocation) {
-        if !self.pool.release(allocation) {
+    /// Drops the cached bind groups when the pool let a buffer go since the last call, so that
+    /// none keeps its memory alive (called before allocating and before binding).
+    fn drop_released_bind_groups(&self) {
+        if self.pool.take_let_go() {
             self.bind_groups.clear();
         }
     }
@@ -337,6 +373,7 @@ impl GpuContext {
             )));
         }
         let pipeline = self.pipelines.get(&self.device, shader, entry)?;
+        self.drop_released_bind_groups();
         let mut batch = self.batch.lock().expect("gpu batch");
         let slot = (!params.is_empty()).then(|| {
             let offset = batch.commands * self.param_stride;
@@ -374,6 +411,12 @@ impl GpuContext {
     /// shader's linear index is `linear_index(gid, nwg)` (`shaders/grid.wgsl`).
     pub(crate) fn grid_for(&self, len: usize) -> [u32; 3] {
         self.grid(len.div_ceil(WORKGROUP))
+    }
+
+    /// Workgroups of `invocations` each that fill the adapter: what a kernel that splits its
+    /// work aims for ([`super::occupancy`]).
+    pub(crate) fn target_workgroups(&self, invocations: usize) -> usize {
+        (self.target_invocations / invocations.max(1)).max(1)
     }
 
     /// Submits the recorded commands without waiting for them.
@@ -471,10 +514,22 @@ impl GpuContext {
         }
     }
 
-    /// Reports (once) a device error raised since the last check.
+    /// Reports a lost device (every time), or (once) a device error raised since the last
+    /// check.
     fn check_device(&self) -> Result<()> {
+        if let Some(reason) = self.lost.lock().expect("device lost").clone() {
+            return Err(Error::GpuDeviceLost {
+                adapter: self.info.name.clone(),
+                reason,
+            });
+        }
         match self.device_error.lock().expect("device error").take() {
-            Some(e) => Err(Error::Gpu(format!(
+            Some(DeviceError::OutOfMemory(detail)) => Err(Error::GpuOutOfMemory {
+                adapter: self.info.name.clone(),
+                what: "the work recorded since the last read-back".into(),
+                detail,
+            }),
+            Some(DeviceError::Other(e)) => Err(Error::Gpu(format!(
                 "device error on {}: {e}",
                 self.info.name
             ))),
@@ -487,28 +542,6 @@ fn new_encoder(device: &wgpu::Device) -> wgpu::CommandEncoder {
     device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
         label: Some("kiln batch"),
     })
-}
-
-/// Maps `buffer` (a `MAP_READ` buffer with a copy recorded into it), waits for the device, and
-/// returns its bytes.
-pub(super) fn map_and_read(device: &wgpu::Device, buffer: &wgpu::Buffer) -> Result<Vec<u8>> {
-    let (tx, rx) = mpsc::channel();
-    buffer.map_async(wgpu::MapMode::Read, .., move |r| {
-        // The receiver waits below; a send can only fail once it is gone.
-        let _ = tx.send(r);
-    });
-    device
-        .poll(wgpu::PollType::wait_indefinitely())
-        .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
-    rx.recv()
-        .map_err(|_| Error::Gpu("read-back was never mapped".into()))?
-        .map_err(|e| Error::Gpu(format!("mapping the read-back buffer: {e}")))?;
-    let bytes = buffer
-        .get_mapped_range(..)
-        .map_err(|e| Error::Gpu(format!("reading the read-back buffer: {e}")))?
-        .to_vec();
-    buffer.unmap();
-    Ok(bytes)
 }
 
 // ANCHOR: preference

@@ -115,12 +115,9 @@ pub(crate) fn conv2d_backward_weight(
     gy: &GpuBuffer,
     d: Conv2dDims,
 ) -> Result<GpuBuffer> {
-    let gemm = split_k(
-        BACKWARD_WEIGHT.tile,
-        d.c_out,
-        d.c_in * d.kh * d.kw,
-        d.n * d.oh * d.ow,
-    );
+    let tile = BACKWARD_WEIGHT.tile;
+    let (m, n, k) = (d.c_out, d.c_in * d.kh * d.kw, d.n * d.oh * d.ow);
+    let gemm = split_k(tile, m, n, k, ctx.target_workgroups(tile.invocations()));
     let p = ConvParams::new(&d, gemm);
     let gw = ctx.alloc(d.c_out * d.c_in * d.kh * d.kw)?;
     dispatch_split_gemm(

@@ -20,6 +20,7 @@
 //! workgroup-memory load is a scalar loop over the SIMD lanes, so loads, not multiply-adds,
 //! bound the kernel.
 
+use super::occupancy::splits;
 use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::MatmulDims;
@@ -43,6 +44,11 @@ impl Tile {
     /// Blocks covering an `m x n` C.
     fn blocks(&self, m: usize, n: usize) -> usize {
         m.div_ceil(self.rows) * n.div_ceil(self.cols)
+    }
+
+    /// Invocations per workgroup.
+    pub(super) fn invocations(&self) -> usize {
+        (self.rows / self.micro_rows) * (self.cols / self.micro_cols)
     }
 }
 
@@ -81,11 +87,6 @@ pub(super) struct GemmKernel {
     pub(super) shader: Shader,
     pub(super) tile: Tile,
 }
-
-/// Workgroups that keep a large GPU busy: a GEMM with fewer output blocks splits its K until
-/// it has about this many (an H100 runs thousands of small workgroups at once: 132 compute
-/// units, up to 32 workgroups each).
-const TARGET_WORKGROUPS: usize = 2048;
 
 /// Fewest K per split, so that a split's work outweighs its partial sums.
 const MIN_SPLIT: usize = 128;
@@ -180,12 +181,10 @@ pub(super) fn dispatch_gemm(
 // ANCHOR: split_k
 /// The GEMM `C [m, n] = A [m, k] · B [k, n]` on `tile`, with its K cut into enough splits
 /// (chunks of a multiple of the tile's depth, none shorter than `MIN_SPLIT`) to give the GPU
-/// about `TARGET_WORKGROUPS` workgroups; one split when the output blocks alone are enough.
-pub(super) fn split_k(tile: Tile, m: usize, n: usize, k: usize) -> Gemm {
-    let splits = TARGET_WORKGROUPS
-        .div_ceil(tile.blocks(m, n).max(1))
-        .min(k.div_ceil(MIN_SPLIT))
-        .max(1);
+/// about `target` workgroups ([`splits`]; [`GpuContext::target_workgroups`] of the tile's
+/// invocations); one split when the output blocks alone are enough.
+pub(super) fn split_k(tile: Tile, m: usize, n: usize, k: usize, target: usize) -> Gemm {
+    let splits = splits(target, tile.blocks(m, n), k, MIN_SPLIT);
     let k_chunk = k
         .div_ceil(splits)
         .next_multiple_of(tile.depth)
@@ -263,7 +262,8 @@ pub(crate) fn matmul(
     let (a_row, a_col) = if d.trans_a { (1, d.m) } else { (d.k, 1) };
     let (b_row, b_col) = if d.trans_b { (1, d.k) } else { (d.n, 1) };
     let gemm = if d.batch == 1 {
-        split_k(MATMUL.tile, d.m, d.n, d.k)
+        let target = ctx.target_workgroups(MATMUL.tile.invocations());
+        split_k(MATMUL.tile, d.m, d.n, d.k, target)
     } else {
         Gemm::new(d.m, d.n, d.k)
     };
@@ -288,18 +288,24 @@ mod tests {
 
     #[test]
     fn split_k_fills_the_gpu_only_where_blocks_are_few() {
-        // 2 x 2 blocks and a long K: about TARGET_WORKGROUPS workgroups, in chunks of a
-        // multiple of the depth.
-        let g = split_k(TILE_128X64, 200, 100, 100_000);
+        // 2 x 2 blocks and a long K: about `target` workgroups, in chunks of a multiple of the
+        // depth.
+        let target = 2048;
+        let g = split_k(TILE_128X64, 200, 100, 100_000, target);
         let workgroups = 4 * g.splits();
         assert!(
-            (TARGET_WORKGROUPS * 9 / 10..=TARGET_WORKGROUPS).contains(&workgroups),
+            (target * 9 / 10..=target).contains(&workgroups),
             "{workgroups} workgroups"
         );
         assert_eq!(g.k_chunk as usize % TILE_128X64.depth, 0);
         // Enough blocks already: one split.
-        assert_eq!(split_k(TILE_128X64, 8192, 8192, 100_000).splits(), 1);
+        assert_eq!(
+            split_k(TILE_128X64, 8192, 8192, 100_000, target).splits(),
+            1
+        );
         // A short K is not split below MIN_SPLIT.
-        assert_eq!(split_k(TILE_64X64, 1, 1, 3 * MIN_SPLIT).splits(), 3);
+        assert_eq!(split_k(TILE_64X64, 1, 1, 3 * MIN_SPLIT, target).splits(), 3);
+        assert_eq!(TILE_128X64.invocations(), 128);
+        assert_eq!(TILE_64X64.invocations(), 256);
     }
 }

@@ -57,10 +57,12 @@ mod header;
 mod kernels;
 mod layout;
 mod matmul;
+mod occupancy;
 mod optim;
 pub(crate) mod pipeline;
 mod profile;
 mod random;
+mod readback;
 mod reduce;
 mod softmax;
 

@@ -6,7 +6,8 @@
 //! The closure therefore runs slower than it would otherwise (it waits for the GPU after every
 //! submission), but the kernel times are the GPU's own.
 
-use super::context::{map_and_read, GpuContext};
+use super::context::GpuContext;
+use super::readback::map_and_read;
 use crate::{Error, Result};
 use std::collections::HashMap;
 use std::fmt;

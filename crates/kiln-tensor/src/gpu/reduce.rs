@@ -1,6 +1,7 @@
 //! Host side of `shaders/reduce.wgsl`: axis reductions and row-wise argmax.
 
 use super::header::{op_codes, WORKGROUP};
+use super::occupancy::splits;
 use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::{ReduceDims, ReduceOp};
@@ -19,9 +20,6 @@ op_codes! {
 /// Adjacent columns one workgroup covers at least (when `inner` has them), for coalescing.
 const COALESCE: usize = 32;
 
-/// Below this many workgroups, long reductions are split so that the GPU fills.
-const TARGET_WORKGROUPS: usize = 1024;
-
 /// Fewest elements per invocation worth a workgroup of a split reduction.
 const MIN_PER_INVOCATION: usize = 16;
 
@@ -38,22 +36,15 @@ struct Params {
     _pad: u32,
 }
 
-/// Layout of the workgroups over `d`: `tx` outputs of `256 / tx` lanes each, and `len` split
-/// into `splits` chunks when few outputs have long rows. Returns the parameters and the
-/// workgroup count.
-fn plan(d: ReduceDims, op: ReduceCode, split: bool) -> (Params, usize) {
+/// Layout of the workgroups over `d`: `tx` outputs of `WORKGROUP / tx` lanes each, and, when
+/// `target` (workgroups that fill the GPU) is given and few outputs have long rows, `len` split
+/// into chunks ([`splits`]). Returns the parameters and the workgroup count.
+fn plan(d: ReduceDims, op: ReduceCode, target: Option<usize>) -> (Params, usize) {
     let columns = d.inner.next_power_of_two().min(COALESCE);
     let lanes = d.len.next_power_of_two().clamp(1, WORKGROUP / columns);
     let tx = WORKGROUP / lanes;
     let blocks = (d.outer * d.inner).div_ceil(tx);
-    let splits = if split {
-        d.len
-            .div_ceil(MIN_PER_INVOCATION * lanes)
-            .min(TARGET_WORKGROUPS.div_ceil(blocks.max(1)))
-            .max(1)
-    } else {
-        1
-    };
+    let splits = target.map_or(1, |t| splits(t, blocks, d.len, MIN_PER_INVOCATION * lanes));
     let p = Params {
         outer: d.outer as u32,
         len: d.len as u32,
@@ -79,7 +70,7 @@ pub(super) fn reduce(
         ReduceOp::Sum => ReduceCode::Sum,
         ReduceOp::Max => ReduceCode::Max,
     };
-    let (p, groups) = plan(d, code, true);
+    let (p, groups) = plan(d, code, Some(ctx.target_workgroups(WORKGROUP)));
     let splits = p.splits as usize;
     let out = ctx.alloc(d.outer * splits * d.inner)?;
     let grid = ctx.grid(groups);
@@ -102,7 +93,7 @@ pub(super) fn argmax(
         len: cols,
         inner: 1,
     };
-    let (p, groups) = plan(d, ReduceCode::Sum, false);
+    let (p, groups) = plan(d, ReduceCode::Sum, None);
     let out = ctx.alloc(rows)?;
     let grid = ctx.grid(groups);
     ctx.dispatch(&SHADER, "argmax", &[x, &out], bytemuck::bytes_of(&p), grid)?;
