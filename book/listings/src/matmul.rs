@@ -68,12 +68,13 @@ impl Kernel {
         match self {
             Kernel::Naive => include_str!("../shaders/matmul_naive.wgsl").into(),
             Kernel::Tiled => include_str!("../shaders/matmul_tiled.wgsl").into(),
-            Kernel::RegisterBlocked => [
-                include_str!("../../../shaders/gemm_tile_128x64.wgsl"),
-                include_str!("../../../shaders/matmul.wgsl"),
-                include_str!("../../../shaders/matmul_batched.wgsl"),
-            ]
-            .concat(),
+            // Exactly what kiln's runtime compiles: its generated header (tile shape, workgroup
+            // size), the GEMM core and the batched entry point.
+            Kernel::RegisterBlocked => kiln::tensor::gpu::compiled_shaders()
+                .into_iter()
+                .find(|(_, files, _)| files.contains(&"matmul_batched"))
+                .map(|(_, _, wgsl)| wgsl)
+                .expect("kiln compiles the batched GEMM"),
         }
     }
 

@@ -2,7 +2,7 @@
 //! (`src/exercises/ch05_matmul_tiled.wgsl`).
 //!
 //! Tests: `cargo test --release --manifest-path book/workbook/Cargo.toml ch05`. Both versions
-//! are compared with kiln's `matmul_t` on sizes that break tiling: 1, primes, one past a tile.
+//! are compared with kiln's `matmul` on sizes that break tiling: 1, primes, one past a tile.
 //! The shader runs through your chapter 4 `run_compute` (GPU tests skip without an adapter
 //! unless `KILN_REQUIRE_GPU=1`).
 

@@ -38,8 +38,8 @@ pub fn small_cnn(seed: u64) -> kiln::tensor::Result<Sequential> {
 /// clears its gradient.
 ///
 /// Hint: keep one pair of moment vectors per parameter (`model.parameters()`), zeros at first.
-/// `param.storage_mut()` gives write access to a parameter's values: on the CPU, a
-/// `Storage::F32(Vec<f32>)`. Evaluate with `model.eval()`, `no_grad` and `kiln::nn::accuracy`.
+/// `param.to_vec()` reads a parameter's values and `param.assign(&Tensor::from_vec(new,
+/// param.dims())?)` writes them back in place. Evaluate with `model.eval()`, `no_grad` and `kiln::nn::accuracy`.
 pub fn train_end_to_end(folder: &Path, config: TrainConfig) -> Result<TrainReport, Box<dyn Error>> {
     todo!()
 }

@@ -9,7 +9,7 @@ use kiln::nn::{
     Sequential,
 };
 use kiln::tensor::kernels::AdamStep;
-use kiln::tensor::{no_grad, Storage, Tensor};
+use kiln::tensor::{no_grad, Tensor};
 use std::error::Error;
 use std::path::Path;
 
@@ -91,10 +91,9 @@ pub fn train_end_to_end(folder: &Path, config: TrainConfig) -> Result<TrainRepor
         };
         for (p, (m, v)) in params.iter().zip(&mut moments) {
             let g = p.grad().ok_or("a parameter got no gradient")?.to_vec()?;
-            match &mut *p.storage_mut() {
-                Storage::F32(values) => ch08::adam_step(values, &g, m, v, hp),
-                _ => return Err("the model's parameters are f32 on the CPU".into()),
-            }
+            let mut values = p.to_vec()?;
+            ch08::adam_step(&mut values, &g, m, v, hp);
+            p.assign(&Tensor::from_vec(values, p.dims())?)?;
             p.zero_grad();
         }
     }

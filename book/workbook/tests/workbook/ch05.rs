@@ -1,4 +1,4 @@
-//! Chapter 5: the tiled product, on the CPU and in WGSL, against kiln's `matmul_t` on sizes
+//! Chapter 5: the tiled product, on the CPU and in WGSL, against kiln's `matmul` on sizes
 //! that break tiling.
 
 use crate::support::{assert_close, cases, entry_point, random_f32, uniform, valid_module};
@@ -22,9 +22,9 @@ const SHAPES: [[usize; 3]; 8] = [
 fn kiln_product(a: &[f32], b: &[f32], [m, k, n]: [usize; 3]) -> Vec<f32> {
     let a = Tensor::from_slice(a, &[m, k]).expect("a");
     let b = Tensor::from_slice(b, &[n, k]).expect("b");
-    a.matmul_t(&b, false, true)
+    a.matmul(&b.t())
         .and_then(|c| c.to_vec())
-        .expect("kiln's matmul_t")
+        .expect("kiln's matmul")
 }
 
 /// Compares with kiln within `f32` rounding, which grows with the length `k` of the sums.
