@@ -6,7 +6,7 @@ use kiln_experiments::cifar_bn as experiment;
 
 use experiment::report::{smoothed, steps_to, LEVELS};
 use experiment::{BnPlacement, ExperimentConfig, Protocol, Study};
-use kiln::data::{Cifar10, DataSource, SyntheticConfig};
+use kiln::data::{Cifar10, DataOrigin, DataSource, Dataset, SyntheticConfig};
 use kiln::tensor::Device;
 use std::sync::atomic::AtomicBool;
 
@@ -35,6 +35,18 @@ fn tiny_config(out: &std::path::Path, study: Study) -> ExperimentConfig {
     }
 }
 
+/// Synthetic CIFAR-10-format data of `train` and `test` images from `seed`, cached in
+/// `dir/data`.
+fn synthetic(
+    dir: &std::path::Path,
+    seed: u64,
+    train: usize,
+    test: usize,
+) -> (Dataset, Dataset, DataOrigin) {
+    let config = SyntheticConfig { seed, train, test };
+    Cifar10::load_or_synthetic(&dir.join("data"), DataSource::Synthetic(config)).unwrap()
+}
+
 /// Reads a CSV written by the example into rows of fields (header dropped).
 fn rows(path: &std::path::Path) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(path).unwrap();
@@ -47,14 +59,7 @@ fn rows(path: &std::path::Path) -> Vec<Vec<String>> {
 #[test]
 fn cifar_bn_runs_end_to_end_and_its_files_agree() {
     let dir = tempfile::tempdir().unwrap();
-    let synthetic = SyntheticConfig {
-        seed: 3,
-        train: 200,
-        test: 60,
-    };
-    let (train, test, origin) =
-        Cifar10::load_or_synthetic(&dir.path().join("data"), DataSource::Synthetic(synthetic))
-            .unwrap();
+    let (train, test, origin) = synthetic(dir.path(), 3, 200, 60);
     assert!(origin.is_synthetic());
     let out = dir.path().join("out");
     let config = tiny_config(&out, Study::Bn);
@@ -179,14 +184,7 @@ fn cifar_bn_follow_up_studies_name_their_runs() {
 #[test]
 fn cifar_bn_diverging_runs_stop_with_their_step_and_the_comparison_still_reports() {
     let dir = tempfile::tempdir().unwrap();
-    let synthetic = SyntheticConfig {
-        seed: 4,
-        train: 120,
-        test: 40,
-    };
-    let (train, test, origin) =
-        Cifar10::load_or_synthetic(&dir.path().join("data"), DataSource::Synthetic(synthetic))
-            .unwrap();
+    let (train, test, origin) = synthetic(dir.path(), 4, 120, 40);
     let out = dir.path().join("out");
     // An absurd learning rate overflows the weights within a few steps.
     let config = ExperimentConfig {
@@ -238,14 +236,7 @@ fn seeds_that_differ_by_a_multiple_of_a_large_power_of_two_give_other_weights() 
 #[test]
 fn resume_refuses_a_progress_record_it_could_not_have_written() {
     let dir = tempfile::tempdir().unwrap();
-    let synthetic = SyntheticConfig {
-        seed: 5,
-        train: 120,
-        test: 40,
-    };
-    let (train, test, origin) =
-        Cifar10::load_or_synthetic(&dir.path().join("data"), DataSource::Synthetic(synthetic))
-            .unwrap();
+    let (train, test, origin) = synthetic(dir.path(), 5, 120, 40);
     let out = dir.path().join("out");
     let mut config = tiny_config(&out, Study::Bn);
     config.protocol.steps_no_bn = 2;
