@@ -34,12 +34,13 @@ pub fn small_cnn(seed: u64) -> kiln::tensor::Result<Sequential> {
 /// gradient with your [`softmax_cross_entropy`](crate::ch08::softmax_cross_entropy);
 /// back-propagates that gradient through kiln (a scalar whose gradient with respect to the
 /// logits is the given one: `Σ logits ⊙ G`); and updates every parameter with your
-/// [`adam_step`](crate::ch08::adam_step) (in place, through the parameter's host storage), then
-/// clears its gradient.
+/// [`adam_step`](crate::ch08::adam_step) (on the parameter's values read back to the host, then
+/// written back in place), then clears its gradient.
 ///
 /// Hint: keep one pair of moment vectors per parameter (`model.parameters()`), zeros at first.
-/// `param.to_vec()` reads a parameter's values and `param.assign(&Tensor::from_vec(new,
-/// param.dims())?)` writes them back in place. Evaluate with `model.eval()`, `no_grad` and `kiln::nn::accuracy`.
+/// `param.to_vec()` reads a parameter's values and
+/// `param.assign(&Tensor::from_vec(new, param.dims())?)` writes them back in place. Evaluate
+/// with `model.eval()`, `no_grad` and `kiln::nn::accuracy`.
 pub fn train_end_to_end(folder: &Path, config: TrainConfig) -> Result<TrainReport, Box<dyn Error>> {
     todo!()
 }

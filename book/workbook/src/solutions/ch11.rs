@@ -45,8 +45,8 @@ pub fn small_cnn(seed: u64) -> kiln::tensor::Result<Sequential> {
 /// logits in train mode and the loss and its gradient with your
 /// [`ch08::softmax_cross_entropy`]; back-propagates that gradient through kiln (a scalar whose
 /// gradient with respect to the logits is the given one: `Σ logits ⊙ G`); and updates every
-/// parameter with your [`ch08::adam_step`] (in place, through the parameter's host storage), then
-/// clears its gradient.
+/// parameter with your [`ch08::adam_step`] (on the parameter's values read back to the host, then
+/// written back in place), then clears its gradient.
 pub fn train_end_to_end(folder: &Path, config: TrainConfig) -> Result<TrainReport, Box<dyn Error>> {
     let (mut images, mut labels) = (Vec::new(), Vec::new());
     for i in 1..=5 {
