@@ -477,3 +477,49 @@ fn require_real_data_never_falls_back_to_the_stand_in() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "the two flags conflict");
 }
+
+#[test]
+fn a_second_signal_exits_at_once_without_finishing_the_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("out");
+    // Wide dense layers: a step takes long enough for two signals to land inside it.
+    let mut child = bare(data_dir())
+        .args([
+            "--train-images",
+            "200",
+            "--batch-size",
+            "200",
+            "--hidden",
+            "3000",
+            "700",
+        ])
+        .args([
+            "--steps-no-bn",
+            "100000",
+            "--checkpoint-every",
+            "1",
+            "--out",
+        ])
+        .arg(&folder)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let checkpoint = folder.join("checkpoints").join("no-bn.safetensors");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !checkpoint.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for _ in 0..2 {
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(143));
+    assert!(
+        !folder.join("summary.json").exists(),
+        "the second signal did not wait for the step and the files"
+    );
+    // The last complete checkpoint is still there to resume from.
+    assert!(checkpoint.exists());
+}
