@@ -48,7 +48,10 @@ fn error_against_torch(net: &Sequential) -> f32 {
 #[test]
 fn a_pytorch_state_dict_loads_strictly_and_reproduces_pytorch_outputs() {
     let net = model(true);
-    assert!(error_against_torch(&net) > 1e-2, "before loading, outputs differ");
+    assert!(
+        error_against_torch(&net) > 1e-2,
+        "before loading, outputs differ"
+    );
     checkpoint::load(data("torch_f32.safetensors"), &net, None).unwrap();
     let err = error_against_torch(&net);
     assert!(err < 1e-5, "max |kiln - torch| = {err}");
@@ -91,21 +94,23 @@ fn a_non_strict_load_reports_missing_and_unexpected_tensors_as_pytorch_does() {
         strict: false,
         ..LoadOptions::default()
     };
-    let report = checkpoint::load_with(data("torch_f32.safetensors"), &plain, None, lenient)
-        .unwrap();
+    let report =
+        checkpoint::load_with(data("torch_f32.safetensors"), &plain, None, lenient).unwrap();
     assert_eq!(report.unexpected, ["1.bias", "1.weight"]);
     assert!(report.missing.is_empty());
 
     // A longer model: the extra layer is missing from the file and keeps its values.
-    let longer = model(true).with(ReLU).with(Linear::new(5, 2, LayerInit::torch(), 3).unwrap());
+    let longer = model(true)
+        .with(ReLU)
+        .with(Linear::new(5, 2, LayerInit::torch(), 3).unwrap());
     let extra = |net: &Sequential| {
         let tensors = net.named_tensors();
         let (_, t, _) = tensors.iter().find(|(n, _, _)| n == "6.weight").unwrap();
         t.to_vec().unwrap()
     };
     let before = extra(&longer);
-    let report = checkpoint::load_with(data("torch_f32.safetensors"), &longer, None, lenient)
-        .unwrap();
+    let report =
+        checkpoint::load_with(data("torch_f32.safetensors"), &longer, None, lenient).unwrap();
     assert_eq!(report.missing, ["6.weight", "6.bias"]);
     assert!(report.unexpected.is_empty());
     assert_eq!(extra(&longer), before);
