@@ -50,13 +50,13 @@ impl Module for Sequential {
         }
         Ok(y)
     }
-    // ANCHOR_END: forward
 
     fn visit_tensors(&self, f: &mut dyn FnMut(&str, &Tensor, TensorRole)) {
         for (i, child) in self.children.iter().enumerate() {
             child.visit_tensors(&mut |name, t, role| f(&format!("{i}.{name}"), t, role));
         }
     }
+    // ANCHOR_END: forward
 
     fn map_tensors(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
         self.children.iter_mut().try_for_each(|c| c.map_tensors(f))

@@ -163,7 +163,6 @@ proptest! {
             Ok(x[0].batch_norm_train(x.get(1), x.get(2), 1e-3)?.0)
         });
     }
-    // ANCHOR_END: batch_norm
 
     #[test]
     fn gradcheck_batch_norm_eval(n in 1usize..=4, c in 1usize..=3, seed in 0u64..1000) {
@@ -173,6 +172,7 @@ proptest! {
             x[0].batch_norm_eval(Some(&x[1]), Some(&x[2]), &mean, &var, 1e-5)
         });
     }
+    // ANCHOR_END: batch_norm
 
     #[test]
     fn gradcheck_log_softmax(s in shape(1..=3), seed in 0u64..1000) {
