@@ -19,7 +19,7 @@ fn dispatch(c: &mut Criterion) {
     configure(&mut group);
     group.throughput(Throughput::Elements(2 * LINKS as u64));
     let mut devices = vec![Device::Cpu];
-    devices.extend(kiln::tensor::gpu::test_device());
+    devices.extend(kiln::tensor::test_util::gpu_or_skip());
     for device in devices {
         let x = Tensor::rand_uniform(&[256], -1.0, 1.0, 1)
             .to_device(device)

@@ -26,7 +26,7 @@ fn train_step(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(batch as u64));
     let mut devices = vec![Device::Cpu];
-    devices.extend(kiln::tensor::gpu::test_device());
+    devices.extend(kiln::tensor::test_util::gpu_or_skip());
     for device in devices {
         let mut net = model::build(&spec, (3500, 700), 0).expect("model");
         net.to_device(device).expect("to device");

@@ -3,7 +3,8 @@
 
 use criterion::{BenchmarkGroup, BenchmarkId, Throughput};
 use kiln_tensor::cpu::CpuKernels;
-use kiln_tensor::gpu::{test_device, GpuKernels};
+use kiln_tensor::gpu::GpuKernels;
+use kiln_tensor::test_util::gpu_or_skip;
 use kiln_tensor::{Kernels, Result, Storage};
 use rand::{RngExt, SeedableRng};
 use std::time::Duration;
@@ -18,7 +19,7 @@ pub fn random(len: usize, seed: u64) -> Vec<f32> {
 /// without one the GPU rows are skipped with a note on stderr).
 pub fn devices() -> Vec<(&'static str, &'static dyn Kernels)> {
     let mut out: Vec<(&'static str, &'static dyn Kernels)> = vec![("cpu", &CpuKernels)];
-    if test_device().is_some() {
+    if gpu_or_skip().is_some() {
         out.push(("gpu", &GpuKernels));
     }
     out

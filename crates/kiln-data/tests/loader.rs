@@ -269,7 +269,7 @@ fn invalid_configurations_are_refused() {
 
 #[test]
 fn batches_on_the_gpu_match_the_cpu_with_and_without_prefetch() {
-    let Some(gpu) = kiln_tensor::gpu::test_device() else {
+    let Some(gpu) = kiln_tensor::test_util::gpu_or_skip() else {
         return;
     };
     let data = dataset(29);

@@ -6,7 +6,7 @@ use kiln_nn::{
     cross_entropy, Adam, AdamConfig, BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Flatten,
     LayerInit, Linear, Module, Momentum, Optimizer, ReLU, Sequential, Sgd, SgdConfig,
 };
-use kiln_tensor::{gpu::test_device, Device, Padding, Tensor};
+use kiln_tensor::{test_util::gpu_or_skip, Device, Padding, Tensor};
 
 fn net() -> Sequential {
     let bn = BatchNormConfig {
@@ -81,7 +81,7 @@ fn assert_close(gpu: &[f32], cpu: &[f32], what: &str) {
 
 #[test]
 fn training_steps_gpu_matches_cpu() {
-    let Some(gpu) = test_device() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     for adam in [false, true] {
         let (gpu_losses, gpu_stats) = train(gpu, adam, 6);
         let (cpu_losses, cpu_stats) = train(Device::Cpu, adam, 6);

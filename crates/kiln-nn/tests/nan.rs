@@ -6,39 +6,29 @@ use kiln_nn::{
     accuracy, cross_entropy, Adam, AdamConfig, BatchNorm1d, BatchNormConfig, Conv2d, Flatten,
     LayerInit, Linear, Module, Optimizer, ReLU, Sequential,
 };
-use kiln_tensor::gpu::test_device;
-use kiln_tensor::{Device, Tensor};
+use kiln_tensor::{device_test, Tensor};
 
-/// The devices to run on: the CPU, and the GPU when an adapter opens (a failure under
-/// `KILN_REQUIRE_GPU=1` when none does).
-fn devices() -> Vec<Device> {
-    std::iter::once(Device::Cpu).chain(test_device()).collect()
-}
-
-#[test]
-fn accuracy_of_logits_with_nan_is_nan() {
-    for device in devices() {
-        let logits = |data: &[f32]| {
-            Tensor::from_slice(data, &[2, 3])
-                .unwrap()
-                .to_device(device)
-                .unwrap()
-        };
-        let nan = f32::NAN;
-        // All NaN: argmax points at column 0, which the labels hit.
-        let all_nan = logits(&[nan; 6]);
-        assert!(accuracy(&all_nan, &[0, 0]).unwrap().is_nan(), "{device}");
-        // One NaN in a row whose maximum is at its label anyway.
-        let one_nan = logits(&[3.0, nan, 1.0, 0.0, 2.0, 1.0]);
-        assert!(accuracy(&one_nan, &[0, 1]).unwrap().is_nan(), "{device}");
-        // Without NaN, the fraction of hits.
-        let finite = logits(&[3.0, 0.0, 1.0, 0.0, 2.0, 1.0]);
-        assert_eq!(accuracy(&finite, &[0, 2]).unwrap(), 0.5, "{device}");
-    }
+device_test!(accuracy_of_logits_with_nan_is_nan, |device| {
+    let logits = |data: &[f32]| {
+        Tensor::from_slice(data, &[2, 3])
+            .unwrap()
+            .to_device(device)
+            .unwrap()
+    };
+    let nan = f32::NAN;
+    // All NaN: argmax points at column 0, which the labels hit.
+    let all_nan = logits(&[nan; 6]);
+    assert!(accuracy(&all_nan, &[0, 0]).unwrap().is_nan(), "{device}");
+    // One NaN in a row whose maximum is at its label anyway.
+    let one_nan = logits(&[3.0, nan, 1.0, 0.0, 2.0, 1.0]);
+    assert!(accuracy(&one_nan, &[0, 1]).unwrap().is_nan(), "{device}");
+    // Without NaN, the fraction of hits.
+    let finite = logits(&[3.0, 0.0, 1.0, 0.0, 2.0, 1.0]);
+    assert_eq!(accuracy(&finite, &[0, 2]).unwrap(), 0.5, "{device}");
     let no_classes = Tensor::zeros(&[2, 0]);
     let err = accuracy(&no_classes, &[0, 0]).unwrap_err().to_string();
     assert!(err.contains("accuracy") && err.contains("[2, 0]"), "{err}");
-}
+});
 
 /// A small CNN: convolution, ReLU, flatten, batch norm, two dense layers with a ReLU.
 fn model() -> Sequential {
@@ -53,10 +43,10 @@ fn model() -> Sequential {
         .with(Linear::new(8, 3, init, 3).unwrap())
 }
 
-#[test]
-fn a_nan_weight_makes_the_loss_and_accuracy_nan_and_training_keeps_them_so() {
-    let labels = [0, 1, 2, 1, 0, 2];
-    for device in devices() {
+device_test!(
+    a_nan_weight_makes_the_loss_and_accuracy_nan_and_training_keeps_them_so,
+    |device| {
+        let labels = [0, 1, 2, 1, 0, 2];
         let mut model = model();
         // One NaN in the first convolution's weight: a single feature map goes NaN, which a
         // ReLU, a batch norm or a maximum must not turn back into numbers.
@@ -85,4 +75,4 @@ fn a_nan_weight_makes_the_loss_and_accuracy_nan_and_training_keeps_them_so() {
             adam.step().unwrap();
         }
     }
-}
+);

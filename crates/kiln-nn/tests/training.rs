@@ -39,7 +39,7 @@ fn mlp_learns_a_spiral_on_the_cpu() {
 #[test]
 fn mlp_learns_a_spiral_on_the_gpu_and_survives_a_checkpoint() {
     // Skips (saying so on stderr) without an adapter, fails with KILN_REQUIRE_GPU=1.
-    let Some(device) = kiln_tensor::gpu::test_device() else {
+    let Some(device) = kiln_tensor::test_util::gpu_or_skip() else {
         return;
     };
     let (model, points, acc) = train_spiral(device, 300);

@@ -36,6 +36,8 @@ mod ops;
 mod shape;
 mod storage;
 mod tensor;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
 
 pub use autograd::{is_grad_enabled, no_grad, NoGradGuard};
 pub use device::Device;

@@ -7,7 +7,7 @@
 mod gpu_util;
 
 use gpu_util::{assert_close, Rng};
-use kiln_tensor::gpu::test_device;
+use kiln_tensor::test_util::gpu_or_skip;
 use kiln_tensor::{Conv2dOptions, Device, Padding, Result, Tensor};
 
 /// The network's leaves, created on the CPU.
@@ -83,7 +83,7 @@ fn loss(leaves: &[Tensor], labels: &[u32]) -> Result<Tensor> {
 
 #[test]
 fn network_gradients_gpu_matches_cpu() {
-    let Some(gpu) = test_device() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     for (seed, n) in [(1, 1), (2, 3), (3, 8)] {
         let classes = 5;
         let labels: Vec<u32> = (0..n as u32).map(|i| (i * 3 + seed as u32) % 5).collect();

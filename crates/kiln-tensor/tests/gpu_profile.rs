@@ -1,7 +1,8 @@
 //! The GPU profiler: kernel times from timestamp queries, operation counts, submissions and
 //! bind-group reuse.
 
-use kiln_tensor::gpu::{profile, test_device};
+use kiln_tensor::gpu::profile;
+use kiln_tensor::test_util::gpu_or_skip;
 use kiln_tensor::{Device, Tensor};
 use std::sync::Mutex;
 
@@ -19,7 +20,7 @@ fn step(w: &Tensor, x: &Tensor) -> kiln_tensor::Result<f32> {
 
 #[test]
 fn matmul_is_timed_and_counted() {
-    let Some(gpu) = test_device() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     let _turn = PROFILING.lock().unwrap_or_else(|e| e.into_inner());
     let (m, k, n) = (67, 45, 131);
     let a = Tensor::rand_uniform(&[m, k], -1.0, 1.0, 1);
@@ -45,7 +46,7 @@ fn matmul_is_timed_and_counted() {
 
 #[test]
 fn a_repeated_step_is_one_submission_and_reuses_its_bind_groups() {
-    let Some(gpu) = test_device() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     let _turn = PROFILING.lock().unwrap_or_else(|e| e.into_inner());
     let w = Tensor::rand_uniform(&[37, 19], -1.0, 1.0, 3)
         .to_device(gpu)
@@ -81,7 +82,7 @@ fn a_repeated_step_is_one_submission_and_reuses_its_bind_groups() {
 
 #[test]
 fn profiling_twice_at_once_is_an_error() {
-    let Some(_) = test_device() else { return };
+    let Some(_) = gpu_or_skip() else { return };
     let _turn = PROFILING.lock().unwrap_or_else(|e| e.into_inner());
     let (inner, outer) = profile(|| Ok(profile(|| Ok(())).map(|_| ()))).unwrap();
     let err = inner.unwrap_err().to_string();

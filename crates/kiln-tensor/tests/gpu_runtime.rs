@@ -1,11 +1,11 @@
 //! The GPU runtime: moving tensors between devices, fill, refused dtypes and sizes.
 
-use kiln_tensor::gpu::test_device;
+use kiln_tensor::test_util::gpu_or_skip;
 use kiln_tensor::{DType, Device, Error, Tensor};
 
 #[test]
 fn to_device_round_trips() {
-    let Some(gpu) = test_device() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     for len in [0, 1, 7, 256, 1000, 65_537] {
         let data: Vec<f32> = (0..len).map(|i| (i as f32).sin()).collect();
         let x = Tensor::from_vec(data.clone(), &[len]).unwrap();
@@ -20,7 +20,7 @@ fn to_device_round_trips() {
 
 #[test]
 fn fill_gpu_matches_cpu() {
-    let Some(gpu) = test_device() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     let lens = [
         1, 2, 3, 5, 7, 13, 31, 97, 255, 256, 257, 511, 1021, 4099, 70_001,
     ];
@@ -34,7 +34,7 @@ fn fill_gpu_matches_cpu() {
 
 #[test]
 fn f64_never_goes_to_the_gpu() {
-    let Some(gpu) = test_device() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     let x = Tensor::from_vec_f64(vec![1.0, 2.0], &[2]).unwrap();
     let err = x.to_device(gpu).unwrap_err();
     assert!(
@@ -47,7 +47,7 @@ fn f64_never_goes_to_the_gpu() {
 
 #[test]
 fn tensor_over_the_buffer_limit_is_a_clear_error() {
-    let Some(gpu) = test_device() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     let huge = 1usize << 40;
     let err = Tensor::full_on(&[huge], 0.0, DType::F32, gpu).unwrap_err();
     let msg = err.to_string();
@@ -59,7 +59,7 @@ fn tensor_over_the_buffer_limit_is_a_clear_error() {
 
 #[test]
 fn long_chains_with_recycled_buffers_gpu_matches_cpu() {
-    let Some(gpu) = test_device() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     // Hundreds of dispatches (several batches) whose intermediates drop and are recycled while
     // work that read them is still queued, interleaved with uploads into recycled buffers.
     let len = 1031;
@@ -83,7 +83,7 @@ fn long_chains_with_recycled_buffers_gpu_matches_cpu() {
 
 #[test]
 fn chains_longer_than_a_batch_gpu_matches_cpu() {
-    let Some(gpu) = test_device() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     // More dispatches than one submission holds, with no read-back or upload between them: the
     // batch is submitted when full and recording goes on in a new one.
     let len = 257;
@@ -100,7 +100,7 @@ fn chains_longer_than_a_batch_gpu_matches_cpu() {
 
 #[test]
 fn kiln_device_selects_the_device() {
-    let Some(_) = test_device() else { return };
+    let Some(_) = gpu_or_skip() else { return };
     let select = |value: &str| {
         std::env::set_var(kiln_tensor::gpu::DEVICE_VAR, value);
         kiln_tensor::default_device()
@@ -120,7 +120,7 @@ fn kiln_device_selects_the_device() {
 
 #[test]
 fn grids_beyond_65535_workgroups_gpu_matches_cpu() {
-    let Some(gpu) = test_device() else { return };
+    let Some(gpu) = gpu_or_skip() else { return };
     // More elements (or outputs) than 65535 workgroups of 256 cover: the dispatch folds the
     // workgroups over y and the shaders unfold them.
     let len = 65_535 * 256 + 3;

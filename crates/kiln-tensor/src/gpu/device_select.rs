@@ -2,7 +2,6 @@
 
 use super::context::GpuContext;
 use crate::{Device, Error, Result};
-use std::io::Write;
 use std::sync::Once;
 
 /// The environment variable that selects the device: `auto` (default), `gpu` or `cpu`.
@@ -52,22 +51,4 @@ pub fn adapter_summary() -> Result<String> {
         "{} ({:?}, {:?})",
         info.name, info.backend, info.device_type
     ))
-}
-
-/// For tests: `Some(Device::Gpu)` when any GPU adapter (software included) opens. Otherwise
-/// prints `skipped: no GPU adapter (...)` to stderr and returns `None`, or panics when the
-/// environment sets `KILN_REQUIRE_GPU=1`.
-#[doc(hidden)]
-pub fn test_device() -> Option<Device> {
-    match GpuContext::get() {
-        Ok(_) => Some(Device::Gpu),
-        Err(e) if std::env::var("KILN_REQUIRE_GPU").is_ok_and(|v| v == "1") => {
-            panic!("KILN_REQUIRE_GPU=1 but no GPU adapter: {e}")
-        }
-        Err(e) => {
-            // Straight to stderr: the test harness captures `eprintln!` of passing tests.
-            let _ = writeln!(std::io::stderr(), "skipped: no GPU adapter ({e})");
-            None
-        }
-    }
 }
