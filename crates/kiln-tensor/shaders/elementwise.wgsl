@@ -74,7 +74,6 @@ fn apply_unary(op: u32, v: f32, c: f32) -> f32 {
         case OP_SIGMOID: { return 1.0 / (1.0 + exp(-v)); }
         // tanh(±10) is ±1 in f32; clamping keeps exp-based implementations from overflowing.
         case OP_TANH: { return tanh(clamp(v, -10.0, 10.0)); }
-        case OP_STEP: { return select(0.0, 1.0, v > 0.0); }
         case OP_ADD_SCALAR: { return v + c; }
         case OP_MUL_SCALAR: { return v * c; }
         default: { return nan(); }

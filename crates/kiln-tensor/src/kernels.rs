@@ -27,8 +27,6 @@ pub enum UnaryOp {
     Sigmoid,
     /// Hyperbolic tangent.
     Tanh,
-    /// 1 where x > 0, 0 where x <= 0, NaN where x is NaN (as `torch.heaviside`).
-    Step,
     /// x^p for a scalar p.
     Powf(f32),
     /// x + c.

@@ -76,13 +76,6 @@ pub(super) fn unary<T: Element>(op: UnaryOp, x: &[T]) -> Alloc<Vec<T>> {
         UnaryOp::Relu => map(x, |v| v.max_nan(T::zero())),
         UnaryOp::Sigmoid => map(x, |v| T::one() / (T::one() + (-v).exp())),
         UnaryOp::Tanh => map(x, |v| v.tanh()),
-        UnaryOp::Step => map(x, |v| {
-            if v.is_nan() {
-                v
-            } else {
-                indicator(v > T::zero())
-            }
-        }),
         UnaryOp::Powf(p) => map(x, |v| v.powf(T::of(p))),
         UnaryOp::AddScalar(c) => map(x, |v| v + T::of(c)),
         UnaryOp::MulScalar(c) => map(x, |v| v * T::of(c)),

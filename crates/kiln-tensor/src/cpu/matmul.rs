@@ -86,7 +86,7 @@ pub(super) fn gemm_into<T: Element>(
     assert!(dst.len() >= m * n, "gemm destination too small");
     let dst = &mut dst[..m * n];
     if !threads || m * n * k < PARALLEL_FLOPS {
-        gemm_strided(dst, (1, n), a, b, (m, k, n), accumulate);
+        gemm_strided(dst, (n, 1), a, b, (m, k, n), accumulate);
         return Ok(());
     }
     let blocks = rayon::current_num_threads();
@@ -98,7 +98,7 @@ pub(super) fn gemm_into<T: Element>(
             .enumerate()
             .for_each(|(i, block)| {
                 let b = b.skip_columns(i * width);
-                gemm_strided(block, (m, 1), a, b, (m, k, block.len() / m), false);
+                gemm_strided(block, (1, m), a, b, (m, k, block.len() / m), false);
             });
         transpose_into(dst, &col_major, (m, n), accumulate);
     } else {
@@ -107,17 +107,17 @@ pub(super) fn gemm_into<T: Element>(
             .enumerate()
             .for_each(|(i, block)| {
                 let a = a.skip_rows(i * height);
-                gemm_strided(block, (1, n), a, b, (block.len() / n, k, n), accumulate);
+                gemm_strided(block, (n, 1), a, b, (block.len() / n, k, n), accumulate);
             });
     }
     Ok(())
 }
 
 /// `dst (+)= a · b` on the calling thread, where element `(i, j)` of `dst` is at
-/// `i * dst_rs + j * dst_cs`.
+/// `i * dst_rs + j * dst_cs` (row stride first, as in [`MatRef`]).
 fn gemm_strided<T: Element>(
     dst: &mut [T],
-    (dst_cs, dst_rs): (usize, usize),
+    (dst_rs, dst_cs): (usize, usize),
     a: MatRef<T>,
     b: MatRef<T>,
     (m, k, n): (usize, usize, usize),

@@ -5,7 +5,7 @@
 //! a quarter of a CPU training step of the example's model. Storage returns its vector here
 //! when it drops, and kernels take their outputs from here, so buffers are reused instead.
 //!
-//! Buffers are kept by exact length, only from [`MIN_BYTES`] up, and at most [`MAX_BYTES`] in
+//! Buffers are kept by exact length, only from [`MIN_POOLED_BYTES`] up, and at most [`MAX_BYTES`] in
 //! all (per element type); past that a returned buffer is freed.
 //!
 //! Allocation is fallible: a buffer the allocator refuses is an [`AllocError`] naming its
@@ -19,7 +19,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
 /// Buffers smaller than this are left to the allocator, which recycles them well.
-pub const MIN_BYTES: usize = 64 << 10;
+pub const MIN_POOLED_BYTES: usize = 64 << 10;
 /// The most memory the pool keeps idle for one element type.
 pub const MAX_BYTES: usize = 512 << 20;
 
@@ -98,7 +98,7 @@ pub fn for_overwrite<T: Element>(len: usize) -> Result<Vec<T>, AllocError> {
 
 /// An idle buffer of exactly `len` elements, if the pool has one.
 fn reuse<T: Element>(len: usize) -> Option<Vec<T>> {
-    if len.saturating_mul(size_of::<T>()) < MIN_BYTES {
+    if len.saturating_mul(size_of::<T>()) < MIN_POOLED_BYTES {
         return None;
     }
     let mut pool = T::pool().lock().expect("pool lock");
@@ -112,7 +112,7 @@ fn reuse<T: Element>(len: usize) -> Option<Vec<T>> {
 /// Hands a buffer back for reuse (or frees it: small, or the pool is full).
 pub fn recycle<T: Element>(mut v: Vec<T>) {
     let bytes = v.len() * size_of::<T>();
-    if bytes < MIN_BYTES || v.capacity() != v.len() {
+    if bytes < MIN_POOLED_BYTES || v.capacity() != v.len() {
         return;
     }
     let mut pool = T::pool().lock().expect("pool lock");
@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn buffers_are_reused_zeroed_and_bounded() {
-        let len = MIN_BYTES; // f64: 8x the minimum
+        let len = MIN_POOLED_BYTES; // f64: 8x the minimum
         let mut v = zeros::<f64>(len).unwrap();
         v[3] = 7.0;
         let ptr = v.as_ptr();

@@ -13,7 +13,7 @@ const USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_DST);
 
 /// Smallest allocation, in bytes.
-const MIN_BYTES: u64 = 256;
+const MIN_BUFFER_BYTES: u64 = 256;
 
 /// Free buffers kept for reuse, in bytes, when no more than this was ever live at once.
 pub(super) const POOL_MIN_CAP: u64 = 1 << 30;
@@ -141,7 +141,7 @@ impl BufferPool {
         bytes: u64,
         max: u64,
     ) -> std::result::Result<Allocation, wgpu::Error> {
-        let size = size_class(bytes).min(max.max(MIN_BYTES));
+        let size = size_class(bytes).min(max.max(MIN_BUFFER_BYTES));
         let mut free = self.free.lock().expect("buffer pool");
         free.live += size;
         free.peak = free.peak.max(free.live);
@@ -199,8 +199,8 @@ impl BufferPool {
 // ANCHOR: size_class
 /// `bytes` rounded up to a size class: four classes per power of two (at most 25% waste).
 fn size_class(bytes: u64) -> u64 {
-    if bytes <= MIN_BYTES {
-        return MIN_BYTES;
+    if bytes <= MIN_BUFFER_BYTES {
+        return MIN_BUFFER_BYTES;
     }
     let high = 1u64 << (63 - (bytes - 1).leading_zeros());
     let step = high / 4;
@@ -211,11 +211,12 @@ fn size_class(bytes: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::{size_class, BufferPool};
-    use crate::gpu::{test_device, GpuContext};
+    use crate::gpu::GpuContext;
+    use crate::test_util::gpu_or_skip;
 
     #[test]
     fn the_pool_keeps_up_to_the_peak_of_live_bytes_oldest_first() {
-        let Some(_) = test_device() else { return };
+        let Some(_) = gpu_or_skip() else { return };
         let device = &GpuContext::get().unwrap().device;
         let mib = 1 << 20;
         let pool = BufferPool::new(mib);

@@ -69,11 +69,6 @@ mod softmax;
 pub use buffer::GpuBuffer;
 pub(crate) use context::GpuContext;
 pub use device_select::{adapter_summary, default_device, DEVICE_VAR};
-/// The former name of [`crate::test_util::gpu_or_skip`], kept until `src/gpu/buffer.rs` and
-/// `tests/nan.rs` use the new one.
-#[cfg(any(test, feature = "test-util"))]
-#[doc(hidden)]
-pub use crate::test_util::gpu_or_skip as test_device;
 pub use kernels::GpuKernels;
 #[doc(hidden)]
 pub use pipeline::compiled_shaders;

@@ -230,13 +230,6 @@ impl Tensor {
     }
     // ANCHOR_END: unary_rules
 
-    /// 1 where `self > 0`, 0 where `self <= 0`, NaN where `self` is NaN (as `torch.heaviside`;
-    /// no gradient).
-    pub fn step(&self) -> Result<Tensor> {
-        let storage = kernels_of("step", &[self])?.unary(UnaryOp::Step, &*self.try_storage()?)?;
-        Ok(Tensor::from_storage(storage, self.shape().clone()))
-    }
-
     /// `1 / (1 + e^-self)`.
     pub fn sigmoid(&self) -> Result<Tensor> {
         self.unary_op(UnaryOp::Sigmoid, Saves::Output, |y, g| {
