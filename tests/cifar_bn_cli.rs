@@ -483,7 +483,7 @@ fn a_second_signal_exits_at_once_without_finishing_the_step() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("out");
     // A large batch and wide dense layers: a step takes seconds, long enough for two signals
-    // to land inside it, sent far enough apart that they are not merged into one.
+    // to land inside it, sent a second apart so that they are never merged into one.
     let mut child = bare(data_dir())
         .args([
             "--train-images",
@@ -514,7 +514,7 @@ fn a_second_signal_exits_at_once_without_finishing_the_step() {
     for _ in 0..2 {
         // SAFETY: kill(2) on our own child's pid.
         assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(1000));
     }
     assert_eq!(child.wait().unwrap().code(), Some(143));
     assert!(
