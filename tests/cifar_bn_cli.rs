@@ -165,6 +165,16 @@ fn a_run_killed_at_any_moment_resumes_to_the_uninterrupted_losses() {
     eprintln!("{resumed_mid_run} resumed mid-run, {fresh} killed before starting");
 }
 
+/// Waits (a minute at most) for the first checkpoint of run `no-bn` in `folder`; its path.
+fn first_checkpoint(folder: &Path) -> PathBuf {
+    let checkpoint = folder.join("checkpoints").join("no-bn.safetensors");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !checkpoint.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    checkpoint
+}
+
 /// Starts a long run, waits for its first checkpoint, sends `signal`, and returns the output.
 fn interrupted_by(signal: i32) -> (Output, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -176,11 +186,7 @@ fn interrupted_by(signal: i32) -> (Output, tempfile::TempDir) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let checkpoint = folder.join("checkpoints").join("no-bn.safetensors");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !checkpoint.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    first_checkpoint(&folder);
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
     (child.wait_with_output().unwrap(), dir)
@@ -506,11 +512,7 @@ fn a_second_signal_exits_at_once_without_finishing_the_step() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let checkpoint = folder.join("checkpoints").join("no-bn.safetensors");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !checkpoint.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let checkpoint = first_checkpoint(&folder);
     for _ in 0..2 {
         // SAFETY: kill(2) on our own child's pid.
         assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
