@@ -56,6 +56,16 @@ impl Shape {
         reserved.map_err(|e| e.during(op))
     }
 
+    /// This shape with its last two axes swapped: a matrix transpose, and how a lazy transpose
+    /// ([`Tensor::t`](crate::Tensor::t)) is stored. A shape of rank below 2 is returned as is.
+    pub(crate) fn transposed(&self) -> Shape {
+        let mut dims = self.0.clone();
+        if let [.., a, b] = dims.as_mut_slice() {
+            std::mem::swap(a, b);
+        }
+        Shape(dims)
+    }
+
     /// The dimensions, outermost first.
     pub fn dims(&self) -> &[usize] {
         &self.0

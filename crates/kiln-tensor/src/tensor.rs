@@ -235,14 +235,13 @@ impl Tensor {
             return Ok(StorageRef::Shared(self.raw_storage()));
         }
         // The storage is `[..., n, m]` for this tensor's `[..., m, n]`.
-        let mut stored = self.dims().to_vec();
-        let r = stored.len();
-        stored.swap(r - 1, r - 2);
+        let stored = self.shape().transposed();
+        let r = stored.rank();
         let mut perm: Vec<usize> = (0..r).collect();
         perm.swap(r - 1, r - 2);
         let copy = self
             .kernels()?
-            .permute(&self.raw_storage(), &Shape::from(stored), &perm)?;
+            .permute(&self.raw_storage(), &stored, &perm)?;
         Ok(StorageRef::Owned(copy))
     }
 

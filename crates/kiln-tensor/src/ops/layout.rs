@@ -98,9 +98,6 @@ impl Tensor {
         if self.rank() < 2 {
             return self.clone();
         }
-        let mut dims = self.dims().to_vec();
-        let r = dims.len();
-        dims.swap(r - 1, r - 2);
         let track = is_grad_enabled() && self.tracks_grad();
         let node = track.then(|| Node {
             inputs: vec![self.0.var.clone()],
@@ -108,7 +105,7 @@ impl Tensor {
         });
         Tensor::with_layout(
             self.storage_handle(),
-            Shape::from(dims),
+            self.shape().transposed(),
             !self.is_transposed(),
             track,
             node,

@@ -17,14 +17,6 @@ fn matrix_dims(t: &Tensor) -> Result<(Option<usize>, usize, usize)> {
     }
 }
 
-/// The shape of `t` with its last two axes swapped: how a lazy transpose is stored.
-fn swapped(t: &Tensor) -> Shape {
-    let mut dims = t.dims().to_vec();
-    let r = dims.len();
-    dims.swap(r - 1, r - 2);
-    Shape::from(dims)
-}
-
 impl Tensor {
     // ANCHOR: matmul
     /// Matrix product: `[m, k] · [k, n] = [m, n]`, or batched `[b, m, k] · [b, k, n]`, where a
@@ -74,14 +66,14 @@ impl Tensor {
             // Only the gradients that an input needs are computed.
             let ga = a.tracks_grad().then(|| {
                 if trans_a {
-                    Ok(b.matmul(&g.t())?.sum_to(&swapped(&a))?.t())
+                    Ok(b.matmul(&g.t())?.sum_to(&a.shape().transposed())?.t())
                 } else {
                     g.matmul(&b.t())?.sum_to(a.shape())
                 }
             });
             let gb = b.tracks_grad().then(|| {
                 if trans_b {
-                    Ok(g.t().matmul(&a)?.sum_to(&swapped(&b))?.t())
+                    Ok(g.t().matmul(&a)?.sum_to(&b.shape().transposed())?.t())
                 } else {
                     a.t().matmul(g)?.sum_to(b.shape())
                 }
