@@ -3,8 +3,10 @@
 # exists (and, for `file:name`, an anchor that the file opens and closes), and every relative
 # link or image (SUMMARY.md's chapters included) points at a file that exists. mdbook 0.4
 # only logs a missing include and silently renders a missing anchor as nothing, so CI runs
-# this next to `mdbook build book`.
-# Usage: book/check-links.sh   (from anywhere; exits 1 listing every problem)
+# this next to `mdbook build book`. Then, on the built book, check-offline.py: no page loads a
+# script, stylesheet, font or image from another host, and every formula was rendered.
+# Usage: book/check-links.sh   (from anywhere, after `mdbook build book`; exits 1 listing
+# every problem)
 set -euo pipefail
 src="$(cd "$(dirname "$0")" && pwd)/src"
 status=0
@@ -33,4 +35,5 @@ while IFS= read -r -d '' md; do
 done < <(find "$src" -name '*.md' -print0)
 
 [ "$status" -eq 0 ] && echo "check-links: every include, anchor and relative link resolves"
+python3 "$(dirname "$src")/check-offline.py" || status=1
 exit "$status"
