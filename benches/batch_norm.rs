@@ -1,14 +1,12 @@
-//! Batch norm over the example model's layer shapes (batch 128): forward (statistics and
-//! normalization) and backward, CPU and GPU side by side, in GB/s. The bytes counted are the
-//! tensors a pass must touch once: `x` read and `y` written forward; `gy` and `x` read and `gx`
-//! written backward.
+//! Batch norm in train mode over the example model's layer shapes (batch 128): the forward pass
+//! (statistics and normalization), and the forward and backward passes, CPU and GPU side by
+//! side, in GB/s. The bytes counted are the tensors a pass must touch once: `x` read and `y`
+//! written forward; `gy` and `x` read and `gx` written backward.
 
 mod common;
 
-use common::{bench_op, configure, devices, random};
+use common::{bench_op, configure, devices, pull, Input};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kiln_tensor::kernels::BnDims;
-use kiln_tensor::{Kernels, Result, Storage};
 
 /// `(channels, spatial)` at the input of each batch-norm layer of the model.
 const LAYERS: [(usize, usize); 6] = [
@@ -20,54 +18,35 @@ const LAYERS: [(usize, usize); 6] = [
     (700, 1),
 ];
 
-type Pass = fn(&dyn Kernels, &[Storage], BnDims) -> Result<Storage>;
-
 fn batch_norm(c: &mut Criterion) {
     let n = 128;
-    let passes: [(&str, Pass, u64); 2] = [
-        (
-            "batch_norm_forward",
-            |k, s, d| {
-                let (mean, var) = k.bn_stats(&s[0], d)?;
-                k.bn_normalize(&s[0], &mean, &var, Some(&s[1]), Some(&s[2]), 1e-3, d)
-            },
-            2,
-        ),
-        (
-            "batch_norm_backward",
-            |k, s, d| {
-                let (gx, _, _) =
-                    k.bn_backward(&s[3], &s[0], &s[4], &s[5], Some(&s[1]), 1e-3, d, true)?;
-                Ok(gx)
-            },
-            3,
-        ),
+    // (name, full-size tensors touched, gradients flow)
+    let cases = [
+        ("batch_norm_forward", 2, false),
+        ("batch_norm_forward_backward", 5, true),
     ];
-    for (pass_name, pass, tensors) in passes {
-        let mut group = c.benchmark_group(pass_name);
+    for (case, tensors, grad) in cases {
+        let mut group = c.benchmark_group(case);
         configure(&mut group);
         for (channels, spatial) in LAYERS {
-            let d = BnDims {
-                n,
-                c: channels,
-                spatial,
-            };
-            let len = n * channels * spatial;
-            // x, gamma, beta, gy, mean, variance (kept positive).
-            let var: Vec<f32> = random(channels, 6).iter().map(|v| v * v + 0.5).collect();
+            let dims = [n, channels, spatial];
+            let x = Input::random(&dims, 1);
             let inputs = [
-                random(len, 1),
-                random(channels, 2),
-                random(channels, 3),
-                random(len, 4),
-                random(channels, 5),
-                var,
+                if grad { x.with_grad() } else { x },
+                Input::random(&[channels], 2),
+                Input::random(&[channels], 3),
+                Input::random(&dims, 4),
             ];
-            let bytes = Throughput::Bytes(tensors * (len * 4) as u64);
-            for (name, kernels) in devices() {
-                let id = BenchmarkId::new(name, format!("{channels}x{spatial}"));
-                bench_op(&mut group, id, kernels, &inputs, bytes.clone(), |k, s| {
-                    pass(k, s, d)
+            let bytes = Throughput::Bytes(tensors * (n * channels * spatial * 4) as u64);
+            for device in devices() {
+                let id = BenchmarkId::new(device.to_string(), format!("{channels}x{spatial}"));
+                bench_op(&mut group, id, device, &inputs, bytes.clone(), |t| {
+                    let (y, _) = t[0].batch_norm_train(Some(&t[1]), Some(&t[2]), 1e-3)?;
+                    if grad {
+                        pull(&y, &t[3])
+                    } else {
+                        Ok(y)
+                    }
                 });
             }
         }

@@ -4,7 +4,6 @@
 //! side of a dispatch: recording, bind groups, submission. On lavapipe every dispatch also
 //! wakes the driver's worker threads, which dominates.
 
-#[allow(dead_code)] // the kernel benches' helpers; this one uses `configure`
 mod common;
 
 use common::configure;

@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::{bench_op, configure, devices, random};
+use common::{bench_op, configure, devices, Input};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kiln_tensor::kernels::MatmulDims;
 
 fn matmul(c: &mut Criterion) {
     let mut sizes = vec![256, 512, 1024];
@@ -18,25 +17,15 @@ fn matmul(c: &mut Criterion) {
     let mut group = c.benchmark_group("matmul");
     configure(&mut group);
     for n in sizes {
-        let dims = MatmulDims {
-            batch: 1,
-            m: n,
-            k: n,
-            n,
-            trans_a: false,
-            trans_b: false,
-            a_batched: true,
-            b_batched: true,
-        };
-        let inputs = [random(n * n, 1), random(n * n, 2)];
-        for (name, kernels) in devices() {
+        let inputs = [Input::random(&[n, n], 1), Input::random(&[n, n], 2)];
+        for device in devices() {
             bench_op(
                 &mut group,
-                BenchmarkId::new(name, n),
-                kernels,
+                BenchmarkId::new(device.to_string(), n),
+                device,
                 &inputs,
                 Throughput::Elements(2 * (n as u64).pow(3)),
-                |k, s| k.matmul(&s[0], &s[1], dims),
+                |t| t[0].matmul(&t[1]),
             );
         }
     }

@@ -2,7 +2,6 @@
 
 use kiln::prelude::*;
 use kiln::tensor::Result;
-use std::sync::Arc;
 
 // ANCHOR: storage
 #[test]
@@ -15,7 +14,7 @@ fn storage_is_contiguous_and_row_major() -> Result<()> {
 
     // Reshape is free: the result shares the storage.
     let r = x.reshape(&[3, 2])?;
-    assert!(Arc::ptr_eq(&r.storage_handle(), &x.storage_handle()));
+    assert!(r.shares_storage(&x));
     assert_eq!(r.to_vec()?, x.to_vec()?);
 
     // Transpose is a kernel: a new buffer in the new row-major order.

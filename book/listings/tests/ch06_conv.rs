@@ -2,10 +2,7 @@
 //! the derivation rests on: each backward pass is the adjoint of the forward pass.
 
 use kiln::prelude::*;
-use kiln::tensor::cpu::CpuKernels;
-use kiln::tensor::kernels::Conv2dDims;
-use kiln::tensor::Result;
-use kiln::tensor::{Conv2dOptions, Kernels, Storage};
+use kiln::tensor::{Conv2dOptions, Padding, Result};
 
 // ANCHOR: by_hand
 #[test]
@@ -30,44 +27,39 @@ fn a_three_by_three_image_by_hand() -> Result<()> {
 }
 // ANCHOR_END: by_hand
 
-/// Seeded values in [-1, 1) as f64 storage.
-fn random(len: usize, seed: u64) -> (Vec<f64>, Storage) {
-    let v = kiln::tensor::gradcheck::random_input(&[len], seed)
-        .to_vec_f64()
-        .unwrap();
-    (v.clone(), Storage::F64(v))
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+fn dot(a: &Tensor, b: &Tensor) -> Result<f64> {
+    Ok(a.to_vec_f64()?
+        .iter()
+        .zip(b.to_vec_f64()?)
+        .map(|(x, y)| x * y)
+        .sum())
 }
 
 // ANCHOR: adjoint
 #[test]
 fn backward_passes_are_adjoints_of_the_forward_pass() -> Result<()> {
-    // Stride 2 vertically, 1 horizontally, padding (1, 2): nothing symmetric to hide behind.
-    let d = Conv2dDims {
-        n: 2,
-        c_in: 3,
-        h: 7,
-        w: 6,
-        c_out: 4,
-        kh: 3,
-        kw: 2,
+    // f64 on the CPU, so rounding stays far below the tolerance. Stride 2 vertically, 1
+    // horizontally, padding 1 above and below, 2 left and right: nothing symmetric to hide behind.
+    let random = kiln::tensor::gradcheck::random_input;
+    let x = random(&[2, 3, 7, 6], 1).requires_grad();
+    let w = random(&[4, 3, 3, 2], 2).requires_grad();
+    let opts = Conv2dOptions {
         stride: (2, 1),
-        pad: (1, 2),
-        oh: (7 + 1 + 1 - 3) / 2 + 1,
-        ow: (6 + 2 + 2 - 2) + 1,
+        padding: Padding::Explicit {
+            top: 1,
+            bottom: 1,
+            left: 2,
+            right: 2,
+        },
     };
-    let (xv, x) = random(d.n * d.c_in * d.h * d.w, 1);
-    let (wv, w) = random(d.c_out * d.c_in * d.kh * d.kw, 2);
-    let (gv, gy) = random(d.n * d.c_out * d.oh * d.ow, 3);
-    let k = CpuKernels;
-    let y = k.read_f64(&k.conv2d(&x, &w, d)?)?;
-    let gx = k.read_f64(&k.conv2d_backward_data(&gy, &w, d)?)?;
-    let gw = k.read_f64(&k.conv2d_backward_weight(&x, &gy, d)?)?;
+    let y = x.conv2d(&w, None, opts)?;
+    let gy = random(y.dims(), 3);
+    // L = <gy, y>, so backward sends gy into the convolution: x's gradient is
+    // backward_data(gy, w) and w's is backward_weight(x, gy).
+    y.mul(&gy)?.sum_all()?.backward()?;
+    let (gx, gw) = (x.grad().unwrap(), w.grad().unwrap());
     // <gy, conv(x, w)> = <backward_data(gy, w), x> = <backward_weight(x, gy), w>
-    let (a, b, c) = (dot(&gv, &y), dot(&gx, &xv), dot(&gw, &wv));
+    let (a, b, c) = (dot(&gy, &y)?, dot(&gx, &x)?, dot(&gw, &w)?);
     assert!(
         (a - b).abs() < 1e-12 && (a - c).abs() < 1e-12,
         "{a} {b} {c}"

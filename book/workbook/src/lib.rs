@@ -16,6 +16,7 @@
 //! weights are `[out, in, kh, kw]`; gradients are `∂L/∂·` of a scalar loss `L`, with the shape
 //! of the value they belong to.
 
+pub mod geometry;
 pub mod graph;
 pub mod records;
 pub mod training;

@@ -62,7 +62,6 @@ mod extract;
 mod files;
 mod format;
 mod loader;
-mod rng;
 mod source;
 mod staging;
 mod synthetic;

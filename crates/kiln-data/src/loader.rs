@@ -7,8 +7,8 @@ use kiln_tensor::{Device, Tensor};
 use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
 use crate::format::{CHANNELS, HEIGHT, IMAGE_BYTES, WIDTH};
-use crate::rng::Rng;
 use crate::transform::Transforms;
+use kiln_tensor::random::Rng;
 
 /// How a [`DataLoader`] batches a dataset. Build with [`LoaderConfig::new`] and struct update
 /// syntax: `LoaderConfig { shuffle: true, ..LoaderConfig::new(128) }`.

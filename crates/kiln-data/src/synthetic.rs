@@ -48,8 +48,8 @@ use crate::dataset::Dataset;
 use crate::error::{io_err, rename, DataError, Result};
 use crate::files::file_size;
 use crate::format::{write_cifar10_records, write_class_names, HEIGHT, IMAGE_BYTES, WIDTH};
-use crate::rng::Rng;
 use crate::staging::{discard, remove_stale, temp_dir, SYNTHETIC};
+use kiln_tensor::random::Rng;
 
 /// Class names of the synthetic dataset, indexed by label.
 pub const SYNTHETIC_CLASSES: [&str; 10] = [
@@ -515,7 +515,7 @@ fn render(class: u32, rng: &mut Rng, out: &mut [u8]) {
     // The background leans towards the hue opposite the class's, by a random amount.
     let class_hue = class as f32 * TAU / SYNTHETIC_CLASSES.len() as f32;
     let bg_mid = (bg_range.0 + bg_range.1) / 2.0;
-    let tint = hsv(class_hue + PI + 0.6 * rng.normal(), 0.7, bg_mid);
+    let tint = hsv(class_hue + PI + 0.6 * rng.normal_approx(), 0.7, bg_mid);
     let lean = rng.range(0.0, BG_LEAN);
     let mut bg_colour = || -> Rgb {
         [0, 1, 2].map(|c| {
@@ -533,7 +533,7 @@ fn render(class: u32, rng: &mut Rng, out: &mut [u8]) {
     );
 
     let fg = hsv(
-        class_hue + 0.6 * rng.normal(),
+        class_hue + 0.6 * rng.normal_approx(),
         rng.range(0.5, 1.0),
         fg_value,
     );
@@ -563,7 +563,7 @@ fn render(class: u32, rng: &mut Rng, out: &mut [u8]) {
             blend(&mut pixel, fg, coverage(motif.sdf(ux, uy) * scale));
             front.iter().for_each(|d| d.paint(x, y, &mut pixel));
             for (c, value) in pixel.into_iter().enumerate() {
-                let v = (value + noise * rng.normal()).clamp(0.0, 1.0);
+                let v = (value + noise * rng.normal_approx()).clamp(0.0, 1.0);
                 out[c * plane + py * WIDTH + px] = (v * 255.0).round() as u8;
             }
         }

@@ -2,7 +2,7 @@
 
 use crate::error::{DataError, Result};
 use crate::format::{CHANNELS, HEIGHT, WIDTH};
-use crate::rng::Rng;
+use kiln_tensor::random::Rng;
 
 /// One step of a [`Transforms`] pipeline, acting on one CHW `f32` image of shape `[3, 32, 32]`.
 ///

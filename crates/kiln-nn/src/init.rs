@@ -5,6 +5,7 @@
 //! it is moved to afterwards.
 
 use crate::layers::WeightBias;
+use kiln_tensor::random::derive_seed;
 use kiln_tensor::Tensor;
 
 /// Fan-in and fan-out of a weight tensor, the sizes initializers scale by.
@@ -135,17 +136,6 @@ impl LayerInit {
         });
         WeightBias { weight, bias }
     }
-}
-
-/// An independent seed for stream `stream` of `seed` (a SplitMix64 step), so that one
-/// user-facing seed can drive several generators without repeating values. To derive seeds
-/// for many streams from user seeds that may differ by anything, mix the seed first:
-/// `derive_seed(derive_seed(seed, 0), stream)`.
-pub fn derive_seed(seed: u64, stream: u64) -> u64 {
-    let mut z = seed.wrapping_add(stream.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::fmt;
 /// The device a tensor lives on. Operations require their operands on one device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Device {
-    /// Host memory; kernels are the CPU reference implementation ([`crate::cpu`]).
+    /// Host memory; kernels are the CPU reference implementation.
     Cpu,
     /// The process-wide GPU context; kernels are WGSL compute shaders.
     Gpu,

@@ -5,8 +5,8 @@
 //! could under a plain sum), back-propagates, and compares every input gradient with the
 //! central difference `(L(x + ε) - L(x - ε)) / 2ε`.
 
+use crate::random::Rng;
 use crate::{no_grad, Error, Result, Tensor};
-use rand::{RngExt, SeedableRng};
 
 /// Tolerances of a gradient check: `|analytic - numeric| <= atol + rtol * |numeric|`.
 #[derive(Debug, Clone, Copy)]
@@ -31,9 +31,9 @@ impl Default for Tolerance {
 
 /// Seeded `f64` values in `[-1, 1)` with the given shape, for gradient-check inputs.
 pub fn random_input(dims: &[usize], seed: u64) -> Tensor {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rng = Rng::new(seed);
     let n = dims.iter().product();
-    let data = (0..n).map(|_| rng.random::<f64>() * 2.0 - 1.0).collect();
+    let data = (0..n).map(|_| rng.uniform_f64() * 2.0 - 1.0).collect();
     Tensor::from_vec_f64(data, dims).expect("length matches dims")
 }
 

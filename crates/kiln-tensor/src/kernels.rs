@@ -262,7 +262,7 @@ pub trait Kernels: Send + Sync {
     ) -> Result<(Storage, Storage)>;
     /// Inverted-dropout mask of `len` elements: `1 / (1 - p)` where kept, `0` where dropped.
     /// Element `i` is dropped when `hash(seed, i)` falls below `p`, so every device draws the
-    /// same mask for the same seed (see [`crate::cpu::random::uniform_hash`]).
+    /// same mask for the same seed (see [`crate::random::uniform_hash`]).
     fn dropout_mask(&self, dtype: DType, len: usize, p: f32, seed: u64) -> Result<Storage>;
 
     /// One Adam/AdamW step in place on `param` and its moments `m`, `v`.

@@ -5,8 +5,9 @@
 //! device and dtype mistakes are reported as an [`Error`] naming the operation and the shapes
 //! involved, before any kernel runs.
 //!
-//! Every operation calls the [`Kernels`] interface, implemented twice: the CPU reference in
-//! [`cpu`] and the WGSL kernels on the GPU. Autograd is define-by-run: operations on tensors that
+//! Every operation calls one kernel interface, private to this crate and implemented twice: the
+//! CPU reference (plain loops generic over `f32`/`f64`, with a real GEMM) and the WGSL kernels
+//! on the GPU, each GPU kernel tested against its CPU reference. Autograd is define-by-run: operations on tensors that
 //! track gradients record how to propagate them, and [`Tensor::backward`] walks that record once
 //! in reverse topological order.
 //!
@@ -26,13 +27,18 @@
 #![warn(missing_docs)]
 
 mod autograd;
-pub mod cpu;
+mod cpu;
 mod device;
 mod error;
 pub mod gpu;
 pub mod gradcheck;
-pub mod kernels;
+#[cfg(test)]
+mod kernel_tests;
+mod kernels;
+#[cfg(test)]
+mod memory_tests;
 mod ops;
+pub mod random;
 mod shape;
 mod storage;
 mod tensor;
@@ -43,9 +49,11 @@ pub use autograd::{is_grad_enabled, no_grad, NoGradGuard};
 pub use device::Device;
 pub use error::{Error, Result};
 pub use gpu::default_device;
-pub use kernels::{AdamStep, Kernels, SgdStep};
+pub(crate) use kernels::Kernels;
+pub use kernels::{AdamStep, SgdStep};
 pub use ops::batch_norm::BatchStats;
 pub use ops::conv::{Conv2dOptions, Padding};
 pub use shape::Shape;
-pub use storage::{DType, Storage};
+pub use storage::DType;
+pub(crate) use storage::Storage;
 pub use tensor::Tensor;

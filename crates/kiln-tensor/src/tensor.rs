@@ -5,7 +5,6 @@ use crate::cpu::{pool, CpuKernels};
 use crate::gpu::{GpuContext, GpuKernels};
 use crate::kernels::Kernels;
 use crate::{DType, Device, Error, Result, Shape, Storage};
-use rand::{RngExt, SeedableRng};
 use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -151,29 +150,28 @@ impl Tensor {
         host_tensor("arange", &[n], |i| i as f32)
     }
 
-    /// Uniform values in `[low, high)` from a seeded generator (same seed, same values).
+    /// Uniform values in `[low, high)` from the seeded [`Rng`](crate::random::Rng) (same seed,
+    /// same values, on every platform and version of kiln's dependencies).
     ///
     /// # Panics
     ///
     /// As [`Tensor::full`].
     pub fn rand_uniform(shape: &[usize], low: f32, high: f32, seed: u64) -> Tensor {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        host_tensor("rand_uniform", shape, |_| {
-            low + (high - low) * rng.random::<f32>()
-        })
+        let mut rng = crate::random::Rng::new(seed);
+        host_tensor("rand_uniform", shape, |_| rng.range(low, high))
     }
 
-    /// Normal values with the given mean and standard deviation (its absolute value) from a
-    /// seeded generator; a NaN or infinite deviation gives NaN or infinite values.
+    /// Normal values with the given mean and standard deviation (its absolute value) from the
+    /// seeded [`Rng`](crate::random::Rng); a NaN or infinite deviation gives NaN or infinite
+    /// values.
     ///
     /// # Panics
     ///
     /// As [`Tensor::full`].
     pub fn rand_normal(shape: &[usize], mean: f32, std: f32, seed: u64) -> Tensor {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut rng = crate::random::Rng::new(seed);
         host_tensor("rand_normal", shape, |_| {
-            let z: f32 = rng.sample(rand_distr::StandardNormal);
-            mean + std.abs() * z
+            mean + std.abs() * rng.normal() as f32
         })
     }
 
@@ -251,7 +249,7 @@ impl Tensor {
     }
 
     /// The shared storage cell itself (clones and reshapes of this tensor share it).
-    pub fn storage_handle(&self) -> Arc<RwLock<Storage>> {
+    pub(crate) fn storage_handle(&self) -> Arc<RwLock<Storage>> {
         self.0.storage.clone()
     }
 

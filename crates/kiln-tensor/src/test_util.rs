@@ -43,6 +43,20 @@ pub fn gpu_or_skip() -> Option<Device> {
     }
 }
 
+/// Asserts `|got - want| <= atol + rtol * |want|` element by element, where `want` is a
+/// reference computed in `f64` (a NaN matches only a NaN). `what` names the case in the message.
+pub fn assert_close(what: &str, got: &[f32], want: &[f64], atol: f64, rtol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let g = f64::from(g);
+        let ok = (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= atol + rtol * w.abs();
+        assert!(
+            ok,
+            "{what}: element {i} is {g}, expected {w} (atol {atol}, rtol {rtol})"
+        );
+    }
+}
+
 #[cfg(feature = "test-util")]
 #[doc(hidden)]
 pub use paste::paste as __paste;

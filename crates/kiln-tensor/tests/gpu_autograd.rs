@@ -4,9 +4,8 @@
 //! of their operands' device, so this checks that the GPU kernels compose into the same
 //! gradients as the CPU reference.
 
-mod gpu_util;
-
-use gpu_util::{assert_close, Rng};
+use kiln_tensor::random::Rng;
+use kiln_tensor::test_util::assert_close;
 use kiln_tensor::test_util::gpu_or_skip;
 use kiln_tensor::{Conv2dOptions, Device, Padding, Result, Tensor};
 
@@ -25,7 +24,7 @@ impl Leaves {
     fn new(seed: u64, n: usize, classes: usize) -> Leaves {
         let mut rng = Rng::new(seed);
         let mut t = |dims: &[usize], lo: f32, hi: f32| {
-            Tensor::from_vec(rng.vec(dims.iter().product(), lo, hi), dims).unwrap()
+            Tensor::from_vec(rng.uniform_vec(dims.iter().product(), lo, hi), dims).unwrap()
         };
         Leaves {
             x: t(&[n, 2, 7, 5], -1.0, 1.0),

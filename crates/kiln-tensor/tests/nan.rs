@@ -8,9 +8,7 @@
 //! `<family>::gpu`); the GPU test skips where no adapter exists, unless `KILN_REQUIRE_GPU=1`.
 //! Both check the same expected values, so the GPU kernels are held to the CPU's semantics.
 
-mod gpu_util;
-
-use gpu_util::Rng;
+use kiln_tensor::random::Rng;
 use kiln_tensor::{AdamStep, Conv2dOptions, DType, Device, Padding, Result, SgdStep, Tensor};
 
 /// Runs each named `fn(Device) -> Result<()>` as `name::cpu` and `name::gpu` tests.
@@ -87,7 +85,7 @@ fn assert_nan_where(what: &str, got: &[f32], nan: impl Fn(usize) -> bool) {
 
 /// `len` values in `[-1, 1)` drawn from `seed`.
 fn values(len: usize, seed: u64) -> Vec<f32> {
-    Rng::new(seed).vec(len, -1.0, 1.0)
+    Rng::new(seed).uniform_vec(len, -1.0, 1.0)
 }
 
 /// `values(len, seed)` with NaN at the given indices.

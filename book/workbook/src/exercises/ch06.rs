@@ -2,10 +2,10 @@
 //! padded example by hand.
 //!
 //! Tests: `cargo test --release --manifest-path book/workbook/Cargo.toml ch06`. They compare
-//! with kiln's CPU kernels (im2col and GEMM) in `f64` on random geometries, and check that each
-//! backward pass is the adjoint of your forward pass.
+//! with kiln's `conv2d` and its backward passes (im2col and GEMM on the CPU) in `f64` on random
+//! geometries, and check that each backward pass is the adjoint of your forward pass.
 
-use kiln::tensor::kernels::Conv2dDims;
+use crate::geometry::Conv2dDims;
 
 /// The convolution (a cross-correlation, as in kiln): `x` `[n, c_in, h, w]` and `w`
 /// `[c_out, c_in, kh, kw]` to `y` `[n, c_out, oh, ow]`, with

@@ -2,11 +2,11 @@
 //! primitives, and its running statistics.
 //!
 //! Tests: `cargo test --release --manifest-path book/workbook/Cargo.toml ch07`. They compare
-//! with kiln's fused kernels (`bn_stats`, `bn_normalize`, `bn_backward`) in `f64`, with finite
+//! with kiln's fused `batch_norm_train` and its backward pass in `f64`, with finite
 //! differences of your forward pass, and with kiln's `BatchNorm1d` layer.
 
+use crate::geometry::BnDims;
 use kiln::nn::Momentum;
-use kiln::tensor::kernels::BnDims;
 use kiln::tensor::{Result, Tensor};
 
 /// Train-mode batch norm of `x`, viewed as `[n, c, spatial]` (`d`): per channel over its

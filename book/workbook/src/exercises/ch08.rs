@@ -1,10 +1,10 @@
 //! Chapter 8: the softmax cross-entropy with its gradient, and the SGD and Adam updates.
 //!
 //! Tests: `cargo test --release --manifest-path book/workbook/Cargo.toml ch08`. They compare
-//! with kiln's CPU kernels (`softmax_cross_entropy`, `sgd_step`, `adam_step`) over several
+//! with kiln's `softmax_cross_entropy`, `sgd_update_` and `adam_update_` on the CPU over several
 //! steps and every option.
 
-use kiln::tensor::kernels::{AdamStep, SgdStep};
+use kiln::tensor::{AdamStep, SgdStep};
 
 /// Mean softmax cross-entropy of `logits` `[rows, cols]` (row-major, `rows = labels.len()`)
 /// against class indices `labels` (each `< cols`), and its gradient with respect to the

@@ -1,8 +1,8 @@
 //! Chapter 7, solutions: batch normalization in train mode, forward and backward, composed from
 //! primitives, and its running statistics.
 
+use crate::geometry::BnDims;
 use kiln::nn::Momentum;
-use kiln::tensor::kernels::BnDims;
 use kiln::tensor::{Result, Tensor};
 
 /// The flat indices of channel `ch`'s `n * spatial` values in a `[n, c, spatial]` input.

@@ -1,7 +1,7 @@
 //! Chapter 8, solutions: the softmax cross-entropy with its gradient, and the SGD and Adam
 //! updates.
 
-use kiln::tensor::kernels::{AdamStep, SgdStep};
+use kiln::tensor::{AdamStep, SgdStep};
 
 /// Mean softmax cross-entropy of `logits` `[rows, cols]` (row-major, `rows = labels.len()`)
 /// against class indices `labels` (each `< cols`), and its gradient with respect to the

@@ -8,7 +8,7 @@ use kiln::nn::{
     accuracy, BatchNorm2d, BatchNormConfig, Conv2d, Flatten, LayerInit, Linear, Module, ReLU,
     Sequential,
 };
-use kiln::tensor::kernels::AdamStep;
+use kiln::tensor::AdamStep;
 use kiln::tensor::{no_grad, Tensor};
 use std::error::Error;
 use std::path::Path;

@@ -1,11 +1,11 @@
-//! Chapter 6: the seven-loop convolution and its backward passes, against kiln's CPU kernels
-//! (im2col and GEMM) in `f64`, and the adjoint identities that the derivation rests on.
+//! Chapter 6: the seven-loop convolution and its backward passes, against kiln's `conv2d` and
+//! its autograd (im2col and GEMM on the CPU) in `f64`, and the adjoint identities that the
+//! derivation rests on.
 
-use crate::support::{assert_close, cases, dot, random, read};
-use kiln::tensor::cpu::CpuKernels;
-use kiln::tensor::kernels::Conv2dDims;
-use kiln::tensor::{Kernels, Storage};
+use crate::support::{assert_close, cases, dot, grad, leaf, random, tensor, values};
+use kiln::tensor::{Conv2dOptions, Padding, Result};
 use kiln_workbook::ch06;
+use kiln_workbook::geometry::Conv2dDims;
 use proptest::prelude::*;
 
 /// Geometries with sizes 1 to 3 or 7, strides 1 to 3 and padding 0 to 2 on each side,
@@ -47,22 +47,36 @@ fn operands(d: Conv2dDims, seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     )
 }
 
-fn storage(values: &[f64]) -> Storage {
-    Storage::F64(values.to_vec())
+/// kiln's options for the geometry: its stride and padding, the bottom and right padding being
+/// what the output size needs.
+fn options(d: Conv2dDims) -> Conv2dOptions {
+    let rest = |out: usize, stride: usize, k: usize, size: usize, before: usize| {
+        ((out - 1) * stride + k).saturating_sub(size + before)
+    };
+    Conv2dOptions {
+        stride: d.stride,
+        padding: Padding::Explicit {
+            top: d.pad.0,
+            bottom: rest(d.oh, d.stride.0, d.kh, d.h, d.pad.0),
+            left: d.pad.1,
+            right: rest(d.ow, d.stride.1, d.kw, d.w, d.pad.1),
+        },
+    }
 }
 
-/// `(forward, backward_data, backward_weight)` by kiln's CPU kernels.
+/// `(forward, backward_data, backward_weight)` by kiln: `conv2d` in `f64`, then the backward
+/// pass of `L = ⟨gy, y⟩`, which sends `gy` into the convolution.
 fn kiln_passes(x: &[f64], w: &[f64], gy: &[f64], d: Conv2dDims) -> [Vec<f64>; 3] {
-    let k = CpuKernels;
-    let (x, w, gy) = (storage(x), storage(w), storage(gy));
-    [
-        read(&k.conv2d(&x, &w, d).expect("conv2d")),
-        read(&k.conv2d_backward_data(&gy, &w, d).expect("backward data")),
-        read(
-            &k.conv2d_backward_weight(&x, &gy, d)
-                .expect("backward weight"),
-        ),
-    ]
+    let run = || -> Result<[Vec<f64>; 3]> {
+        let x = leaf(x, &[d.n, d.c_in, d.h, d.w]);
+        let w = leaf(w, &[d.c_out, d.c_in, d.kh, d.kw]);
+        let y = x.conv2d(&w, None, options(d))?;
+        assert_eq!(y.dims(), [d.n, d.c_out, d.oh, d.ow], "{d:?}");
+        let gy = tensor(gy, y.dims());
+        y.mul(&gy)?.sum_all()?.backward()?;
+        Ok([values(&y), grad(&x), grad(&w)])
+    };
+    run().expect("kiln's convolution")
 }
 
 mod conv2d_forward {

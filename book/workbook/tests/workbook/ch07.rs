@@ -1,13 +1,12 @@
-//! Chapter 7: batch norm in train mode, against kiln's fused kernels in `f64`, finite
-//! differences, the fused operation's autograd, and kiln's `BatchNorm1d` layer.
+//! Chapter 7: batch norm in train mode, against kiln's fused operation and its backward pass in
+//! `f64`, finite differences, the fused operation's autograd, and kiln's `BatchNorm1d` layer.
 
-use crate::support::{assert_close, cases, dot, random, read};
+use crate::support::{assert_close, cases, dot, grad, leaf, random, tensor, values};
 use kiln::nn::{BatchNorm1d, BatchNormConfig, Module, Momentum};
-use kiln::tensor::cpu::CpuKernels;
 use kiln::tensor::gradcheck::random_input;
-use kiln::tensor::kernels::BnDims;
-use kiln::tensor::{Kernels, Storage, Tensor};
+use kiln::tensor::{Result, Tensor};
 use kiln_workbook::ch07;
+use kiln_workbook::geometry::BnDims;
 use proptest::prelude::*;
 
 /// `ε` as kiln's kernels see it (an `f32`), in `f64`.
@@ -34,8 +33,24 @@ fn operands(d: BnDims, seed: u64) -> [Vec<f64>; 4] {
     ]
 }
 
-fn storage(values: &[f64]) -> Storage {
-    Storage::F64(values.to_vec())
+/// kiln's fused train-mode batch norm of `x` viewed as `[n, c, spatial]`, and the backward
+/// pass of `L = ⟨gy, y⟩`: `[y, mean, biased variance, ∂L/∂x, ∂L/∂γ, ∂L/∂β]`.
+fn kiln_batch_norm(x: &[f64], gamma: &[f64], beta: &[f64], gy: &[f64], d: BnDims) -> [Vec<f64>; 6] {
+    let run = || -> Result<[Vec<f64>; 6]> {
+        let dims = [d.n, d.c, d.spatial];
+        let (x, gamma, beta) = (leaf(x, &dims), leaf(gamma, &[d.c]), leaf(beta, &[d.c]));
+        let (y, stats) = x.batch_norm_train(Some(&gamma), Some(&beta), EPS)?;
+        y.mul(&tensor(gy, &dims))?.sum_all()?.backward()?;
+        Ok([
+            values(&y),
+            values(&stats.mean),
+            values(&stats.var),
+            grad(&x),
+            grad(&gamma),
+            grad(&beta),
+        ])
+    };
+    run().expect("kiln's batch norm")
 }
 
 mod batch_norm_forward {
@@ -45,18 +60,13 @@ mod batch_norm_forward {
         #![proptest_config(cases(48))]
         #[test]
         fn matches_kiln(d in dims(), seed in 0u64..1000) {
-            let [x, gamma, beta, _] = operands(d, seed);
-            let k = CpuKernels;
-            let (x_s, gamma_s, beta_s) = (storage(&x), storage(&gamma), storage(&beta));
-            let (mean, var) = k.bn_stats(&x_s, d).expect("bn_stats");
-            let y = k
-                .bn_normalize(&x_s, &mean, &var, Some(&gamma_s), Some(&beta_s), EPS, d)
-                .expect("bn_normalize");
+            let [x, gamma, beta, gy] = operands(d, seed);
+            let [y, mean, var, ..] = kiln_batch_norm(&x, &gamma, &beta, &gy, d);
             let (ours, our_mean, our_var) =
                 ch07::batch_norm_forward(&x, &gamma, &beta, EPS as f64, d);
-            assert_close(&our_mean, &read(&mean), 1e-12, 1e-12, "mean");
-            assert_close(&our_var, &read(&var), 1e-12, 1e-12, "biased variance");
-            assert_close(&ours, &read(&y), 1e-12, 1e-12, "y");
+            assert_close(&our_mean, &mean, 1e-12, 1e-12, "mean");
+            assert_close(&our_var, &var, 1e-12, 1e-12, "biased variance");
+            assert_close(&ours, &y, 1e-12, 1e-12, "y");
         }
     }
 
@@ -89,18 +99,13 @@ mod batch_norm_backward {
         #![proptest_config(cases(48))]
         #[test]
         fn matches_kiln(d in dims(), seed in 0u64..1000) {
-            let [x, gamma, _, gy] = operands(d, seed);
-            let k = CpuKernels;
-            let (x_s, gamma_s, gy_s) = (storage(&x), storage(&gamma), storage(&gy));
-            let (mean, var) = k.bn_stats(&x_s, d).expect("bn_stats");
-            let (gx, dgamma, dbeta) = k
-                .bn_backward(&gy_s, &x_s, &mean, &var, Some(&gamma_s), EPS, d, true)
-                .expect("bn_backward");
+            let [x, gamma, beta, gy] = operands(d, seed);
+            let [.., gx, dgamma, dbeta] = kiln_batch_norm(&x, &gamma, &beta, &gy, d);
             let (ours, our_dgamma, our_dbeta) =
                 ch07::batch_norm_backward(&gy, &x, &gamma, EPS as f64, d);
-            assert_close(&ours, &read(&gx), 1e-11, 1e-10, "dL/dx");
-            assert_close(&our_dgamma, &read(&dgamma), 1e-11, 1e-10, "dL/dgamma");
-            assert_close(&our_dbeta, &read(&dbeta), 1e-11, 1e-10, "dL/dbeta");
+            assert_close(&ours, &gx, 1e-11, 1e-10, "dL/dx");
+            assert_close(&our_dgamma, &dgamma, 1e-11, 1e-10, "dL/dgamma");
+            assert_close(&our_dbeta, &dbeta, 1e-11, 1e-10, "dL/dbeta");
         }
 
         /// `L = ⟨gy, y(x, γ, β)⟩` through your forward pass, differentiated numerically.

@@ -1,20 +1,22 @@
-//! Chapter 8: the loss gradient and the optimizer updates, against kiln's CPU kernels.
+//! Chapter 8: the loss gradient and the optimizer updates, against kiln's on the CPU.
 
-use crate::support::{assert_close, cases, random_f32, read_f32};
-use kiln::tensor::cpu::CpuKernels;
-use kiln::tensor::kernels::{AdamStep, SgdStep};
-use kiln::tensor::{Kernels, Storage};
+use crate::support::{assert_close, cases, random_f32};
+use kiln::tensor::{AdamStep, SgdStep, Tensor};
 use kiln_workbook::ch08;
 use proptest::prelude::*;
 
 mod softmax_cross_entropy {
     use super::*;
 
+    /// kiln's mean loss over the rows and its gradient by autograd.
     fn kiln(logits: &[f32], labels: &[u32], cols: usize) -> (f32, Vec<f32>) {
-        let (loss, grad) = CpuKernels
-            .softmax_cross_entropy(&Storage::F32(logits.to_vec()), labels, labels.len(), cols)
-            .expect("kiln's kernel");
-        (read_f32(&loss)[0], read_f32(&grad))
+        let logits = Tensor::from_slice(logits, &[labels.len(), cols])
+            .expect("logits")
+            .requires_grad();
+        let loss = logits.softmax_cross_entropy(labels).expect("kiln's loss");
+        loss.backward().expect("backward");
+        let grad = logits.grad().expect("a gradient").to_vec().unwrap();
+        (loss.item().unwrap(), grad)
     }
 
     proptest! {
@@ -59,25 +61,26 @@ mod softmax_cross_entropy {
     }
 }
 
-/// Six steps of an update by your function and by kiln's kernel, from the same parameters and
-/// gradients; `state` buffers (momentum or moments) start at zero.
+/// Six steps of an update by your function and by kiln's in-place update, from the same
+/// parameters and gradients; `state` buffers (momentum or moments) start at zero.
 fn six_steps<const S: usize>(
     ours: impl Fn(&mut [f32], &[f32], &mut [Vec<f32>; S], u32),
-    kiln: impl Fn(&mut Storage, &Storage, &mut [Storage; S], u32),
+    kiln: impl Fn(&Tensor, &Tensor, &[Tensor; S], u32),
     what: &str,
 ) {
     let len = 37;
     let start = random_f32(len, 1);
-    let (mut p, mut kp) = (start.clone(), Storage::F32(start));
+    let kp = Tensor::from_slice(&start, &[len]).unwrap();
+    let mut p = start;
     let mut state: [Vec<f32>; S] = std::array::from_fn(|_| vec![0.0; len]);
-    let mut kstate: [Storage; S] = std::array::from_fn(|_| Storage::F32(vec![0.0; len]));
+    let kstate: [Tensor; S] = std::array::from_fn(|_| Tensor::zeros(&[len]));
     for step in 1..=6 {
         let g = random_f32(len, 10 + step as u64);
         ours(&mut p, &g, &mut state, step);
-        kiln(&mut kp, &Storage::F32(g), &mut kstate, step);
+        kiln(&kp, &Tensor::from_slice(&g, &[len]).unwrap(), &kstate, step);
         assert_close(
             &p,
-            &read_f32(&kp),
+            &kp.to_vec().unwrap(),
             1e-7,
             1e-5,
             &format!("{what}, step {step}"),
@@ -93,13 +96,13 @@ mod sgd_step {
         if hp.momentum == 0.0 {
             six_steps::<0>(
                 |p, g, _, _| ch08::sgd_step(p, g, None, hp),
-                |p, g, _, _| CpuKernels.sgd_step(p, g, None, hp).expect("sgd"),
+                |p, g, _, _| p.sgd_update_(g, None, &hp).expect("sgd"),
                 &what,
             );
         } else {
             six_steps::<1>(
                 |p, g, [v], _| ch08::sgd_step(p, g, Some(&mut v[..]), hp),
-                |p, g, [v], _| CpuKernels.sgd_step(p, g, Some(v), hp).expect("sgd"),
+                |p, g, [v], _| p.sgd_update_(g, Some(v), &hp).expect("sgd"),
                 &what,
             );
         }
@@ -143,8 +146,7 @@ mod adam_step {
         six_steps::<2>(
             |p, g, [m, v], step| ch08::adam_step(p, g, m, v, AdamStep { step, ..hp }),
             |p, g, [m, v], step| {
-                CpuKernels
-                    .adam_step(p, g, m, v, AdamStep { step, ..hp })
+                p.adam_update_(g, m, v, &AdamStep { step, ..hp })
                     .expect("adam")
             },
             &format!("{hp:?}"),

@@ -1,8 +1,7 @@
 //! Helpers shared by the chapters' tests.
 
-use kiln::tensor::cpu::CpuKernels;
 use kiln::tensor::gradcheck::random_input;
-use kiln::tensor::{Kernels, Storage};
+use kiln::tensor::Tensor;
 use proptest::test_runner::Config;
 
 /// A proptest configuration with `cases` cases that writes no regression files: a failure
@@ -25,14 +24,24 @@ pub fn random_f32(len: usize, seed: u64) -> Vec<f32> {
     random(len, seed).into_iter().map(|v| v as f32).collect()
 }
 
-/// The values of a storage of kiln's CPU kernels.
-pub fn read(storage: &Storage) -> Vec<f64> {
-    CpuKernels.read_f64(storage).expect("a CPU storage")
+/// `values` as an `f64` CPU tensor of shape `dims`.
+pub fn tensor(values: &[f64], dims: &[usize]) -> Tensor {
+    Tensor::from_vec_f64(values.to_vec(), dims).expect("values match the shape")
 }
 
-/// The `f32` values of a storage of kiln's CPU kernels.
-pub fn read_f32(storage: &Storage) -> Vec<f32> {
-    read(storage).into_iter().map(|v| v as f32).collect()
+/// [`tensor`], tracking gradients.
+pub fn leaf(values: &[f64], dims: &[usize]) -> Tensor {
+    tensor(values, dims).requires_grad()
+}
+
+/// The values of a tensor, as `f64`.
+pub fn values(t: &Tensor) -> Vec<f64> {
+    t.to_vec_f64().expect("a CPU tensor")
+}
+
+/// The gradient a backward pass left on `t`.
+pub fn grad(t: &Tensor) -> Vec<f64> {
+    values(&t.grad().expect("a gradient"))
 }
 
 /// Asserts `|got - want| <= atol + rtol * |want|` elementwise (and equal lengths), naming

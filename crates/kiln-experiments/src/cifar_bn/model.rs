@@ -4,12 +4,12 @@
 //! 7260 features.
 
 use super::config::{BnPlacement, RunSpec};
-use kiln::nn::init::derive_seed;
 use kiln::nn::{cross_entropy, Module, Optimizer};
 use kiln::nn::{
     BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Dropout, Flatten, LayerInit, Linear,
     Momentum, ReLU, Sequential,
 };
+use kiln::tensor::random::derive_seed;
 use kiln::tensor::{Result, Tensor};
 
 /// Batch norm as in the article: epsilon 1e-3, TensorFlow momentum 0.75.

@@ -1,7 +1,7 @@
 //! Inverted dropout with a reproducible mask per step.
 
-use crate::init::derive_seed;
 use crate::module::{Module, TensorRole};
+use kiln_tensor::random::derive_seed;
 use kiln_tensor::{Error, Result, Tensor};
 use std::sync::atomic::{AtomicU64, Ordering};
 

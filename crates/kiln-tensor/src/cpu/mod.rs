@@ -4,12 +4,12 @@
 
 mod batch_norm;
 mod conv;
+mod dropout;
 mod elementwise;
 mod layout;
 mod matmul;
 mod optim;
 pub(crate) mod pool;
-pub mod random;
 mod reduce;
 mod softmax;
 
@@ -296,8 +296,8 @@ impl Kernels for CpuKernels {
 
     fn dropout_mask(&self, dtype: DType, len: usize, p: f32, seed: u64) -> Result<Storage> {
         let mask = match dtype {
-            DType::F32 => random::dropout_mask::<f32>(len, p, seed).map(wrap),
-            DType::F64 => random::dropout_mask::<f64>(len, p, seed).map(wrap),
+            DType::F32 => dropout::dropout_mask::<f32>(len, p, seed).map(wrap),
+            DType::F64 => dropout::dropout_mask::<f64>(len, p, seed).map(wrap),
         };
         mask.map_err(|e| e.during("dropout"))
     }

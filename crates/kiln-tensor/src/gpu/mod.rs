@@ -15,7 +15,7 @@
 //!    file names in a header line `// requires: grid.wgsl, nan.wgsl`. Constants shared with
 //!    the host (`WG`, op codes, tile shapes) are not written in WGSL: a header generated from
 //!    the Rust constants declares them (`header`). Add the shader to `compiled_shaders`:
-//!    `tests/gpu_shaders.rs` validates each one, as compiled, with `naga`, and checks that
+//!    `kernel_tests/shaders.rs` validates each one, as compiled, with `naga`, and checks that
 //!    every file of `shaders/` is part of one.
 //! 2. Bind storage buffers as `@group(0) @binding(0..n)`, in the order the host passes them, and
 //!    the parameters (if any) as `var<uniform>` at `@binding(n)`: a struct of 4-byte scalars
@@ -66,10 +66,9 @@ mod readback;
 mod reduce;
 mod softmax;
 
-pub use buffer::GpuBuffer;
+pub(crate) use buffer::GpuBuffer;
 pub(crate) use context::GpuContext;
 pub use device_select::{adapter_summary, default_device, DEVICE_VAR};
-pub use kernels::GpuKernels;
-#[doc(hidden)]
+pub(crate) use kernels::GpuKernels;
 pub use pipeline::compiled_shaders;
 pub use profile::{profile, GpuProfile, KernelTime};

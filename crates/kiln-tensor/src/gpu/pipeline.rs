@@ -98,8 +98,9 @@ impl PipelineCache {
         });
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!(
-                "compiling {}.wgsl entry point `{entry}`: {e}",
-                shader.name
+                "compiling shader `{}` ({}.wgsl after the generated header) entry point `{entry}`: {e}",
+                shader.name,
+                shader.files.join(".wgsl, ")
             )));
         }
         let layout = pipeline.get_bind_group_layout(0);
@@ -139,9 +140,9 @@ fn compile(device: &wgpu::Device, shader: &Shader) -> wgpu::ShaderModule {
     }
 }
 
-/// Every shader the runtime compiles: its name, its files (in order, without `.wgsl`) and the
-/// WGSL as compiled, generated header first. For the `naga` validation test.
-#[doc(hidden)]
+/// Every shader the runtime compiles: its name, its files of `shaders/` (in order, without
+/// `.wgsl`) and the WGSL exactly as compiled, the generated header of shared constants first.
+/// For reading, validating or timing kiln's kernels outside its runtime.
 pub fn compiled_shaders() -> Vec<(&'static str, &'static [&'static str], String)> {
     let shaders = [
         super::elementwise::FILL,

@@ -6,7 +6,7 @@
 //! after others names them in a header line `// requires: a.wgsl, b.wgsl`: they must come
 //! before it in every shader that contains it.
 
-use kiln_tensor::gpu::compiled_shaders;
+use crate::gpu::compiled_shaders;
 use std::collections::BTreeSet;
 use std::path::Path;
 

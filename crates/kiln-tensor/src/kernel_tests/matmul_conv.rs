@@ -8,17 +8,17 @@
 //! `|gpu - cpu| <= atol + rtol * |cpu|` with `rtol = 1e-3` and `atol = 1e-4 + 2e-6 * len`, `len`
 //! being the length of the sum behind it (f32 rounding grows with it).
 
-use kiln_tensor::cpu::CpuKernels;
-use kiln_tensor::gpu::GpuKernels;
-use kiln_tensor::kernels::{Conv2dDims, MatmulDims};
-use kiln_tensor::test_util::gpu_or_skip;
-use kiln_tensor::{Kernels, Result, Storage};
-use rand::{RngExt, SeedableRng};
+use crate::cpu::CpuKernels;
+use crate::gpu::GpuKernels;
+use crate::kernels::{Conv2dDims, MatmulDims};
+use crate::random::Rng;
+use crate::test_util::gpu_or_skip;
+use crate::{Kernels, Result, Storage};
 
 /// Seeded values in `[-1, 1)`.
 fn random(len: usize, seed: u64) -> Vec<f32> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    (0..len).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect()
+    let mut rng = Rng::new(seed);
+    (0..len).map(|_| rng.range(-1.0, 1.0)).collect()
 }
 
 // ANCHOR: check

@@ -1,16 +1,14 @@
-//! Every GPU kernel of the `Kernels` interface against the CPU reference, on seeded random
+//! Every GPU kernel except the matrix product and convolutions against the CPU reference, on seeded random
 //! inputs of awkward sizes (1, primes, non-multiples of the workgroup size). The reference runs
 //! in f64, so the tolerances measure the GPU's f32 error alone. Each test skips (saying so on
 //! stderr) where no GPU adapter exists, unless `KILN_REQUIRE_GPU=1`.
 
-mod gpu_util;
-
-use gpu_util::*;
-use kiln_tensor::cpu::CpuKernels;
-use kiln_tensor::gpu::GpuKernels;
-use kiln_tensor::kernels::*;
-use kiln_tensor::test_util::gpu_or_skip;
-use kiln_tensor::{DType, Kernels, Shape, Storage};
+use super::support::*;
+use crate::cpu::CpuKernels;
+use crate::gpu::GpuKernels;
+use crate::kernels::*;
+use crate::test_util::gpu_or_skip;
+use crate::{DType, Kernels, Shape, Storage};
 
 const ATOL: f64 = 1e-4;
 const RTOL: f64 = 1e-3;
@@ -42,9 +40,9 @@ fn unary_gpu_matches_cpu() {
             // and values large enough to saturate sigmoid and tanh.
             let positive = matches!(op, UnaryOp::Log | UnaryOp::Sqrt | UnaryOp::Powf(0.5));
             let x = if positive {
-                rng.vec(len, 0.01, 10.0)
+                rng.uniform_vec(len, 0.01, 10.0)
             } else {
-                rng.vec(len, -30.0, 30.0)
+                rng.uniform_vec(len, -30.0, 30.0)
             };
             let mut x: Vec<f32> = if matches!(op, UnaryOp::Exp) {
                 x.iter().map(|v| v / 3.0).collect()
@@ -107,9 +105,9 @@ fn binary_broadcast_gpu_matches_cpu() {
                 BinaryOp::Eq | BinaryOp::Matches => (0..n).map(|_| rng.below(3) as f32).collect(),
                 // Divisors away from zero.
                 BinaryOp::Div => (0..n)
-                    .map(|_| rng.uniform(0.5, 2.0) * if rng.below(2) == 0 { -1.0 } else { 1.0 })
+                    .map(|_| rng.range(0.5, 2.0) * if rng.below(2) == 0 { -1.0 } else { 1.0 })
                     .collect(),
-                _ => rng.vec(n, -2.0, 2.0),
+                _ => rng.uniform_vec(n, -2.0, 2.0),
             };
             values
                 .into_iter()
@@ -135,7 +133,7 @@ fn binary_same_buffer_twice_gpu_matches_cpu() {
     let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(3);
     for len in SIZES {
-        let x = rng.vec(len, -3.0, 3.0);
+        let x = rng.uniform_vec(len, -3.0, 3.0);
         let shape = Shape::new(&[len]);
         let g = gpu(&x);
         let got = GpuKernels
@@ -166,7 +164,7 @@ fn reduce_gpu_matches_cpu() {
             ReduceOp::Max
         };
         let dims = ReduceDims { outer, len, inner };
-        let x = rng.vec(outer * len * inner, -1.0, 1.0);
+        let x = rng.uniform_vec(outer * len * inner, -1.0, 1.0);
         let got = read_gpu(&GpuKernels.reduce(op, &gpu(&x), dims).unwrap());
         let want = read_cpu(&CpuKernels.reduce(op, &cpu(&x), dims).unwrap());
         let what = format!("{op:?} over {dims:?}");
@@ -185,7 +183,7 @@ fn argmax_gpu_matches_cpu() {
         let x: Vec<f32> = if case % 2 == 1 {
             (0..rows * cols).map(|_| rng.below(4) as f32).collect()
         } else {
-            rng.vec(rows * cols, -5.0, 5.0)
+            rng.uniform_vec(rows * cols, -5.0, 5.0)
         };
         let got = read_gpu(&GpuKernels.argmax(&gpu(&x), rows, cols).unwrap());
         let want = read_cpu(&CpuKernels.argmax(&cpu(&x), rows, cols).unwrap());
@@ -205,7 +203,7 @@ fn permute_gpu_matches_cpu() {
             perm.swap(i, rng.below(i + 1));
         }
         let shape = Shape::new(&dims);
-        let x = rng.vec(shape.numel(), -1.0, 1.0);
+        let x = rng.uniform_vec(shape.numel(), -1.0, 1.0);
         let got = read_gpu(&GpuKernels.permute(&gpu(&x), &shape, &perm).unwrap());
         let want = read_cpu(&CpuKernels.permute(&cpu(&x), &shape, &perm).unwrap());
         assert_close(
@@ -260,7 +258,7 @@ fn bn_stats_gpu_matches_cpu() {
     for d in bn_cases(&mut rng) {
         // Values far from zero relative to their spread: naive sums of squares would cancel.
         let x: Vec<f32> = rng
-            .vec(d.n * d.c * d.spatial, -1.0, 1.0)
+            .uniform_vec(d.n * d.c * d.spatial, -1.0, 1.0)
             .into_iter()
             .map(|v| 100.0 + v)
             .collect();
@@ -289,11 +287,11 @@ fn bn_normalize_gpu_matches_cpu() {
     let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(8);
     for (case, d) in bn_cases(&mut rng).into_iter().enumerate() {
-        let x = rng.vec(d.n * d.c * d.spatial, -3.0, 3.0);
-        let mean = rng.vec(d.c, -1.0, 1.0);
-        let var = rng.vec(d.c, 0.1, 2.0);
-        let gamma = rng.vec(d.c, 0.5, 1.5);
-        let beta = rng.vec(d.c, -1.0, 1.0);
+        let x = rng.uniform_vec(d.n * d.c * d.spatial, -3.0, 3.0);
+        let mean = rng.uniform_vec(d.c, -1.0, 1.0);
+        let var = rng.uniform_vec(d.c, 0.1, 2.0);
+        let gamma = rng.uniform_vec(d.c, 0.5, 1.5);
+        let beta = rng.uniform_vec(d.c, -1.0, 1.0);
         let affine = case % 2 == 0;
         let (gg, gb) = (gpu(&gamma), gpu(&beta));
         let (cg, cb) = (cpu(&gamma), cpu(&beta));
@@ -330,13 +328,13 @@ fn bn_backward_gpu_matches_cpu() {
     let mut rng = Rng::new(9);
     for (case, d) in bn_cases(&mut rng).into_iter().enumerate() {
         let len = d.n * d.c * d.spatial;
-        let x = rng.vec(len, -3.0, 3.0);
-        let gy = rng.vec(len, -1.0, 1.0);
+        let x = rng.uniform_vec(len, -3.0, 3.0);
+        let gy = rng.uniform_vec(len, -1.0, 1.0);
         let (mean, var) = CpuKernels.bn_stats(&Storage::F32(x.clone()), d).unwrap();
         let to_f32 =
             |s: &Storage| -> Vec<f32> { read_cpu(s).into_iter().map(|v| v as f32).collect() };
         let (mean, var) = (to_f32(&mean), to_f32(&var));
-        let gamma = rng.vec(d.c, 0.5, 1.5);
+        let gamma = rng.uniform_vec(d.c, 0.5, 1.5);
         let (batch_stats, affine) = (case % 2 == 0, case % 3 != 0);
         let (gg, cg) = (gpu(&gamma), cpu(&gamma));
         let (gx, gdg, gdb) = GpuKernels
@@ -404,7 +402,7 @@ fn log_softmax_gpu_matches_cpu() {
     let mut rng = Rng::new(10);
     for (rows, cols) in softmax_cases(&mut rng) {
         // Logits large enough that an unshifted exp would overflow.
-        let x = rng.vec(rows * cols, -100.0, 100.0);
+        let x = rng.uniform_vec(rows * cols, -100.0, 100.0);
         let got = read_gpu(&GpuKernels.log_softmax(&gpu(&x), rows, cols).unwrap());
         let want = read_cpu(&CpuKernels.log_softmax(&cpu(&x), rows, cols).unwrap());
         let what = format!("log_softmax [{rows}, {cols}]");
@@ -417,7 +415,7 @@ fn softmax_cross_entropy_gpu_matches_cpu() {
     let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(11);
     for (rows, cols) in softmax_cases(&mut rng) {
-        let x = rng.vec(rows * cols, -20.0, 20.0);
+        let x = rng.uniform_vec(rows * cols, -20.0, 20.0);
         let labels: Vec<u32> = (0..rows).map(|_| rng.below(cols) as u32).collect();
         let (gl, gg) = GpuKernels
             .softmax_cross_entropy(&gpu(&x), &labels, rows, cols)
@@ -472,7 +470,7 @@ fn adam_step_gpu_matches_cpu() {
     for case in 0..CASES {
         let len = rng.pick(&SIZES);
         let hp = AdamStep {
-            lr: rng.uniform(1e-4, 1e-1),
+            lr: rng.range(1e-4, 1e-1),
             beta1: rng.pick(&[0.0, 0.9]),
             beta2: rng.pick(&[0.99, 0.999]),
             eps: 1e-8,
@@ -480,8 +478,14 @@ fn adam_step_gpu_matches_cpu() {
             decoupled: case % 2 == 0,
             step: 1 + rng.below(10) as u32,
         };
-        let (p, g) = (rng.vec(len, -1.0, 1.0), rng.vec(len, -1.0, 1.0));
-        let (m, v) = (rng.vec(len, -0.1, 0.1), rng.vec(len, 0.0, 0.01));
+        let (p, g) = (
+            rng.uniform_vec(len, -1.0, 1.0),
+            rng.uniform_vec(len, -1.0, 1.0),
+        );
+        let (m, v) = (
+            rng.uniform_vec(len, -0.1, 0.1),
+            rng.uniform_vec(len, 0.0, 0.01),
+        );
         let [mut gp, gg, mut gm, mut gv] = [&p, &g, &m, &v].map(|d| gpu(d));
         GpuKernels
             .adam_step(&mut gp, &gg, &mut gm, &mut gv, hp)
@@ -505,15 +509,15 @@ fn sgd_step_gpu_matches_cpu() {
         let len = rng.pick(&SIZES);
         let with_velocity = case % 3 != 0;
         let hp = SgdStep {
-            lr: rng.uniform(1e-3, 1e-1),
+            lr: rng.range(1e-3, 1e-1),
             momentum: if with_velocity { 0.9 } else { 0.0 },
             nesterov: case % 2 == 0,
             weight_decay: rng.pick(&[0.0, 5e-4]),
         };
         let (p, g, vel) = (
-            rng.vec(len, -1.0, 1.0),
-            rng.vec(len, -1.0, 1.0),
-            rng.vec(len, -0.1, 0.1),
+            rng.uniform_vec(len, -1.0, 1.0),
+            rng.uniform_vec(len, -1.0, 1.0),
+            rng.uniform_vec(len, -0.1, 0.1),
         );
         let (mut gp, gg, mut gv) = (gpu(&p), gpu(&g), gpu(&vel));
         let (mut cp, cg, mut cv) = (cpu(&p), cpu(&g), cpu(&vel));
