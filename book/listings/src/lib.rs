@@ -3,8 +3,9 @@
 //! shaders, naive, tiled and kiln's register-blocked one, on the same footing, and the two
 //! kernels between the tiled one and kiln's (`ladder`, chapter 5).
 //!
-//! The tests in `tests/` hold the book's worked examples; `examples/matmul_gflops.rs` measures
-//! the table of chapter 5.
+//! The tests in `tests/` hold the book's worked examples; `src/bin/matmul_ladder.rs` measures
+//! chapter 5's lavapipe table and chart, `examples/matmul_gflops.rs` its H100 table, and
+//! `src/bin/synthetic_samples.rs` prints the images of chapter 9's figure.
 
 pub mod first_shader;
 pub mod ladder;
