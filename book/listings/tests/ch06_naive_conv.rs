@@ -1,15 +1,33 @@
 //! Chapter 6: the convolution as its definition, seven plain loops, and kiln's CPU kernel
-//! (im2col then a GEMM) checked against it on geometries that leave nothing symmetric: strides
-//! 1 to 3, asymmetric padding, non-square filters, one-pixel images.
+//! (im2col then a GEMM, reached through `Tensor::conv2d` on `f64` tensors) checked against it on
+//! geometries that leave nothing symmetric: strides 1 to 3, asymmetric padding, non-square
+//! filters, one-pixel images.
 
-use kiln::tensor::cpu::CpuKernels;
-use kiln::tensor::kernels::Conv2dDims;
-use kiln::tensor::{Kernels, Result, Storage};
+use kiln::prelude::*;
+use kiln::tensor::{Conv2dOptions, Padding, Result};
+
+/// The shapes of a convolution: input `[n, c_in, h, w]`, weight `[c_out, c_in, kh, kw]`, stride
+/// `(s_h, s_w)`, padding `top` and `left` (bottom and right only decide `oh` and `ow`).
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
+    n: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    c_out: usize,
+    kh: usize,
+    kw: usize,
+    stride: (usize, usize),
+    top: usize,
+    left: usize,
+    oh: usize,
+    ow: usize,
+}
 
 // ANCHOR: naive
-/// `y[b, o, i, j] = Σ_{c, p, q} w[o, c, p, q] · x[b, c, i·s_h + p − pad_top, j·s_w + q − pad_left]`,
+/// `y[b, o, i, j] = Σ_{c, p, q} w[o, c, p, q] · x[b, c, i·s_h + p − top, j·s_w + q − left]`,
 /// `x` read as zero outside the image: the definition, one loop per index.
-fn conv2d_naive(x: &[f64], w: &[f64], d: Conv2dDims) -> Vec<f64> {
+fn conv2d_naive(x: &[f64], w: &[f64], d: Geometry) -> Vec<f64> {
     let mut y = vec![0.0; d.n * d.c_out * d.oh * d.ow];
     for b in 0..d.n {
         for o in 0..d.c_out {
@@ -20,8 +38,8 @@ fn conv2d_naive(x: &[f64], w: &[f64], d: Conv2dDims) -> Vec<f64> {
                         for p in 0..d.kh {
                             for q in 0..d.kw {
                                 // The input pixel under tap (p, q), in padded coordinates.
-                                let row = (i * d.stride.0 + p) as isize - d.pad.0 as isize;
-                                let col = (j * d.stride.1 + q) as isize - d.pad.1 as isize;
+                                let row = (i * d.stride.0 + p) as isize - d.top as isize;
+                                let col = (j * d.stride.1 + q) as isize - d.left as isize;
                                 let inside = (0..d.h as isize).contains(&row)
                                     && (0..d.w as isize).contains(&col);
                                 if inside {
@@ -48,19 +66,10 @@ fn values(len: usize, seed: usize) -> Vec<f64> {
         .collect()
 }
 
-/// The geometry of a convolution: `(n, c_in, h, w)`, `(c_out, kh, kw)`, stride, padding on
-/// (top, bottom) and (left, right).
-type Geometry = (
-    (usize, usize, usize, usize),
-    (usize, usize, usize),
-    (usize, usize),
-    (usize, usize),
-    (usize, usize),
-);
-
 #[test]
 fn kiln_cpu_convolution_matches_the_seven_loops() -> Result<()> {
-    let geometries: [Geometry; 6] = [
+    // (n, c_in, h, w), (c_out, kh, kw), stride, (top, bottom), (left, right)
+    let cases: [(_, _, (usize, usize), (usize, usize), (usize, usize)); 6] = [
         ((1, 1, 1, 1), (1, 1, 1), (1, 1), (0, 0), (0, 0)),
         ((1, 1, 3, 3), (1, 2, 2), (1, 1), (0, 0), (0, 0)),
         ((2, 3, 7, 6), (4, 3, 2), (2, 1), (1, 1), (2, 2)),
@@ -68,10 +77,10 @@ fn kiln_cpu_convolution_matches_the_seven_loops() -> Result<()> {
         ((3, 1, 8, 5), (2, 1, 3), (3, 2), (0, 2), (1, 0)),
         ((1, 4, 4, 4), (2, 3, 3), (1, 1), (1, 1), (1, 1)),
     ];
-    for (case, ((n, c_in, h, w), (c_out, kh, kw), stride, (pt, pb), (pl, pr))) in
-        geometries.into_iter().enumerate()
+    for (case, ((n, c_in, h, w), (c_out, kh, kw), stride, (top, bottom), (left, right))) in
+        cases.into_iter().enumerate()
     {
-        let d = Conv2dDims {
+        let d = Geometry {
             n,
             c_in,
             h,
@@ -80,18 +89,27 @@ fn kiln_cpu_convolution_matches_the_seven_loops() -> Result<()> {
             kh,
             kw,
             stride,
-            pad: (pt, pl),
-            oh: (h + pt + pb - kh) / stride.0 + 1,
-            ow: (w + pl + pr - kw) / stride.1 + 1,
+            top,
+            left,
+            oh: (h + top + bottom - kh) / stride.0 + 1,
+            ow: (w + left + right - kw) / stride.1 + 1,
         };
         let x = values(n * c_in * h * w, case);
         let wv = values(c_out * c_in * kh * kw, case + 50);
-        let k = CpuKernels;
-        let got =
-            k.read_f64(&k.conv2d(&Storage::F64(x.clone()), &Storage::F64(wv.clone()), d)?)?;
+        let padding = Padding::Explicit {
+            top,
+            bottom,
+            left,
+            right,
+        };
+        let y = Tensor::from_vec_f64(x.clone(), &[n, c_in, h, w])?.conv2d(
+            &Tensor::from_vec_f64(wv.clone(), &[c_out, c_in, kh, kw])?,
+            None,
+            Conv2dOptions { stride, padding },
+        )?;
+        assert_eq!(y.dims(), &[n, c_out, d.oh, d.ow], "{d:?}");
         let want = conv2d_naive(&x, &wv, d);
-        assert_eq!(got.len(), want.len(), "{d:?}");
-        for (g, e) in got.iter().zip(&want) {
+        for (g, e) in y.to_vec_f64()?.iter().zip(&want) {
             assert!((g - e).abs() < 1e-12, "{d:?}: {g} against {e}");
         }
     }
