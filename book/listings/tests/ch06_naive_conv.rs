@@ -69,7 +69,7 @@ fn values(len: usize, seed: usize) -> Vec<f64> {
 #[test]
 fn kiln_cpu_convolution_matches_the_seven_loops() -> Result<()> {
     // (n, c_in, h, w), (c_out, kh, kw), stride, (top, bottom), (left, right)
-    let cases: [(_, _, (usize, usize), (usize, usize), (usize, usize)); 6] = [
+    let cases = [
         ((1, 1, 1, 1), (1, 1, 1), (1, 1), (0, 0), (0, 0)),
         ((1, 1, 3, 3), (1, 2, 2), (1, 1), (0, 0), (0, 0)),
         ((2, 3, 7, 6), (4, 3, 2), (2, 1), (1, 1), (2, 2)),

@@ -39,6 +39,9 @@ fn load() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// A row of the table: a kernel's name and how to measure it at size `n`.
+type Row<'a> = (&'static str, Box<dyn Fn(usize) -> f64 + 'a>);
+
 fn best_of_three(measure: impl Fn() -> f64) -> f64 {
     (0..3).map(|_| measure()).fold(0.0, f64::max)
 }
@@ -63,7 +66,7 @@ fn main() {
     // In the chapter's order: naive, tiled, the ladder's two steps, kiln's, then the CPU.
     let [naive, tiled, kiln] = KERNELS;
     let gpu = &gpu;
-    let mut rows: Vec<(&str, Box<dyn Fn(usize) -> f64>)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     for kernel in [naive, tiled] {
         rows.push((
             kernel.name(),
