@@ -156,15 +156,12 @@ fn accumulate(a: Option<Tensor>, b: Tensor) -> Result<Tensor> {
 
 pub(crate) fn backward(root: &Tensor) -> Result<()> {
     if root.numel() != 1 {
-        return Err(Error::Backward(format!(
-            "the output must have one element, it has shape {}",
-            root.shape()
-        )));
+        return Err(Error::BackwardNotScalar {
+            shape: root.shape().clone(),
+        });
     }
     if !root.tracks_grad() {
-        return Err(Error::Backward(
-            "the output does not depend on any tensor that requires grad".into(),
-        ));
+        return Err(Error::BackwardNoGraph);
     }
     let _guard = NoGradGuard::new();
     let order = topological_order(&root.0.var);
@@ -188,11 +185,7 @@ pub(crate) fn backward(root: &Tensor) -> Result<()> {
                     }
                 }
             }
-            None if v.op_result => {
-                return Err(Error::Backward(
-                    "the graph was already freed by an earlier backward pass".into(),
-                ))
-            }
+            None if v.op_result => return Err(Error::GraphFreed),
             None => {
                 let mut slot = v.grad.lock().expect("grad lock");
                 *slot = Some(accumulate(slot.take(), grad)?);

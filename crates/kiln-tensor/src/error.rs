@@ -43,9 +43,30 @@ pub enum Error {
         /// The second operand's element type.
         rhs: DType,
     },
-    /// `backward` was called on a tensor that is not a scalar, or twice on one graph.
-    #[error("backward: {0}")]
-    Backward(String),
+    /// `backward` was called on a tensor with more than one element.
+    #[error("backward: the output must have one element, it has shape {shape}")]
+    BackwardNotScalar {
+        /// The output's shape.
+        shape: Shape,
+    },
+    /// `backward` was called on a tensor that no tensor requiring gradients flows into (a
+    /// result computed under `no_grad`, say).
+    #[error("backward: the output does not depend on any tensor that requires grad")]
+    BackwardNoGraph,
+    /// `backward` reached a part of the graph that an earlier backward pass already freed.
+    #[error("backward: the graph was already freed by an earlier backward pass")]
+    GraphFreed,
+    /// The device cannot hold this element type: the GPU runs `f32` only (`f64` is for CPU
+    /// gradient checks).
+    #[error("{op}: {dtype:?} tensors cannot go to the {device}, which runs F32 only (F64 is for CPU gradient checks)")]
+    UnsupportedDType {
+        /// The operation.
+        op: &'static str,
+        /// The element type refused.
+        dtype: DType,
+        /// The device that refused it.
+        device: Device,
+    },
     /// The GPU device could not be used (for a reason other than those below).
     #[error("gpu: {0}")]
     Gpu(String),

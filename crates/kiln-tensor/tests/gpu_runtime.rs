@@ -38,11 +38,18 @@ fn f64_never_goes_to_the_gpu() {
     let x = Tensor::from_vec_f64(vec![1.0, 2.0], &[2]).unwrap();
     let err = x.to_device(gpu).unwrap_err();
     assert!(
-        matches!(err, Error::Gpu(ref m) if m.contains("f64")),
+        matches!(
+            err,
+            Error::UnsupportedDType {
+                dtype: DType::F64,
+                device: Device::Gpu,
+                ..
+            }
+        ),
         "{err}"
     );
     let err = Tensor::full_on(&[2], 0.0, DType::F64, gpu).unwrap_err();
-    assert!(err.to_string().contains("f64"), "{err}");
+    assert!(err.to_string().contains("F64"), "{err}");
 }
 
 #[test]

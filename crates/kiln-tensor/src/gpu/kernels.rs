@@ -41,10 +41,11 @@ fn buf_or_fill<'a>(
 }
 
 fn f64_refused(op: &'static str) -> Error {
-    Error::Gpu(format!(
-        "{op}: f64 storage cannot go to the GPU, which runs f32 only (f64 is for CPU gradient \
-         checks)"
-    ))
+    Error::UnsupportedDType {
+        op,
+        dtype: DType::F64,
+        device: Device::Gpu,
+    }
 }
 
 fn f32_only(op: &'static str, dtype: DType) -> Result<()> {

@@ -4,7 +4,7 @@
 //!
 //! One `GpuContext` per process, created on first use
 //! (`GpuContext::get`), picks the best adapter (hardware before
-//! software) and opens it with the adapter's real limits. Tensor memory is a [`GpuBuffer`]:
+//! software) and opens it with the adapter's real limits. Tensor memory is a `GpuBuffer`:
 //! `f32` elements in a storage buffer taken from a pool and returned to it on drop.
 //!
 //! # Writing a GPU kernel
