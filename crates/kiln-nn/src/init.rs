@@ -4,9 +4,9 @@
 //! Initial values are drawn on the CPU from a seed, so a model is reproducible whatever device
 //! it is moved to afterwards.
 
-use crate::layers::WeightBias;
+use crate::module::TensorRole;
 use kiln_tensor::random::derive_seed;
-use kiln_tensor::Tensor;
+use kiln_tensor::{DType, Result, Shape, Tensor};
 
 /// Fan-in and fan-out of a weight tensor, the sizes initializers scale by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,16 +125,51 @@ impl LayerInit {
         LayerInit { bias: None, ..self }
     }
 
-    /// A weight of `weight_shape` (`[out, ...]`) and, if configured, a bias `[out]`, both CPU
-    /// leaves that require grad. The bias draws from a seed derived from `seed`.
-    pub(crate) fn build(&self, weight_shape: &[usize], seed: u64) -> WeightBias {
+    /// The tensors of `layer`: a weight of `weight_shape` (`[out, ...]`) and, if configured, a
+    /// bias `[out]`, both CPU leaves that require grad, the bias drawn from a seed derived from
+    /// `seed`. An error naming `layer` and the size when the weight does not fit in host memory,
+    /// checked before anything is allocated.
+    pub(crate) fn build(
+        &self,
+        layer: &'static str,
+        weight_shape: &[usize],
+        seed: u64,
+    ) -> Result<WeightBias> {
+        Shape::new(weight_shape).check_host_alloc(layer, DType::F32)?;
         let fans = Fans::of(weight_shape);
         let weight = self.weight.tensor(weight_shape, fans, seed).requires_grad();
         let bias = self.bias.map(|init| {
             init.tensor(&weight_shape[..1], fans, derive_seed(seed, 1))
                 .requires_grad()
         });
-        WeightBias { weight, bias }
+        Ok(WeightBias { weight, bias })
+    }
+}
+
+/// The trainable tensors of a dense or convolution layer: a weight `[out, ...]` and an
+/// optional bias `[out]`, named `weight` and `bias`.
+#[derive(Debug)]
+pub(crate) struct WeightBias {
+    pub(crate) weight: Tensor,
+    pub(crate) bias: Option<Tensor>,
+}
+
+impl WeightBias {
+    /// [`crate::Module::visit_tensors`] for these two.
+    pub(crate) fn visit(&self, f: &mut dyn FnMut(&str, &Tensor, TensorRole)) {
+        f("weight", &self.weight, TensorRole::Parameter);
+        if let Some(b) = &self.bias {
+            f("bias", b, TensorRole::Parameter);
+        }
+    }
+
+    /// [`crate::Module::map_tensors`] for these two.
+    pub(crate) fn map(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
+        self.weight = f(&self.weight)?;
+        if let Some(b) = &mut self.bias {
+            *b = f(b)?;
+        }
+        Ok(())
     }
 }
 
@@ -177,12 +212,13 @@ mod tests {
     #[test]
     fn seeds_reproduce_and_streams_differ() {
         let init = LayerInit::torch();
-        let first = init.build(&[4, 3], 11);
-        let again = init.build(&[4, 3], 11);
+        let first = init.build("Linear", &[4, 3], 11).unwrap();
+        let again = init.build("Linear", &[4, 3], 11).unwrap();
         let w = first.weight.to_vec().unwrap();
         assert_eq!(w, again.weight.to_vec().unwrap());
         let b = first.bias.unwrap().to_vec().unwrap();
         assert_ne!(b, w[..4].to_vec());
-        assert!(init.without_bias().build(&[4, 3], 11).bias.is_none());
+        let no_bias = init.without_bias().build("Linear", &[4, 3], 11).unwrap();
+        assert!(no_bias.bias.is_none());
     }
 }

@@ -99,6 +99,7 @@ pub mod metrics;
 mod module;
 pub mod optim;
 mod sequential;
+mod state_dict;
 
 pub use checkpoint::{CheckpointError, StateDict};
 pub use init::{Fans, Init, LayerInit};

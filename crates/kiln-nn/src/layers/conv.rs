@@ -1,7 +1,8 @@
 //! 2-D convolution layer.
 
-use super::{check_sizes, WeightBias};
+use super::check_sizes;
 use crate::init::LayerInit;
+use crate::init::WeightBias;
 use crate::module::{Module, TensorRole};
 use kiln_tensor::{Conv2dOptions, Padding, Result, Tensor};
 
@@ -37,7 +38,7 @@ impl Conv2d {
         check_sizes("Conv2d", &sizes)?;
         let shape = [out_channels, in_channels, kernel.0, kernel.1];
         Ok(Conv2d {
-            params: WeightBias::new("Conv2d", init, &shape, seed)?,
+            params: init.build("Conv2d", &shape, seed)?,
             options: Conv2dOptions::default(),
         })
     }

@@ -1,7 +1,8 @@
 //! Fully connected layer.
 
-use super::{check_sizes, WeightBias};
+use super::check_sizes;
 use crate::init::LayerInit;
+use crate::init::WeightBias;
 use crate::module::{Module, TensorRole};
 use kiln_tensor::{Error, Result, Tensor};
 
@@ -27,7 +28,7 @@ impl Linear {
     ) -> Result<Linear> {
         let sizes = [("in_features", in_features), ("out_features", out_features)];
         check_sizes("Linear", &sizes)?;
-        let params = WeightBias::new("Linear", init, &[out_features, in_features], seed)?;
+        let params = init.build("Linear", &[out_features, in_features], seed)?;
         Ok(Linear { params })
     }
 

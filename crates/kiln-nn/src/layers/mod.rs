@@ -14,9 +14,7 @@ pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use linear::Linear;
 
-use crate::init::LayerInit;
-use crate::module::TensorRole;
-use kiln_tensor::{DType, Error, Result, Shape, Tensor};
+use kiln_tensor::{Error, Result};
 
 /// Checks a layer's sizes: each `(name, value)` must be at least 1, else an error naming
 /// `layer`, the size and its value (a layer of zero units or channels has nothing to compute,
@@ -28,45 +26,5 @@ fn check_sizes(layer: &'static str, sizes: &[(&str, usize)]) -> Result<()> {
             format!("{name} must be at least 1, got {value}"),
         )),
         None => Ok(()),
-    }
-}
-
-/// The trainable tensors of a dense or convolution layer: a weight `[out, ...]` and an
-/// optional bias `[out]`, named `weight` and `bias`.
-#[derive(Debug)]
-pub(crate) struct WeightBias {
-    pub(crate) weight: Tensor,
-    pub(crate) bias: Option<Tensor>,
-}
-
-impl WeightBias {
-    /// The tensors of `layer`, with a weight of `weight_shape` initialized by `init` from
-    /// `seed`: an error naming `layer` and the size when the weight does not fit in host memory,
-    /// checked before the initializer allocates it.
-    fn new(
-        layer: &'static str,
-        init: LayerInit,
-        weight_shape: &[usize],
-        seed: u64,
-    ) -> Result<WeightBias> {
-        Shape::new(weight_shape).check_host_alloc(layer, DType::F32)?;
-        Ok(init.build(weight_shape, seed))
-    }
-
-    /// [`crate::Module::visit_tensors`] for these two.
-    fn visit(&self, f: &mut dyn FnMut(&str, &Tensor, TensorRole)) {
-        f("weight", &self.weight, TensorRole::Parameter);
-        if let Some(b) = &self.bias {
-            f("bias", b, TensorRole::Parameter);
-        }
-    }
-
-    /// [`crate::Module::map_tensors`] for these two.
-    fn map(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
-        self.weight = f(&self.weight)?;
-        if let Some(b) = &mut self.bias {
-            *b = f(b)?;
-        }
-        Ok(())
     }
 }

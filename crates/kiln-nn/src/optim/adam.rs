@@ -2,7 +2,7 @@
 
 use super::state::StateTable;
 use super::Optimizer;
-use crate::checkpoint::{CheckpointResult, StateDict};
+use crate::state_dict::{CheckpointResult, StateDict};
 use kiln_tensor::{AdamStep, Error, Result, Tensor};
 
 /// Adam hyper-parameters. With gradient `g` at step `t` (from 1):

@@ -14,7 +14,7 @@ mod state;
 pub use adam::{Adam, AdamConfig};
 pub use sgd::{Sgd, SgdConfig};
 
-use crate::checkpoint::{CheckpointResult, StateDict};
+use crate::state_dict::{CheckpointResult, StateDict};
 use kiln_tensor::{Result, Tensor};
 
 /// A rule that updates parameters from their gradients.

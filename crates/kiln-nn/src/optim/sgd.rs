@@ -2,7 +2,7 @@
 
 use super::state::StateTable;
 use super::Optimizer;
-use crate::checkpoint::{CheckpointResult, StateDict};
+use crate::state_dict::{CheckpointResult, StateDict};
 use kiln_tensor::{Error, Result, SgdStep, Tensor};
 
 /// SGD hyper-parameters, in PyTorch's formulation: with gradient `g`,

@@ -1,6 +1,6 @@
 //! Per-parameter optimizer state: a step count and buffers shaped like the parameter.
 
-use crate::checkpoint::{CheckpointError, CheckpointResult, StateDict};
+use crate::state_dict::{CheckpointError, CheckpointResult, StateDict};
 use kiln_tensor::{Result, Tensor};
 
 /// The state of one parameter.
