@@ -101,5 +101,7 @@ pub mod prelude {
         BatchNormConfig, Conv2d, Dropout, Flatten, LayerInit, Linear, Module, Momentum, Optimizer,
         ReLU, Sequential, Sgd, SgdConfig, Sigmoid, Tanh,
     };
-    pub use kiln_tensor::{default_device, no_grad, Conv2dOptions, Device, Padding, Shape, Tensor};
+    pub use kiln_tensor::{
+        default_device, no_grad, Conv2dOptions, Device, DeviceChoice, Padding, Shape, Tensor,
+    };
 }

@@ -15,7 +15,7 @@ use anyhow::{bail, Context};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use kiln::data::{Cifar10, DataSource};
-use kiln::tensor::Device;
+use kiln::tensor::{Device, DeviceChoice};
 use kiln_experiments::cifar_bn::config::Preset;
 use kiln_experiments::cifar_bn::{self as experiment, folder};
 use kiln_experiments::cifar_bn::{BnPlacement, ExperimentConfig, Study};
@@ -160,14 +160,12 @@ fn positive_finite(s: &str) -> Result<f32, String> {
 }
 
 fn device(arg: DeviceArg) -> anyhow::Result<Device> {
-    Ok(match arg {
-        DeviceArg::Cpu => Device::Cpu,
-        DeviceArg::Gpu => {
-            kiln::tensor::gpu::adapter_summary().context("--device gpu: no usable GPU")?;
-            Device::Gpu
-        }
-        DeviceArg::Auto => kiln::tensor::default_device()?,
-    })
+    let choice = match arg {
+        DeviceArg::Auto => DeviceChoice::Auto,
+        DeviceArg::Cpu => DeviceChoice::Cpu,
+        DeviceArg::Gpu => DeviceChoice::Gpu,
+    };
+    Device::select(choice).with_context(|| format!("--device {arg:?}").to_lowercase())
 }
 
 /// `--resume`: the stored settings, after checking that none given on the command line
@@ -321,7 +319,7 @@ fn run() -> anyhow::Result<ExitCode> {
     };
 
     let device_name = match device {
-        Device::Gpu => format!("gpu ({})", kiln::tensor::gpu::adapter_summary()?),
+        Device::Gpu => device.describe(),
         Device::Cpu => format!("cpu ({} threads)", rayon::current_num_threads()),
     };
     let batch = protocol.batch_size.min(train.len());

@@ -48,7 +48,7 @@ pub mod test_util;
 pub use autograd::{is_grad_enabled, no_grad, NoGradGuard};
 pub use device::Device;
 pub use error::{Error, Result};
-pub use gpu::default_device;
+pub use gpu::{default_device, DeviceChoice};
 pub(crate) use kernels::Kernels;
 pub use kernels::{AdamStep, SgdStep};
 pub use ops::batch_norm::BatchStats;

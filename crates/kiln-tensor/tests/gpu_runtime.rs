@@ -1,7 +1,7 @@
 //! The GPU runtime: moving tensors between devices, fill, refused dtypes and sizes.
 
 use kiln_tensor::test_util::gpu_or_skip;
-use kiln_tensor::{DType, Device, Error, Tensor};
+use kiln_tensor::{DType, Device, DeviceChoice, Error, Tensor};
 
 #[test]
 fn to_device_round_trips() {
@@ -121,7 +121,25 @@ fn kiln_device_selects_the_device() {
     assert_eq!(select("auto").unwrap(), auto);
     assert_eq!(select("").unwrap(), auto);
     let err = select("tpu").unwrap_err().to_string();
-    assert!(err.contains("auto, gpu or cpu"), "{err}");
+    assert!(
+        err.contains("KILN_DEVICE") && err.contains("\"tpu\""),
+        "{err}"
+    );
+    for (name, choice) in [
+        ("Auto", DeviceChoice::Auto),
+        ("gpu", DeviceChoice::Gpu),
+        ("CPU", DeviceChoice::Cpu),
+    ] {
+        assert_eq!(name.parse::<DeviceChoice>().unwrap(), choice);
+    }
+    assert_eq!(Device::select(DeviceChoice::Gpu).unwrap(), Device::Gpu);
+    assert_eq!(Device::select(DeviceChoice::Auto).unwrap(), auto);
+    assert!(
+        Device::Gpu.describe().starts_with("gpu ("),
+        "{}",
+        Device::Gpu.describe()
+    );
+    assert_eq!(Device::Cpu.describe(), "cpu");
     std::env::remove_var(kiln_tensor::gpu::DEVICE_VAR);
 }
 

@@ -68,7 +68,7 @@ mod softmax;
 
 pub(crate) use buffer::GpuBuffer;
 pub(crate) use context::GpuContext;
-pub use device_select::{adapter_summary, default_device, DEVICE_VAR};
+pub use device_select::{adapter_summary, default_device, DeviceChoice, DEVICE_VAR};
 pub(crate) use kernels::GpuKernels;
 pub use pipeline::compiled_shaders;
 pub use profile::{profile, GpuProfile, KernelTime};
