@@ -129,6 +129,55 @@ pub struct Conv2dDims {
     pub ow: usize,
 }
 
+/// Geometry of a 2-D pooling: input `[n, c, h, w]` viewed as `planes = n * c` planes, output
+/// `[n, c, oh, ow]` with `oh = (h + 2 * pad_h - kh) / stride_h + 1` (likewise `ow`). Windows
+/// reach into the padding but only in-bounds values count: padding never wins a maximum, and an
+/// average divides by `kh * kw` whatever part of the window lies in the padding (PyTorch's
+/// `count_include_pad=True`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool2dDims {
+    /// Input planes (`n * c`).
+    pub planes: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Window height.
+    pub kh: usize,
+    /// Window width.
+    pub kw: usize,
+    /// `(vertical, horizontal)` stride.
+    pub stride: (usize, usize),
+    /// `(vertical, horizontal)` padding on each side.
+    pub pad: (usize, usize),
+    /// Output height.
+    pub oh: usize,
+    /// Output width.
+    pub ow: usize,
+}
+
+/// A block copy between two tensors viewed as `[outer, src_axis, inner]` and
+/// `[outer, dst_axis, inner]`: rows `src_start..src_start + len` of the middle axis of the
+/// source go to rows `dst_start..dst_start + len` of the destination, for every `outer` and
+/// `inner` index. Concatenation and slicing along any axis are such copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlabDims {
+    /// Product of the dimensions before the axis.
+    pub outer: usize,
+    /// Product of the dimensions after the axis.
+    pub inner: usize,
+    /// Rows of the axis copied.
+    pub len: usize,
+    /// Length of the source's axis.
+    pub src_axis: usize,
+    /// First source row copied.
+    pub src_start: usize,
+    /// Length of the destination's axis.
+    pub dst_axis: usize,
+    /// First destination row written.
+    pub dst_start: usize,
+}
+
 /// A batch-norm input viewed as `[n, c, spatial]`: statistics are per channel `c`, over
 /// `n * spatial` values (`spatial = 1` for `[n, c]` inputs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +188,16 @@ pub struct BnDims {
     pub c: usize,
     /// Values per channel and sample (`h * w` for images).
     pub spatial: usize,
+}
+
+/// A layer-norm input viewed as `[rows, cols]`: each row is normalized over its `cols` values,
+/// and the affine parameters are `[cols]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LnDims {
+    /// Rows normalized independently (the product of the leading dimensions).
+    pub rows: usize,
+    /// Values per row (the product of the normalized trailing dimensions).
+    pub cols: usize,
 }
 
 /// One Adam/AdamW step's hyper-parameters. `step` counts from 1 (bias correction).
@@ -204,6 +263,9 @@ pub trait Kernels: Send + Sync {
     /// Axis permutation: output axis `i` is input axis `perm[i]`.
     fn permute(&self, x: &Storage, shape: &Shape, perm: &[usize]) -> Result<Storage>;
 
+    /// Copies a block of `src` into `dst` in place, see [`SlabDims`].
+    fn copy_slab(&self, src: &Storage, dst: &mut Storage, dims: SlabDims) -> Result<()>;
+
     /// Batched matrix product, see [`MatmulDims`]. Output `[batch, m, n]`.
     fn matmul(&self, a: &Storage, b: &Storage, dims: MatmulDims) -> Result<Storage>;
     /// Convolution forward (no bias): `x`, `w` to `y` per [`Conv2dDims`].
@@ -217,6 +279,22 @@ pub trait Kernels: Send + Sync {
         gy: &Storage,
         dims: Conv2dDims,
     ) -> Result<Storage>;
+
+    /// Max pooling: `(y, argmax)`, both `[planes, oh, ow]`, where `argmax` holds, as `f32`, the
+    /// index `iy * w + ix` within its plane of the value each output took: the first largest
+    /// value in row-major window order, or the window's first NaN (which wins, as in PyTorch).
+    fn max_pool2d(&self, x: &Storage, dims: Pool2dDims) -> Result<(Storage, Storage)>;
+    /// Gradient of max pooling with respect to its input: each `gy` goes to its `argmax`.
+    fn max_pool2d_backward(
+        &self,
+        gy: &Storage,
+        argmax: &Storage,
+        dims: Pool2dDims,
+    ) -> Result<Storage>;
+    /// Average pooling `[planes, h, w]` to `[planes, oh, ow]` (see [`Pool2dDims`]).
+    fn avg_pool2d(&self, x: &Storage, dims: Pool2dDims) -> Result<Storage>;
+    /// Gradient of average pooling with respect to its input.
+    fn avg_pool2d_backward(&self, gy: &Storage, dims: Pool2dDims) -> Result<Storage>;
 
     /// Per-channel mean and biased variance, each `[c]`.
     fn bn_stats(&self, x: &Storage, dims: BnDims) -> Result<(Storage, Storage)>;
@@ -246,6 +324,31 @@ pub trait Kernels: Send + Sync {
         eps: f32,
         dims: BnDims,
         batch_stats: bool,
+    ) -> Result<(Storage, Storage, Storage)>;
+
+    /// Layer normalization of each row of `[rows, cols]`:
+    /// `y = (x - mean) * rstd * gamma + beta` with the row's mean and `rstd = 1 / sqrt(var + eps)`
+    /// (biased variance), `gamma` and `beta` `[cols]` defaulting to 1 and 0. Returns
+    /// `(y, mean, rstd)`, the last two `[rows]`.
+    fn layer_norm(
+        &self,
+        x: &Storage,
+        gamma: Option<&Storage>,
+        beta: Option<&Storage>,
+        eps: f32,
+        dims: LnDims,
+    ) -> Result<(Storage, Storage, Storage)>;
+    /// Backward of [`Kernels::layer_norm`] from the saved `mean` and `rstd`: returns
+    /// `(gx, dgamma, dbeta)`, the last two `[cols]` (`Σ gy x̂` and `Σ gy` over the rows).
+    #[allow(clippy::too_many_arguments)]
+    fn layer_norm_backward(
+        &self,
+        gy: &Storage,
+        x: &Storage,
+        mean: &Storage,
+        rstd: &Storage,
+        gamma: Option<&Storage>,
+        dims: LnDims,
     ) -> Result<(Storage, Storage, Storage)>;
 
     /// Row-wise log-softmax of `[rows, cols]`.

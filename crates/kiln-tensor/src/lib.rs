@@ -46,6 +46,7 @@ pub use gpu::default_device;
 pub use kernels::{AdamStep, Kernels, SgdStep};
 pub use ops::batch_norm::BatchStats;
 pub use ops::conv::{Conv2dOptions, Padding};
+pub use ops::pooling::Pool2dOptions;
 pub use shape::Shape;
 pub use storage::{DType, Storage};
 pub use tensor::Tensor;

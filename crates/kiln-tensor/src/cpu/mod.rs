@@ -5,10 +5,12 @@
 mod batch_norm;
 mod conv;
 mod elementwise;
+mod layer_norm;
 mod layout;
 mod matmul;
 mod optim;
 pub(crate) mod pool;
+mod pooling;
 pub mod random;
 mod reduce;
 mod softmax;
@@ -189,6 +191,15 @@ impl Kernels for CpuKernels {
         ))
     }
 
+    fn copy_slab(&self, src: &Storage, dst: &mut Storage, dims: SlabDims) -> Result<()> {
+        match (src, dst) {
+            (Storage::F32(s), Storage::F32(d)) => layout::copy_slab(s, d, dims),
+            (Storage::F64(s), Storage::F64(d)) => layout::copy_slab(s, d, dims),
+            (s, d) => return Err(mixed("copy_slab", &[s, d])),
+        }
+        Ok(())
+    }
+
     fn matmul(&self, a: &Storage, b: &Storage, dims: MatmulDims) -> Result<Storage> {
         Ok(typed!(
             "matmul",
@@ -220,6 +231,40 @@ impl Kernels for CpuKernels {
         Ok(typed!("conv2d_backward_weight", [x = x, gy = gy], {
             wrap(conv::backward_weight(x, gy, dims)?)
         }))
+    }
+
+    fn max_pool2d(&self, x: &Storage, dims: Pool2dDims) -> Result<(Storage, Storage)> {
+        Ok(typed!("max_pool2d", [x = x], {
+            let (y, argmax) = pooling::max_forward(x, dims)?;
+            (wrap(y), wrap(argmax))
+        }))
+    }
+
+    fn max_pool2d_backward(
+        &self,
+        gy: &Storage,
+        argmax: &Storage,
+        dims: Pool2dDims,
+    ) -> Result<Storage> {
+        Ok(typed!("max_pool2d_backward", [gy = gy, a = argmax], {
+            wrap(pooling::max_backward(gy, a, dims)?)
+        }))
+    }
+
+    fn avg_pool2d(&self, x: &Storage, dims: Pool2dDims) -> Result<Storage> {
+        Ok(typed!(
+            "avg_pool2d",
+            [x = x],
+            wrap(pooling::avg_forward(x, dims)?)
+        ))
+    }
+
+    fn avg_pool2d_backward(&self, gy: &Storage, dims: Pool2dDims) -> Result<Storage> {
+        Ok(typed!(
+            "avg_pool2d_backward",
+            [gy = gy],
+            wrap(pooling::avg_backward(gy, dims)?)
+        ))
     }
 
     fn bn_stats(&self, x: &Storage, dims: BnDims) -> Result<(Storage, Storage)> {
@@ -268,6 +313,44 @@ impl Kernels for CpuKernels {
             {
                 let (gx, dgamma, dbeta) =
                     batch_norm::backward(gy, x, m, v, g, eps, dims, batch_stats)?;
+                (wrap(gx), wrap(dgamma), wrap(dbeta))
+            }
+        ))
+    }
+
+    fn layer_norm(
+        &self,
+        x: &Storage,
+        gamma: Option<&Storage>,
+        beta: Option<&Storage>,
+        eps: f32,
+        dims: LnDims,
+    ) -> Result<(Storage, Storage, Storage)> {
+        let ones = self.fill(x.dtype(), dims.cols, 1.0)?;
+        let zeros = self.fill(x.dtype(), dims.cols, 0.0)?;
+        let (g, b) = (gamma.unwrap_or(&ones), beta.unwrap_or(&zeros));
+        Ok(typed!("layer_norm", [x = x, g = g, b = b], {
+            let (y, mean, rstd) = layer_norm::forward(x, g, b, eps, dims)?;
+            (wrap(y), wrap(mean), wrap(rstd))
+        }))
+    }
+
+    fn layer_norm_backward(
+        &self,
+        gy: &Storage,
+        x: &Storage,
+        mean: &Storage,
+        rstd: &Storage,
+        gamma: Option<&Storage>,
+        dims: LnDims,
+    ) -> Result<(Storage, Storage, Storage)> {
+        let ones = self.fill(x.dtype(), dims.cols, 1.0)?;
+        let g = gamma.unwrap_or(&ones);
+        Ok(typed!(
+            "layer_norm_backward",
+            [gy = gy, x = x, m = mean, r = rstd, g = g],
+            {
+                let (gx, dgamma, dbeta) = layer_norm::backward(gy, x, m, r, g, dims)?;
                 (wrap(gx), wrap(dgamma), wrap(dbeta))
             }
         ))

@@ -1,0 +1,204 @@
+//! The CNN ops on the GPU against the CPU reference, through the public tensor API: the same
+//! seeded inputs on both devices, outputs compared, then the gradients of `Σ w · f(inputs)`
+//! for seeded weights `w` (so a transposed or misrouted gradient cannot cancel out). Sizes are
+//! awkward on purpose: 1, primes, odd spatial sizes, batch 1, every stride/padding mix.
+
+use kiln_tensor::test_util::gpu_or_skip;
+use kiln_tensor::{Device, Pool2dOptions, Result, Tensor};
+
+/// Asserts `|gpu - cpu| <= atol + rtol * |cpu|` elementwise, NaN only against NaN.
+fn assert_close(what: &str, gpu: &Tensor, cpu: &Tensor, (atol, rtol): (f64, f64)) {
+    assert_eq!(gpu.dims(), cpu.dims(), "{what}: shapes differ");
+    let (g, c) = (gpu.to_vec_f64().unwrap(), cpu.to_vec_f64().unwrap());
+    for (i, (&g, &c)) in g.iter().zip(&c).enumerate() {
+        let ok = if c.is_nan() {
+            g.is_nan()
+        } else {
+            (g - c).abs() <= atol + rtol * c.abs()
+        };
+        assert!(ok, "{what}: element {i} is {g} on the GPU, {c} on the CPU");
+    }
+}
+
+/// Evaluates `f` on `inputs` on the CPU and on the GPU and compares the outputs and every
+/// input's gradient, within `tol` = (atol, rtol).
+fn compare(
+    what: &str,
+    inputs: &[Tensor],
+    tol: (f64, f64),
+    f: impl Fn(&[Tensor]) -> Result<Tensor>,
+) {
+    let Some(gpu) = gpu_or_skip() else { return };
+    let run = |device: Device| {
+        let leaves: Vec<Tensor> = inputs
+            .iter()
+            .map(|t| t.to_device(device).unwrap().requires_grad())
+            .collect();
+        let y = f(&leaves).unwrap_or_else(|e| panic!("{what} on {device}: {e}"));
+        assert_eq!(y.device(), device, "{what}");
+        let w = Tensor::rand_uniform(y.dims(), -1.0, 1.0, 99)
+            .to_device(device)
+            .unwrap();
+        y.mul(&w).unwrap().sum_all().unwrap().backward().unwrap();
+        let grads: Vec<Tensor> = leaves
+            .iter()
+            .map(|l| l.grad().expect("a gradient"))
+            .collect();
+        (y, grads)
+    };
+    let (y_cpu, g_cpu) = run(Device::Cpu);
+    let (y_gpu, g_gpu) = run(gpu);
+    assert_close(&format!("{what}: output"), &y_gpu, &y_cpu, tol);
+    for (i, (g, c)) in g_gpu.iter().zip(&g_cpu).enumerate() {
+        assert_close(&format!("{what}: gradient of input {i}"), g, c, tol);
+    }
+}
+
+/// f32 tolerances of short sums.
+const TOL: (f64, f64) = (1e-4, 1e-3);
+
+/// Seeded values in `[-1, 1)`.
+fn input(dims: &[usize], seed: u64) -> Tensor {
+    Tensor::rand_uniform(dims, -1.0, 1.0, seed)
+}
+
+/// Pooling geometries: odd and prime sizes, batch 1, overlapping and strided windows, padding.
+fn pool_cases() -> Vec<(Vec<usize>, Pool2dOptions)> {
+    let opts = |k: (usize, usize), s: (usize, usize), p: (usize, usize)| Pool2dOptions {
+        kernel: k,
+        stride: s,
+        padding: p,
+    };
+    vec![
+        (vec![1, 1, 1, 1], opts((1, 1), (1, 1), (0, 0))),
+        (vec![1, 3, 7, 5], Pool2dOptions::window(2)),
+        (vec![2, 5, 13, 11], opts((3, 3), (2, 2), (1, 1))),
+        (vec![3, 2, 9, 7], opts((3, 2), (1, 2), (1, 0))),
+        (vec![1, 7, 17, 31], opts((5, 3), (3, 1), (2, 1))),
+        (vec![2, 1, 5, 5], opts((5, 5), (1, 1), (0, 0))),
+        (vec![1, 4, 8, 8], opts((2, 4), (2, 3), (1, 2))),
+    ]
+}
+
+#[test]
+fn max_pool2d_gpu_matches_cpu() {
+    for (i, (dims, opts)) in pool_cases().into_iter().enumerate() {
+        let x = input(&dims, i as u64);
+        compare(&format!("max_pool2d {dims:?} {opts:?}"), &[x], TOL, |x| {
+            x[0].max_pool2d(opts)
+        });
+    }
+}
+
+/// Inputs of few distinct values, so that windows hold ties: both devices must send the
+/// gradient to the same (first) element.
+#[test]
+fn max_pool2d_ties_gpu_matches_cpu() {
+    for (i, (dims, opts)) in pool_cases().into_iter().enumerate() {
+        let x = input(&dims, 50 + i as u64).mul_scalar(1.5).unwrap();
+        let x = x.to_vec().unwrap().iter().map(|v| v.round()).collect();
+        let x = Tensor::from_vec(x, &dims).unwrap();
+        compare(&format!("max_pool2d ties {dims:?}"), &[x], TOL, |x| {
+            x[0].max_pool2d(opts)
+        });
+    }
+}
+
+#[test]
+fn avg_pool2d_gpu_matches_cpu() {
+    for (i, (dims, opts)) in pool_cases().into_iter().enumerate() {
+        let x = input(&dims, 100 + i as u64);
+        compare(&format!("avg_pool2d {dims:?} {opts:?}"), &[x], TOL, |x| {
+            x[0].avg_pool2d(opts)
+        });
+    }
+}
+
+#[test]
+fn global_pooling_gpu_matches_cpu() {
+    for dims in [[1, 1, 1, 1], [1, 3, 7, 5], [3, 13, 4, 4], [2, 2, 31, 1]] {
+        let x = [input(&dims, 7)];
+        compare(&format!("global_avg_pool2d {dims:?}"), &x, TOL, |x| {
+            x[0].global_avg_pool2d()
+        });
+        compare(&format!("global_max_pool2d {dims:?}"), &x, TOL, |x| {
+            x[0].global_max_pool2d()
+        });
+    }
+}
+
+#[test]
+fn cat_gpu_matches_cpu() {
+    let cases: [(&[usize], &[usize]); 4] = [
+        (&[1], &[1, 2, 7]),
+        (&[3, 5], &[1, 2]),
+        (&[2, 3, 7, 5], &[1, 3, 2]),
+        (&[1, 13, 1, 257], &[2, 1, 4]),
+    ];
+    for (i, (dims, lens)) in cases.into_iter().enumerate() {
+        for axis in 0..dims.len() {
+            let inputs: Vec<Tensor> = lens
+                .iter()
+                .enumerate()
+                .map(|(j, &len)| {
+                    let mut d = dims.to_vec();
+                    d[axis] = len;
+                    input(&d, (10 * i + j) as u64)
+                })
+                .collect();
+            compare(&format!("cat {dims:?} axis {axis}"), &inputs, TOL, |x| {
+                Tensor::cat(x, axis)
+            });
+        }
+    }
+}
+
+#[test]
+fn narrow_gpu_matches_cpu() {
+    for (i, dims) in [vec![1], vec![7, 3], vec![2, 5, 13], vec![3, 1, 31, 2]]
+        .into_iter()
+        .enumerate()
+    {
+        for axis in 0..dims.len() {
+            let d = dims[axis];
+            for (start, len) in [(0, d), (d / 2, d - d / 2), (d - 1, 1), (d / 3, 0)] {
+                let x = input(&dims, i as u64);
+                let what = format!("narrow {dims:?} axis {axis} {start}+{len}");
+                compare(&what, &[x], TOL, |x| x[0].narrow(axis, start, len));
+            }
+        }
+    }
+}
+
+#[test]
+fn layer_norm_gpu_matches_cpu() {
+    let cases: [(&[usize], usize); 6] = [
+        (&[1, 1], 1),
+        (&[3, 7], 1),
+        (&[2, 5, 13], 2),
+        (&[2, 5, 13], 1),
+        (&[1, 300], 1),
+        (&[37, 3, 1031], 1),
+    ];
+    for (i, (dims, trailing)) in cases.into_iter().enumerate() {
+        let norm = dims[dims.len() - trailing..].to_vec();
+        let x = input(dims, i as u64)
+            .mul_scalar(3.0)
+            .unwrap()
+            .add_scalar(1.0)
+            .unwrap();
+        let (gamma, beta) = (input(&norm, 40 + i as u64), input(&norm, 80 + i as u64));
+        // Sums over a row or over the rows: tolerances scaled for the longest of them.
+        let tol = (
+            1e-4 * (dims.iter().product::<usize>() as f64).sqrt().max(1.0),
+            1e-3,
+        );
+        let what = format!("layer_norm {dims:?} over {norm:?}");
+        compare(&what, &[x.clone(), gamma, beta], tol, |x| {
+            x[0].layer_norm(&norm, Some(&x[1]), Some(&x[2]), 1e-5)
+        });
+        compare(&format!("{what} without affine"), &[x], tol, |x| {
+            x[0].layer_norm(&norm, None, None, 1e-5)
+        });
+    }
+}
