@@ -33,7 +33,36 @@ pub enum UnaryOp {
     AddScalar(f32),
     /// x * c.
     MulScalar(f32),
+    /// |x|.
+    Abs,
+    /// -1, 0 or 1 as x is negative, zero or positive (the derivative of `Abs`).
+    Sign,
+    /// GELU, exact: `x Φ(x) = x (1 + erf(x / √2)) / 2`.
+    GeluErf,
+    /// The derivative of `GeluErf`: `Φ(x) + x φ(x)`.
+    GeluErfGrad,
+    /// GELU, tanh form: `x (1 + tanh(u)) / 2` with `u = √(2/π) (x + 0.044715 x³)`.
+    GeluTanh,
+    /// The derivative of `GeluTanh`.
+    GeluTanhGrad,
+    /// SiLU (swish): `x sigmoid(x)`.
+    Silu,
+    /// The derivative of `Silu`: `s (1 + x (1 - s))` with `s = sigmoid(x)`.
+    SiluGrad,
+    /// x where x > 0, else `slope * x`.
+    LeakyRelu(f32),
+    /// The derivative of `LeakyRelu`: 1 where x > 0, else `slope`.
+    LeakyReluGrad(f32),
+    /// x limited to `[low, high]`.
+    Clamp(f32, f32),
+    /// The derivative of `Clamp`: 1 where `low <= x <= high`, else 0.
+    ClampGrad(f32, f32),
 }
+
+/// `√(2/π)`, the scale of the tanh form of GELU.
+pub(crate) const GELU_TANH_SCALE: f32 = 0.797_884_6;
+/// The cubic coefficient of the tanh form of GELU.
+pub(crate) const GELU_TANH_CUBIC: f32 = 0.044_715;
 
 /// Elementwise functions of two broadcast arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +82,16 @@ pub enum BinaryOp {
     MaskPositive,
     /// 1 where a == b or both are NaN, else 0: where a maximum came from, NaN included.
     Matches,
+    /// The larger of a and b; NaN when either is NaN.
+    Maximum,
+    /// The smaller of a and b; NaN when either is NaN.
+    Minimum,
+    /// The share of the gradient of `maximum(a, b)` that goes to `a`: 1 where a > b, 1/2 where
+    /// a == b, 0 where a < b, 1 where either is NaN (PyTorch's rule; `Minimum` uses it with the
+    /// operands swapped).
+    MaxShare,
+    /// a where b != 0 (NaN included), else exactly 0: one branch of a select.
+    Pick,
 }
 
 /// Reductions along one axis.

@@ -44,6 +44,7 @@ pub use device::Device;
 pub use error::{Error, Result};
 pub use gpu::default_device;
 pub use kernels::{AdamStep, Kernels, SgdStep};
+pub use ops::activation::Gelu;
 pub use ops::batch_norm::BatchStats;
 pub use ops::conv::{Conv2dOptions, Padding};
 pub use ops::pooling::Pool2dOptions;

@@ -4,7 +4,7 @@
 //! body runs as `<name>_cpu` and `<name>_gpu` (skipped without an adapter unless
 //! `KILN_REQUIRE_GPU=1`).
 
-use kiln_tensor::{device_test, Device, Pool2dOptions, Result, Tensor};
+use kiln_tensor::{device_test, Device, Gelu, Pool2dOptions, Result, Tensor};
 
 const NAN: f32 = f32::NAN;
 
@@ -16,7 +16,8 @@ fn leaf(data: &[f32], dims: &[usize], device: Device) -> Tensor {
         .requires_grad()
 }
 
-/// Asserts `got == want` elementwise within f32 rounding, NaN exactly where `want` is NaN.
+/// Asserts `got == want` elementwise within f32 rounding (infinities exactly), NaN exactly
+/// where `want` is NaN.
 fn assert_values(what: &str, got: &Tensor, want: &[f32]) {
     let got = got.to_vec().unwrap();
     assert_eq!(got.len(), want.len(), "{what}: lengths differ");
@@ -24,7 +25,7 @@ fn assert_values(what: &str, got: &Tensor, want: &[f32]) {
         let ok = if w.is_nan() {
             g.is_nan()
         } else {
-            (g - w).abs() <= 1e-5 + 1e-5 * w.abs()
+            g == w || (g - w).abs() <= 1e-5 + 1e-5 * w.abs()
         };
         assert!(ok, "{what}: element {i} is {g}, expected {w}; got {got:?}");
     }
@@ -223,4 +224,117 @@ fn layer_norm_errors_name_the_op_and_shapes() {
         x.layer_norm(&[4], Some(&gamma), None, 1e-5),
         &["layer_norm", "[3]", "[4]"],
     );
+}
+
+device_test!(
+    activations_match_reference_values_and_propagate_nan,
+    |device| {
+        let x = leaf(&[-2.0, 0.0, 1.0, NAN], &[4], device);
+        type Op = fn(&Tensor) -> Result<Tensor>;
+        // The defining formulas evaluated in double precision, rounded; gradients of the sum.
+        let cases: [(&str, Op, [f32; 4], [f32; 4]); 6] = [
+            (
+                "gelu erf",
+                |x| x.gelu(Gelu::Erf),
+                [-0.04550026, 0.0, 0.8413447, NAN],
+                [-0.0852318, 0.5, 1.0833155, NAN],
+            ),
+            (
+                "gelu tanh",
+                |x| x.gelu(Gelu::Tanh),
+                [-0.04540231, 0.0, 0.841192, NAN],
+                [-0.08609922, 0.5, 1.082964, NAN],
+            ),
+            (
+                "silu",
+                |x| x.silu(),
+                [-0.2384058, 0.0, 0.7310586, NAN],
+                [-0.09078425, 0.5, 0.9276705, NAN],
+            ),
+            (
+                "leaky_relu",
+                |x| x.leaky_relu(0.1),
+                [-0.2, 0.0, 1.0, NAN],
+                [0.1, 0.1, 1.0, NAN],
+            ),
+            (
+                "abs",
+                |x| x.abs(),
+                [2.0, 0.0, 1.0, NAN],
+                [-1.0, 0.0, 1.0, NAN],
+            ),
+            (
+                "clamp",
+                |x| x.clamp(-1.0, 0.0),
+                [-1.0, 0.0, 0.0, NAN],
+                [0.0, 1.0, 0.0, NAN],
+            ),
+        ];
+        for (name, op, want, want_grad) in cases {
+            x.zero_grad();
+            let y = op(&x).unwrap();
+            assert_values(name, &y, &want);
+            assert_values(
+                &format!("{name} gradient"),
+                &grad_of_sum(&x, Ok(y)),
+                &want_grad,
+            );
+        }
+    }
+);
+
+device_test!(
+    maximum_minimum_and_where_propagate_nan_and_split_ties,
+    |device| {
+        let a = leaf(&[1.0, 2.0, NAN, 3.0], &[4], device);
+        let b = leaf(&[1.0, 5.0, 0.0, NAN], &[4], device);
+        let y = a.maximum(&b).unwrap();
+        assert_values("maximum", &y, &[1.0, 5.0, NAN, NAN]);
+        y.sum_all().unwrap().backward().unwrap();
+        assert_values(
+            "maximum gradient of a",
+            &a.grad().unwrap(),
+            &[0.5, 0.0, 1.0, 1.0],
+        );
+        assert_values(
+            "maximum gradient of b",
+            &b.grad().unwrap(),
+            &[0.5, 1.0, 1.0, 1.0],
+        );
+        assert_values(
+            "minimum",
+            &a.detach().minimum(&b.detach()).unwrap(),
+            &[1.0, 2.0, NAN, NAN],
+        );
+        // The unselected branch's NaN and infinity stay out; a NaN mask selects `on_true`.
+        let mask = leaf(&[1.0, 0.0, NAN, 0.0], &[4], device).detach();
+        let (t, f) = (
+            leaf(&[NAN, 1.0, 2.0, 3.0], &[4], device),
+            leaf(&[4.0, 5.0, NAN, f32::INFINITY], &[4], device),
+        );
+        let y = Tensor::where_(&mask, &t, &f).unwrap();
+        assert_values("where_", &y, &[NAN, 5.0, 2.0, f32::INFINITY]);
+        y.sum_all().unwrap().backward().unwrap();
+        assert_values(
+            "where_ gradient of on_true",
+            &t.grad().unwrap(),
+            &[1.0, 0.0, 1.0, 0.0],
+        );
+        assert_values(
+            "where_ gradient of on_false",
+            &f.grad().unwrap(),
+            &[0.0, 1.0, 0.0, 1.0],
+        );
+    }
+);
+
+#[test]
+fn elementwise_errors_name_the_op_and_shapes() {
+    let x = Tensor::zeros(&[2, 3]);
+    assert_error(x.clamp(1.0, -1.0), &["clamp", "[1, -1]", "[2, 3]"]);
+    assert_error(x.clamp(f32::NAN, 1.0), &["clamp", "NaN"]);
+    let y = Tensor::zeros(&[4]);
+    assert_error(x.maximum(&y), &["maximum", "[2, 3]", "[4]"]);
+    assert_error(x.minimum(&y), &["minimum", "[2, 3]", "[4]"]);
+    assert_error(Tensor::where_(&y, &x, &x), &["where_", "[2, 3]", "[4]"]);
 }

@@ -3,7 +3,7 @@
 //! the checks by `cargo test -- gradcheck`.
 
 use kiln_tensor::gradcheck::{check, random_input, Tolerance};
-use kiln_tensor::{Pool2dOptions, Result, Tensor};
+use kiln_tensor::{Gelu, Pool2dOptions, Result, Tensor};
 use proptest::prelude::*;
 
 /// Checks `f` at seeded random inputs of the given shapes.
@@ -85,5 +85,40 @@ proptest! {
             shapes.push(norm.clone());
         }
         grad_ok(&shapes, seed, |x| x[0].layer_norm(&norm, x.get(1), x.get(2), 1e-3));
+    }
+}
+
+/// A shape of rank 1 to 3 of dimensions 1 to 5.
+fn shape() -> impl Strategy<Value = Vec<usize>> {
+    proptest::collection::vec(prop_oneof![Just(1usize), 2usize..=5], 1..=3)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn gradcheck_activations(s in shape(), seed in 0u64..1000) {
+        let shapes = [s];
+        // Inputs spread over [-3, 3): GELU's and SiLU's curved parts and tails.
+        let wide = |x: &Tensor| x.mul_scalar(3.0);
+        grad_ok(&shapes, seed, |x| wide(&x[0])?.gelu(Gelu::Erf));
+        grad_ok(&shapes, seed, |x| wide(&x[0])?.gelu(Gelu::Tanh));
+        grad_ok(&shapes, seed, |x| wide(&x[0])?.silu());
+        grad_ok(&shapes, seed, |x| x[0].leaky_relu(0.1));
+        grad_ok(&shapes, seed, |x| x[0].abs());
+        grad_ok(&shapes, seed, |x| x[0].clamp(-0.5, 0.25));
+    }
+
+    #[test]
+    fn gradcheck_maximum_minimum_where(a in shape(), seed in 0u64..1000, keep in any::<u64>()) {
+        // The second operand broadcasts: some axes of the first set to 1.
+        let b: Vec<usize> = a.iter().enumerate().map(|(i, &d)| if keep >> i & 1 == 1 { d } else { 1 }).collect();
+        let shapes = [a.clone(), b.clone()];
+        grad_ok(&shapes, seed, |x| x[0].maximum(&x[1]));
+        grad_ok(&shapes, seed, |x| x[0].minimum(&x[1]));
+        grad_ok(&shapes, seed, |x| x[1].minimum(&x[0]));
+        let mask = random_input(&b, seed + 1).relu().unwrap();
+        grad_ok(&shapes, seed, |x| Tensor::where_(&mask, &x[0], &x[1]));
+        grad_ok(&shapes, seed, |x| Tensor::where_(&mask, &x[1], &x[0]));
     }
 }

@@ -37,15 +37,31 @@ pub trait Element:
             other
         }
     }
+    /// The smaller of `self` and `other`, or NaN when either is NaN (IEEE 754 `minimum`).
+    fn min_nan(self, other: Self) -> Self {
+        if self.is_nan() || self < other {
+            self
+        } else {
+            other
+        }
+    }
+    /// The error function.
+    fn erf(self) -> Self;
     /// Host elements of this type as [`Storage`].
     fn wrap(v: Vec<Self>) -> Storage;
 }
 impl Element for f32 {
+    fn erf(self) -> Self {
+        libm::erff(self)
+    }
     fn wrap(v: Vec<Self>) -> Storage {
         Storage::F32(v)
     }
 }
 impl Element for f64 {
+    fn erf(self) -> Self {
+        libm::erf(self)
+    }
     fn wrap(v: Vec<Self>) -> Storage {
         Storage::F64(v)
     }

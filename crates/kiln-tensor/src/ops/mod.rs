@@ -1,5 +1,6 @@
 //! Differentiable operations, one family per file, each forward beside its backward.
 
+pub mod activation;
 pub mod batch_norm;
 mod concat;
 pub mod conv;
@@ -11,6 +12,7 @@ mod layout;
 mod matmul;
 pub mod pooling;
 mod reduce;
+mod select;
 mod softmax;
 
 use crate::tensor::kernels_for;
