@@ -401,6 +401,19 @@ pub trait Kernels: Send + Sync {
         labels: &[u32],
         rows: usize,
         cols: usize,
+    ) -> Result<(Storage, Storage)> {
+        self.softmax_cross_entropy_smoothed(logits, labels, rows, cols, 0.0)
+    }
+    /// [`Kernels::softmax_cross_entropy`] with label smoothing `s` in `[0, 1]` (PyTorch's
+    /// definition): each row's loss is `(1 - s) * nll + s * mean_j(-log p_j)`, and
+    /// `dlogits = (softmax - (1 - s) * onehot - s / cols) / rows`.
+    fn softmax_cross_entropy_smoothed(
+        &self,
+        logits: &Storage,
+        labels: &[u32],
+        rows: usize,
+        cols: usize,
+        smoothing: f32,
     ) -> Result<(Storage, Storage)>;
     /// Inverted-dropout mask of `len` elements: `1 / (1 - p)` where kept, `0` where dropped.
     /// Element `i` is dropped when `hash(seed, i)` falls below `p`, so every device draws the

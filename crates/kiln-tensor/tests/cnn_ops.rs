@@ -338,3 +338,57 @@ fn elementwise_errors_name_the_op_and_shapes() {
     assert_error(x.minimum(&y), &["minimum", "[2, 3]", "[4]"]);
     assert_error(Tensor::where_(&y, &x, &x), &["where_", "[2, 3]", "[4]"]);
 }
+
+device_test!(
+    label_smoothing_follows_its_definition_and_propagates_nan,
+    |device| {
+        let labels = [2u32, 0, 1];
+        let logits = Tensor::rand_uniform(&[3, 4], -3.0, 3.0, 5)
+            .to_device(device)
+            .unwrap();
+        let s = 0.2;
+        let fused = logits.softmax_cross_entropy_smoothed(&labels, s).unwrap();
+        // (1 - s) * nll + s * mean over classes of -log p, from the unfused ops.
+        let nll = logits.softmax_cross_entropy(&labels).unwrap();
+        let uniform = logits
+            .log_softmax()
+            .unwrap()
+            .mean_all()
+            .unwrap()
+            .neg()
+            .unwrap();
+        let want = nll
+            .mul_scalar(1.0 - s)
+            .unwrap()
+            .add(&uniform.mul_scalar(s).unwrap())
+            .unwrap();
+        assert_values("smoothed loss", &fused, &want.to_vec().unwrap());
+        assert!(
+            (fused.item().unwrap() - nll.item().unwrap()).abs() > 1e-3,
+            "smoothing changes the loss"
+        );
+        let x = leaf(&[0.0, NAN, 1.0, 2.0, 0.5, -1.0], &[2, 3], device);
+        let loss = x.softmax_cross_entropy_smoothed(&[0, 2], 0.1).unwrap();
+        assert_values("loss with a NaN logit", &loss, &[NAN]);
+        let g = grad_of_sum(&x, Ok(loss)).to_vec().unwrap();
+        assert!(
+            g[..3].iter().all(|v| v.is_nan()) && g[3..].iter().all(|v| v.is_finite()),
+            "{g:?}"
+        );
+    }
+);
+
+#[test]
+fn label_smoothing_outside_0_1_is_an_error() {
+    let x = Tensor::zeros(&[2, 3]);
+    for s in [-0.1, 1.5, f32::NAN] {
+        let msg = x
+            .softmax_cross_entropy_smoothed(&[0, 1], s)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("softmax_cross_entropy") && msg.contains("smoothing"),
+            "{msg}"
+        );
+    }
+}

@@ -278,3 +278,22 @@ fn where_gpu_matches_cpu() {
         });
     }
 }
+
+#[test]
+fn cross_entropy_label_smoothing_gpu_matches_cpu() {
+    for (i, (rows, cols)) in [(1, 1), (1, 10), (7, 3), (33, 257), (5, 1031)]
+        .into_iter()
+        .enumerate()
+    {
+        let labels: Vec<u32> = (0..rows as u32)
+            .map(|r| (r * 7 + i as u32) % cols as u32)
+            .collect();
+        let logits = input(&[rows, cols], i as u64).mul_scalar(4.0).unwrap();
+        for smoothing in [0.0, 0.1, 0.2, 1.0] {
+            let what = format!("softmax_cross_entropy_smoothed [{rows}, {cols}] s = {smoothing}");
+            compare(&what, std::slice::from_ref(&logits), TOL, |x| {
+                x[0].softmax_cross_entropy_smoothed(&labels, smoothing)
+            });
+        }
+    }
+}

@@ -122,3 +122,14 @@ proptest! {
         grad_ok(&shapes, seed, |x| Tensor::where_(&mask, &x[1], &x[0]));
     }
 }
+
+#[test]
+fn gradcheck_softmax_cross_entropy_smoothed() {
+    for (classes, smoothing) in [(1usize, 0.2f32), (2, 0.1), (5, 0.2), (7, 1.0)] {
+        let labels: Vec<u32> = (0..4).map(|r| r % classes as u32).collect();
+        grad_ok(&[vec![4, classes]], classes as u64, |x| {
+            x[0].mul_scalar(4.0)?
+                .softmax_cross_entropy_smoothed(&labels, smoothing)
+        });
+    }
+}

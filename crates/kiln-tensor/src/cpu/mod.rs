@@ -380,15 +380,16 @@ impl Kernels for CpuKernels {
         ))
     }
 
-    fn softmax_cross_entropy(
+    fn softmax_cross_entropy_smoothed(
         &self,
         logits: &Storage,
         labels: &[u32],
         rows: usize,
         cols: usize,
+        smoothing: f32,
     ) -> Result<(Storage, Storage)> {
         Ok(typed!("softmax_cross_entropy", [x = logits], {
-            let (loss, grad) = softmax::cross_entropy(x, labels, rows, cols)?;
+            let (loss, grad) = softmax::cross_entropy(x, labels, rows, cols, smoothing)?;
             (wrap(vec![loss]), wrap(grad))
         }))
     }

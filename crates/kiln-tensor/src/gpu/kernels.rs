@@ -273,15 +273,16 @@ impl Kernels for GpuKernels {
         Ok(Storage::Gpu(softmax::log_softmax(ctx()?, x, rows, cols)?))
     }
 
-    fn softmax_cross_entropy(
+    fn softmax_cross_entropy_smoothed(
         &self,
         logits: &Storage,
         labels: &[u32],
         rows: usize,
         cols: usize,
+        smoothing: f32,
     ) -> Result<(Storage, Storage)> {
         let logits = buf("softmax_cross_entropy", logits)?;
-        let (loss, grad) = softmax::cross_entropy(ctx()?, logits, labels, rows, cols)?;
+        let (loss, grad) = softmax::cross_entropy(ctx()?, logits, labels, rows, cols, smoothing)?;
         Ok((Storage::Gpu(loss), Storage::Gpu(grad)))
     }
 
