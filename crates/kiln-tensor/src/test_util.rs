@@ -43,6 +43,21 @@ pub fn gpu_or_skip() -> Option<Device> {
     }
 }
 
+/// Asserts that `got` matches `want` elementwise: `|got - want| <= atol + rtol * |want|`, NaN
+/// exactly where `want` is NaN, infinities exactly. Panics naming `what` and the first element
+/// that differs.
+pub fn assert_close(what: &str, got: &[f64], want: &[f64], atol: f64, rtol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let ok = if w.is_nan() {
+            g.is_nan()
+        } else {
+            g == w || (g - w).abs() <= atol + rtol * w.abs()
+        };
+        assert!(ok, "{what}: element {i} is {g}, expected {w}");
+    }
+}
+
 #[cfg(feature = "test-util")]
 #[doc(hidden)]
 pub use paste::paste as __paste;

@@ -4,6 +4,7 @@
 //! body runs as `<name>_cpu` and `<name>_gpu` (skipped without an adapter unless
 //! `KILN_REQUIRE_GPU=1`).
 
+use kiln_tensor::test_util::assert_close;
 use kiln_tensor::{device_test, Device, Gelu, Pool2dOptions, Result, Tensor};
 
 const NAN: f32 = f32::NAN;
@@ -16,19 +17,10 @@ fn leaf(data: &[f32], dims: &[usize], device: Device) -> Tensor {
         .requires_grad()
 }
 
-/// Asserts `got == want` elementwise within f32 rounding (infinities exactly), NaN exactly
-/// where `want` is NaN.
+/// Asserts `got == want` elementwise within f32 rounding, NaN exactly where `want` is NaN.
 fn assert_values(what: &str, got: &Tensor, want: &[f32]) {
-    let got = got.to_vec().unwrap();
-    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let ok = if w.is_nan() {
-            g.is_nan()
-        } else {
-            g == w || (g - w).abs() <= 1e-5 + 1e-5 * w.abs()
-        };
-        assert!(ok, "{what}: element {i} is {g}, expected {w}; got {got:?}");
-    }
+    let want: Vec<f64> = want.iter().map(|&w| w.into()).collect();
+    assert_close(what, &got.to_vec_f64().unwrap(), &want, 1e-5, 1e-5);
 }
 
 /// The gradient of `Σ y` with respect to `x`.

@@ -3,21 +3,14 @@
 //! for seeded weights `w` (so a transposed or misrouted gradient cannot cancel out). Sizes are
 //! awkward on purpose: 1, primes, odd spatial sizes, batch 1, every stride/padding mix.
 
-use kiln_tensor::test_util::gpu_or_skip;
+use kiln_tensor::test_util::{assert_close, gpu_or_skip};
 use kiln_tensor::{Device, Gelu, Pool2dOptions, Result, Tensor};
 
 /// Asserts `|gpu - cpu| <= atol + rtol * |cpu|` elementwise, NaN only against NaN.
-fn assert_close(what: &str, gpu: &Tensor, cpu: &Tensor, (atol, rtol): (f64, f64)) {
+fn assert_matches(what: &str, gpu: &Tensor, cpu: &Tensor, (atol, rtol): (f64, f64)) {
     assert_eq!(gpu.dims(), cpu.dims(), "{what}: shapes differ");
     let (g, c) = (gpu.to_vec_f64().unwrap(), cpu.to_vec_f64().unwrap());
-    for (i, (&g, &c)) in g.iter().zip(&c).enumerate() {
-        let ok = if c.is_nan() {
-            g.is_nan()
-        } else {
-            (g - c).abs() <= atol + rtol * c.abs()
-        };
-        assert!(ok, "{what}: element {i} is {g} on the GPU, {c} on the CPU");
-    }
+    assert_close(what, &g, &c, atol, rtol);
 }
 
 /// Evaluates `f` on `inputs` on the CPU and on the GPU and compares the outputs and every
@@ -46,11 +39,11 @@ fn compare(
     };
     let (y_cpu, g_cpu) = run(Device::Cpu);
     let (y_gpu, g_gpu) = run(gpu);
-    assert_close(&format!("{what}: output"), &y_gpu, &y_cpu, tol);
+    assert_matches(&format!("{what}: output"), &y_gpu, &y_cpu, tol);
     for (i, (g, c)) in g_gpu.iter().zip(&g_cpu).enumerate() {
         match (g, c) {
             (Some(g), Some(c)) => {
-                assert_close(&format!("{what}: gradient of input {i}"), g, c, tol)
+                assert_matches(&format!("{what}: gradient of input {i}"), g, c, tol)
             }
             (None, None) => {}
             _ => panic!("{what}: input {i} has a gradient on one device only"),
