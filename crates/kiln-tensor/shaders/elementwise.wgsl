@@ -13,6 +13,8 @@ struct UnaryParams {
     len: u32,
     op: u32,
     scalar: f32,
+    // The second scalar of the ops that take two (clamp's upper bound).
+    scalar2: f32,
 }
 
 struct BinaryParams {
@@ -58,7 +60,29 @@ fn powf(v: f32, p: f32) -> f32 {
     return -magnitude;
 }
 
-fn apply_unary(op: u32, v: f32, c: f32) -> f32 {
+// The error function, to 1.5e-7 (Abramowitz and Stegun 7.1.26): WGSL has no builtin.
+fn erf(x: f32) -> f32 {
+    let t = 1.0 / (1.0 + 0.3275911 * abs(x));
+    let poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
+        + 0.254829592) * t;
+    return sign(x) * (1.0 - poly * exp(-x * x));
+}
+
+// Φ(v), the standard normal distribution function.
+fn normal_cdf(v: f32) -> f32 {
+    return 0.5 * (1.0 + erf(v * 0.70710678));
+}
+
+fn sigmoid(v: f32) -> f32 {
+    return 1.0 / (1.0 + exp(-v));
+}
+
+// tanh(u) of the tanh form of GELU, u = √(2/π) (v + 0.044715 v³) (clamped as OP_TANH).
+fn gelu_tanh_t(v: f32) -> f32 {
+    return tanh(clamp(GELU_TANH_SCALE * (v + GELU_TANH_CUBIC * v * v * v), -10.0, 10.0));
+}
+
+fn apply_unary(op: u32, v: f32, c: f32, c2: f32) -> f32 {
     if op == OP_POWF {
         return powf(v, c);
     }
@@ -76,6 +100,26 @@ fn apply_unary(op: u32, v: f32, c: f32) -> f32 {
         case OP_TANH: { return tanh(clamp(v, -10.0, 10.0)); }
         case OP_ADD_SCALAR: { return v + c; }
         case OP_MUL_SCALAR: { return v * c; }
+        case OP_ABS: { return abs(v); }
+        case OP_SIGN: { return sign(v); }
+        case OP_GELU_ERF: { return v * normal_cdf(v); }
+        // Φ(v) + v φ(v), φ(v) = e^(-v²/2) / √(2π).
+        case OP_GELU_ERF_GRAD: { return normal_cdf(v) + v * exp(-0.5 * v * v) * 0.39894228; }
+        case OP_GELU_TANH: { return 0.5 * v * (1.0 + gelu_tanh_t(v)); }
+        case OP_GELU_TANH_GRAD: {
+            let t = gelu_tanh_t(v);
+            let du = GELU_TANH_SCALE * (1.0 + 3.0 * GELU_TANH_CUBIC * v * v);
+            return 0.5 * (1.0 + t + v * (1.0 - t * t) * du);
+        }
+        case OP_SILU: { return v * sigmoid(v); }
+        case OP_SILU_GRAD: {
+            let s = sigmoid(v);
+            return s * (1.0 + v * (1.0 - s));
+        }
+        case OP_LEAKY_RELU: { return select(c * v, v, v > 0.0); }
+        case OP_LEAKY_RELU_GRAD: { return select(c, 1.0, v > 0.0); }
+        case OP_CLAMP: { return min(max(v, c), c2); }
+        case OP_CLAMP_GRAD: { return select(0.0, 1.0, c <= v && v <= c2); }
         default: { return nan(); }
     }
 }
@@ -84,7 +128,8 @@ fn apply_unary(op: u32, v: f32, c: f32) -> f32 {
 fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = linear_index(gid, nwg);
     if i < unary_params.len {
-        y[i] = apply_unary(unary_params.op, x[i], unary_params.scalar);
+        let p = unary_params;
+        y[i] = apply_unary(p.op, x[i], p.scalar, p.scalar2);
     }
 }
 
@@ -103,6 +148,14 @@ fn apply_binary(op: u32, u: f32, v: f32) -> f32 {
         case OP_MASK_POSITIVE: { return select(u, 0.0, v <= 0.0 && !v_nan); }
         // Where a maximum came from: equal values, or both NaN.
         case OP_MATCHES: { return select(0.0, 1.0, (u == v && !u_nan) || (u_nan && v_nan)); }
+        case OP_MAXIMUM: { return max_nan(u, v); }
+        case OP_MINIMUM: { return min_nan(u, v); }
+        // The share of maximum(u, v)'s gradient that goes to u (1 where either is NaN).
+        case OP_MAX_SHARE: {
+            return select(select(select(1.0, 0.5, u == v), 0.0, u < v), 1.0, u_nan || v_nan);
+        }
+        // u where v != 0 (NaN included), else exactly 0.
+        case OP_PICK: { return select(0.0, u, v != 0.0 || v_nan); }
         default: { return nan(); }
     }
 }

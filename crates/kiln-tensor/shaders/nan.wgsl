@@ -18,3 +18,8 @@ fn nan() -> f32 {
 fn max_nan(u: f32, v: f32) -> f32 {
     return select(select(max(u, v), v, is_nan(v)), u, is_nan(u));
 }
+
+// The smaller of `u` and `v`, or NaN when either is NaN (IEEE 754 `minimum`).
+fn min_nan(u: f32, v: f32) -> f32 {
+    return select(select(min(u, v), v, is_nan(v)), u, is_nan(u));
+}

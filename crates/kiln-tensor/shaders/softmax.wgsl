@@ -1,12 +1,15 @@
 // requires: nan.wgsl, grid.wgsl
-// Row-wise log-softmax and the fused softmax cross-entropy, one workgroup per row of
-// [rows, cols]: the row max and the sum of exp(x - max) are workgroup tree reductions, so
-// exp never overflows. A row that holds NaN has a NaN maximum and comes out all NaN, as on the
+// Row-wise log-softmax and the fused softmax cross-entropy (with label smoothing), one
+// workgroup per row of [rows, cols]: the row max and the sum of exp(x - max) are workgroup
+// tree reductions, so exp never overflows. A row that holds NaN has a NaN maximum and comes out all NaN, as on the
 // CPU.
 
 struct Params {
     rows: u32,
     cols: u32,
+    // Label smoothing s of cross_entropy (0 for log_softmax).
+    smoothing: f32,
+    _pad: u32,
 }
 
 // log_softmax: x -> out
@@ -87,15 +90,30 @@ fn cross_entropy(
     let p = params4;
     let row = workgroup_index(wid, nwg);
     let lse = log_sum_exp(p, row, l);
+    let s = p.smoothing;
+    // With smoothing, the row's mean logit: mean_j(-log p_j) = lse - mean_j x_j.
+    var mean_x = 0.0;
+    if s != 0.0 {
+        var sum = 0.0;
+        if row < p.rows {
+            for (var j = l; j < p.cols; j += WG) {
+                sum += x[row * p.cols + j];
+            }
+        }
+        mean_x = tree(l, sum, false) / f32(p.cols);
+    }
     if row < p.rows {
         let scale = 1.0 / f32(p.rows);
         let label = labels[row];
+        let uniform = s / f32(p.cols);
         for (var j = l; j < p.cols; j += WG) {
-            let onehot = select(0.0, 1.0, j == label);
-            dlogits[row * p.cols + j] = (exp(x[row * p.cols + j] - lse) - onehot) * scale;
+            let aim = select(uniform, 1.0 - s + uniform, j == label);
+            dlogits[row * p.cols + j] = (exp(x[row * p.cols + j] - lse) - aim) * scale;
         }
         if l == 0u {
-            row_loss[row] = (lse - x[row * p.cols + label]) * scale;
+            let nll = lse - x[row * p.cols + label];
+            let loss = select((1.0 - s) * nll + s * (lse - mean_x), nll, s == 0.0);
+            row_loss[row] = loss * scale;
         }
     }
 }

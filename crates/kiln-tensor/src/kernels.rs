@@ -33,7 +33,36 @@ pub enum UnaryOp {
     AddScalar(f32),
     /// x * c.
     MulScalar(f32),
+    /// |x|.
+    Abs,
+    /// -1, 0 or 1 as x is negative, zero or positive (the derivative of `Abs`).
+    Sign,
+    /// GELU, exact: `x Φ(x) = x (1 + erf(x / √2)) / 2`.
+    GeluErf,
+    /// The derivative of `GeluErf`: `Φ(x) + x φ(x)`.
+    GeluErfGrad,
+    /// GELU, tanh form: `x (1 + tanh(u)) / 2` with `u = √(2/π) (x + 0.044715 x³)`.
+    GeluTanh,
+    /// The derivative of `GeluTanh`.
+    GeluTanhGrad,
+    /// SiLU (swish): `x sigmoid(x)`.
+    Silu,
+    /// The derivative of `Silu`: `s (1 + x (1 - s))` with `s = sigmoid(x)`.
+    SiluGrad,
+    /// x where x > 0, else `slope * x`.
+    LeakyRelu(f32),
+    /// The derivative of `LeakyRelu`: 1 where x > 0, else `slope`.
+    LeakyReluGrad(f32),
+    /// x limited to `[low, high]`.
+    Clamp(f32, f32),
+    /// The derivative of `Clamp`: 1 where `low <= x <= high`, else 0.
+    ClampGrad(f32, f32),
 }
+
+/// `√(2/π)`, the scale of the tanh form of GELU.
+pub(crate) const GELU_TANH_SCALE: f32 = 0.797_884_6;
+/// The cubic coefficient of the tanh form of GELU.
+pub(crate) const GELU_TANH_CUBIC: f32 = 0.044_715;
 
 /// Elementwise functions of two broadcast arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +82,16 @@ pub enum BinaryOp {
     MaskPositive,
     /// 1 where a == b or both are NaN, else 0: where a maximum came from, NaN included.
     Matches,
+    /// The larger of a and b; NaN when either is NaN.
+    Maximum,
+    /// The smaller of a and b; NaN when either is NaN.
+    Minimum,
+    /// The share of the gradient of `maximum(a, b)` that goes to `a`: 1 where a > b, 1/2 where
+    /// a == b, 0 where a < b, 1 where either is NaN (PyTorch's rule; `Minimum` uses it with the
+    /// operands swapped).
+    MaxShare,
+    /// a where b != 0 (NaN included), else exactly 0: one branch of a select.
+    Pick,
 }
 
 /// Reductions along one axis.
@@ -129,6 +168,55 @@ pub struct Conv2dDims {
     pub ow: usize,
 }
 
+/// Geometry of a 2-D pooling: input `[n, c, h, w]` viewed as `planes = n * c` planes, output
+/// `[n, c, oh, ow]` with `oh = (h + 2 * pad_h - kh) / stride_h + 1` (likewise `ow`). Windows
+/// reach into the padding but only in-bounds values count: padding never wins a maximum, and an
+/// average divides by `kh * kw` whatever part of the window lies in the padding (PyTorch's
+/// `count_include_pad=True`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool2dDims {
+    /// Input planes (`n * c`).
+    pub planes: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Window height.
+    pub kh: usize,
+    /// Window width.
+    pub kw: usize,
+    /// `(vertical, horizontal)` stride.
+    pub stride: (usize, usize),
+    /// `(vertical, horizontal)` padding on each side.
+    pub pad: (usize, usize),
+    /// Output height.
+    pub oh: usize,
+    /// Output width.
+    pub ow: usize,
+}
+
+/// A block copy between two tensors viewed as `[outer, src_axis, inner]` and
+/// `[outer, dst_axis, inner]`: rows `src_start..src_start + len` of the middle axis of the
+/// source go to rows `dst_start..dst_start + len` of the destination, for every `outer` and
+/// `inner` index. Concatenation and slicing along any axis are such copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlabDims {
+    /// Product of the dimensions before the axis.
+    pub outer: usize,
+    /// Product of the dimensions after the axis.
+    pub inner: usize,
+    /// Rows of the axis copied.
+    pub len: usize,
+    /// Length of the source's axis.
+    pub src_axis: usize,
+    /// First source row copied.
+    pub src_start: usize,
+    /// Length of the destination's axis.
+    pub dst_axis: usize,
+    /// First destination row written.
+    pub dst_start: usize,
+}
+
 /// A batch-norm input viewed as `[n, c, spatial]`: statistics are per channel `c`, over
 /// `n * spatial` values (`spatial = 1` for `[n, c]` inputs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +227,16 @@ pub struct BnDims {
     pub c: usize,
     /// Values per channel and sample (`h * w` for images).
     pub spatial: usize,
+}
+
+/// A layer-norm input viewed as `[rows, cols]`: each row is normalized over its `cols` values,
+/// and the affine parameters are `[cols]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LnDims {
+    /// Rows normalized independently (the product of the leading dimensions).
+    pub rows: usize,
+    /// Values per row (the product of the normalized trailing dimensions).
+    pub cols: usize,
 }
 
 /// One Adam/AdamW step's hyper-parameters. `step` counts from 1 (bias correction).
@@ -204,6 +302,9 @@ pub trait Kernels: Send + Sync {
     /// Axis permutation: output axis `i` is input axis `perm[i]`.
     fn permute(&self, x: &Storage, shape: &Shape, perm: &[usize]) -> Result<Storage>;
 
+    /// Copies a block of `src` into `dst` in place, see [`SlabDims`].
+    fn copy_slab(&self, src: &Storage, dst: &mut Storage, dims: SlabDims) -> Result<()>;
+
     /// Batched matrix product, see [`MatmulDims`]. Output `[batch, m, n]`.
     fn matmul(&self, a: &Storage, b: &Storage, dims: MatmulDims) -> Result<Storage>;
     /// Convolution forward (no bias): `x`, `w` to `y` per [`Conv2dDims`].
@@ -217,6 +318,22 @@ pub trait Kernels: Send + Sync {
         gy: &Storage,
         dims: Conv2dDims,
     ) -> Result<Storage>;
+
+    /// Max pooling: `(y, argmax)`, both `[planes, oh, ow]`, where `argmax` holds, as `f32`, the
+    /// index `iy * w + ix` within its plane of the value each output took: the first largest
+    /// value in row-major window order, or the window's first NaN (which wins, as in PyTorch).
+    fn max_pool2d(&self, x: &Storage, dims: Pool2dDims) -> Result<(Storage, Storage)>;
+    /// Gradient of max pooling with respect to its input: each `gy` goes to its `argmax`.
+    fn max_pool2d_backward(
+        &self,
+        gy: &Storage,
+        argmax: &Storage,
+        dims: Pool2dDims,
+    ) -> Result<Storage>;
+    /// Average pooling `[planes, h, w]` to `[planes, oh, ow]` (see [`Pool2dDims`]).
+    fn avg_pool2d(&self, x: &Storage, dims: Pool2dDims) -> Result<Storage>;
+    /// Gradient of average pooling with respect to its input.
+    fn avg_pool2d_backward(&self, gy: &Storage, dims: Pool2dDims) -> Result<Storage>;
 
     /// Per-channel mean and biased variance, each `[c]`.
     fn bn_stats(&self, x: &Storage, dims: BnDims) -> Result<(Storage, Storage)>;
@@ -248,6 +365,31 @@ pub trait Kernels: Send + Sync {
         batch_stats: bool,
     ) -> Result<(Storage, Storage, Storage)>;
 
+    /// Layer normalization of each row of `[rows, cols]`:
+    /// `y = (x - mean) * rstd * gamma + beta` with the row's mean and `rstd = 1 / sqrt(var + eps)`
+    /// (biased variance), `gamma` and `beta` `[cols]` defaulting to 1 and 0. Returns
+    /// `(y, mean, rstd)`, the last two `[rows]`.
+    fn layer_norm(
+        &self,
+        x: &Storage,
+        gamma: Option<&Storage>,
+        beta: Option<&Storage>,
+        eps: f32,
+        dims: LnDims,
+    ) -> Result<(Storage, Storage, Storage)>;
+    /// Backward of [`Kernels::layer_norm`] from the saved `mean` and `rstd`: returns
+    /// `(gx, dgamma, dbeta)`, the last two `[cols]` (`Σ gy x̂` and `Σ gy` over the rows).
+    #[allow(clippy::too_many_arguments)]
+    fn layer_norm_backward(
+        &self,
+        gy: &Storage,
+        x: &Storage,
+        mean: &Storage,
+        rstd: &Storage,
+        gamma: Option<&Storage>,
+        dims: LnDims,
+    ) -> Result<(Storage, Storage, Storage)>;
+
     /// Row-wise log-softmax of `[rows, cols]`.
     fn log_softmax(&self, x: &Storage, rows: usize, cols: usize) -> Result<Storage>;
     /// Mean softmax cross-entropy of logits `[rows, cols]` against `labels` (`rows` class
@@ -259,6 +401,19 @@ pub trait Kernels: Send + Sync {
         labels: &[u32],
         rows: usize,
         cols: usize,
+    ) -> Result<(Storage, Storage)> {
+        self.softmax_cross_entropy_smoothed(logits, labels, rows, cols, 0.0)
+    }
+    /// [`Kernels::softmax_cross_entropy`] with label smoothing `s` in `[0, 1]` (PyTorch's
+    /// definition): each row's loss is `(1 - s) * nll + s * mean_j(-log p_j)`, and
+    /// `dlogits = (softmax - (1 - s) * onehot - s / cols) / rows`.
+    fn softmax_cross_entropy_smoothed(
+        &self,
+        logits: &Storage,
+        labels: &[u32],
+        rows: usize,
+        cols: usize,
+        smoothing: f32,
     ) -> Result<(Storage, Storage)>;
     /// Inverted-dropout mask of `len` elements: `1 / (1 - p)` where kept, `0` where dropped.
     /// Element `i` is dropped when `hash(seed, i)` falls below `p`, so every device draws the

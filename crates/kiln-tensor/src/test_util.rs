@@ -43,17 +43,25 @@ pub fn gpu_or_skip() -> Option<Device> {
     }
 }
 
-/// Asserts `|got - want| <= atol + rtol * |want|` element by element, where `want` is a
-/// reference computed in `f64` (a NaN matches only a NaN). `what` names the case in the message.
-pub fn assert_close(what: &str, got: &[f32], want: &[f64], atol: f64, rtol: f64) {
+/// Asserts that `got` (`f32` or `f64` values) matches the `f64` reference `want` elementwise:
+/// `|got - want| <= atol + rtol * |want|`, NaN exactly where `want` is NaN, infinities exactly.
+/// Panics naming `what` and the first element that differs.
+pub fn assert_close<G: Copy + Into<f64>>(
+    what: &str,
+    got: &[G],
+    want: &[f64],
+    atol: f64,
+    rtol: f64,
+) {
     assert_eq!(got.len(), want.len(), "{what}: lengths differ");
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let g = f64::from(g);
-        let ok = (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= atol + rtol * w.abs();
-        assert!(
-            ok,
-            "{what}: element {i} is {g}, expected {w} (atol {atol}, rtol {rtol})"
-        );
+        let g: f64 = g.into();
+        let ok = if w.is_nan() {
+            g.is_nan()
+        } else {
+            g == w || (g - w).abs() <= atol + rtol * w.abs()
+        };
+        assert!(ok, "{what}: element {i} is {g}, expected {w}");
     }
 }
 

@@ -9,6 +9,7 @@
 //! Both check the same expected values, so the GPU kernels are held to the CPU's semantics.
 
 use kiln_tensor::random::Rng;
+use kiln_tensor::test_util::assert_close;
 use kiln_tensor::{AdamStep, Conv2dOptions, DType, Device, Padding, Result, SgdStep, Tensor};
 
 /// Runs each named `fn(Device) -> Result<()>` as `name::cpu` and `name::gpu` tests.
@@ -58,15 +59,8 @@ fn tensor(data: &[f32], dims: &[usize], device: Device) -> Result<Tensor> {
 /// Asserts that `got` matches `want` elementwise: NaN exactly where `want` is NaN, other values
 /// within f32 tolerance (infinities exactly).
 fn assert_values(what: &str, got: &[f32], want: &[f32]) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let ok = if w.is_nan() {
-            g.is_nan()
-        } else {
-            g == w || (g - w).abs() <= 1e-4 + 1e-4 * w.abs()
-        };
-        assert!(ok, "{what}: element {i} is {g}, expected {w}\n got {got:?}");
-    }
+    let wide = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+    assert_close(what, &wide(got), &wide(want), 1e-4, 1e-4);
 }
 
 /// Asserts that `got` is NaN exactly at the indices for which `nan(i)` holds, finite elsewhere.

@@ -2,7 +2,7 @@
 
 use super::pool;
 use super::{Alloc, Element};
-use crate::kernels::{BinaryOp, UnaryOp};
+use crate::kernels::{BinaryOp, UnaryOp, GELU_TANH_CUBIC, GELU_TANH_SCALE};
 use crate::Shape;
 use ndarray::{ArrayView, ArrayViewMut, Dim, Dimension, Ix4, IxDyn, Zip};
 use rayon::prelude::*;
@@ -66,6 +66,59 @@ fn mask_positive<T: Element>(x: T, y: T) -> T {
     }
 }
 
+/// `f(x)`, or NaN where `x` is NaN (for functions built on comparisons, which would not
+/// propagate it themselves).
+fn nan_or<T: Element>(x: T, f: impl Fn(T) -> T) -> T {
+    if x.is_nan() {
+        x
+    } else {
+        f(x)
+    }
+}
+
+/// `-1`, `0` or `1` as `x` is negative, zero or positive; NaN stays NaN.
+fn sign<T: Element>(x: T) -> T {
+    nan_or(x, |x| {
+        indicator::<T>(x > T::zero()) - indicator::<T>(x < T::zero())
+    })
+}
+
+/// `Φ(x)`, the standard normal distribution function.
+fn normal_cdf<T: Element>(x: T) -> T {
+    T::of(0.5) * (T::one() + (x * T::of(std::f32::consts::FRAC_1_SQRT_2)).erf())
+}
+
+/// `tanh(√(2/π) (x + 0.044715 x³))` and the derivative of its argument.
+fn gelu_tanh_parts<T: Element>(x: T) -> (T, T) {
+    let (scale, cubic) = (T::of(GELU_TANH_SCALE), T::of(GELU_TANH_CUBIC));
+    let t = (scale * (x + cubic * x * x * x)).tanh();
+    (t, scale * (T::one() + T::of(3.0) * cubic * x * x))
+}
+
+/// `1 / (1 + e^-x)`.
+fn sigmoid<T: Element>(x: T) -> T {
+    T::one() / (T::one() + (-x).exp())
+}
+
+/// The derivative of the exact GELU: `Φ(x) + x φ(x)`.
+fn gelu_erf_grad<T: Element>(x: T) -> T {
+    let density = (-x * x * T::of(0.5)).exp()
+        * T::of(std::f32::consts::FRAC_2_SQRT_PI * std::f32::consts::FRAC_1_SQRT_2 * 0.5);
+    normal_cdf(x) + x * density
+}
+
+/// The share of `maximum(x, y)`'s gradient that goes to `x`: 1, 1/2 or 0 as `x` is larger,
+/// equal or smaller; 1 when either is NaN (PyTorch's rule).
+fn max_share<T: Element>(x: T, y: T) -> T {
+    if x.is_nan() || y.is_nan() || x > y {
+        T::one()
+    } else if x == y {
+        T::of(0.5)
+    } else {
+        T::zero()
+    }
+}
+
 /// `op(x)` for every element.
 pub(super) fn unary<T: Element>(op: UnaryOp, x: &[T]) -> Alloc<Vec<T>> {
     match op {
@@ -74,11 +127,33 @@ pub(super) fn unary<T: Element>(op: UnaryOp, x: &[T]) -> Alloc<Vec<T>> {
         UnaryOp::Log => map(x, |v| v.ln()),
         UnaryOp::Sqrt => map(x, |v| v.sqrt()),
         UnaryOp::Relu => map(x, |v| v.max_nan(T::zero())),
-        UnaryOp::Sigmoid => map(x, |v| T::one() / (T::one() + (-v).exp())),
+        UnaryOp::Sigmoid => map(x, sigmoid),
         UnaryOp::Tanh => map(x, |v| v.tanh()),
         UnaryOp::Powf(p) => map(x, |v| v.powf(T::of(p))),
         UnaryOp::AddScalar(c) => map(x, |v| v + T::of(c)),
         UnaryOp::MulScalar(c) => map(x, |v| v * T::of(c)),
+        UnaryOp::Abs => map(x, |v| v.abs()),
+        UnaryOp::Sign => map(x, sign),
+        UnaryOp::GeluErf => map(x, |v| v * normal_cdf(v)),
+        UnaryOp::GeluErfGrad => map(x, gelu_erf_grad),
+        UnaryOp::GeluTanh => map(x, |v| T::of(0.5) * v * (T::one() + gelu_tanh_parts(v).0)),
+        UnaryOp::GeluTanhGrad => map(x, |v| {
+            let (t, du) = gelu_tanh_parts(v);
+            T::of(0.5) * (T::one() + t + v * (T::one() - t * t) * du)
+        }),
+        UnaryOp::Silu => map(x, |v| v * sigmoid(v)),
+        UnaryOp::SiluGrad => map(x, |v| {
+            let s = sigmoid(v);
+            s * (T::one() + v * (T::one() - s))
+        }),
+        UnaryOp::LeakyRelu(a) => map(x, |v| if v > T::zero() { v } else { T::of(a) * v }),
+        UnaryOp::LeakyReluGrad(a) => map(x, |v| {
+            nan_or(v, |v| if v > T::zero() { T::one() } else { T::of(a) })
+        }),
+        UnaryOp::Clamp(lo, hi) => map(x, |v| nan_or(v, |v| v.max(T::of(lo)).min(T::of(hi)))),
+        UnaryOp::ClampGrad(lo, hi) => map(x, |v| {
+            nan_or(v, |v| indicator(T::of(lo) <= v && v <= T::of(hi)))
+        }),
     }
 }
 
@@ -99,6 +174,12 @@ pub(super) fn binary<T: Element>(
             indicator(x == y || (x.is_nan() && y.is_nan()))
         }),
         BinaryOp::MaskPositive => broadcast_map(a, b, out, mask_positive),
+        BinaryOp::Maximum => broadcast_map(a, b, out, |x, y| x.max_nan(y)),
+        BinaryOp::Minimum => broadcast_map(a, b, out, |x, y| x.min_nan(y)),
+        BinaryOp::MaxShare => broadcast_map(a, b, out, max_share),
+        BinaryOp::Pick => {
+            broadcast_map(a, b, out, |x, y| if y != T::zero() { x } else { T::zero() })
+        }
     }
 }
 

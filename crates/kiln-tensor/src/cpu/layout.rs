@@ -1,6 +1,7 @@
 //! Copy kernels that change the memory layout.
 
 use super::{Alloc, Element};
+use crate::kernels::SlabDims;
 use crate::Shape;
 use ndarray::{ArrayView, ArrayViewMut, IxDyn};
 
@@ -13,4 +14,14 @@ pub(super) fn permute<T: Element>(x: &[T], shape: &Shape, perm: &[usize]) -> All
         .expect("length matches shape")
         .assign(&permuted);
     Ok(out)
+}
+
+/// The block copy of [`SlabDims`], one contiguous run of `len * inner` values per outer index.
+pub(super) fn copy_slab<T: Element>(src: &[T], dst: &mut [T], d: SlabDims) {
+    let run = d.len * d.inner;
+    for o in 0..d.outer {
+        let from = (o * d.src_axis + d.src_start) * d.inner;
+        let to = (o * d.dst_axis + d.dst_start) * d.inner;
+        dst[to..to + run].copy_from_slice(&src[from..from + run]);
+    }
 }

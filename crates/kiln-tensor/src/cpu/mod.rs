@@ -6,10 +6,12 @@ mod batch_norm;
 mod conv;
 mod dropout;
 mod elementwise;
+mod layer_norm;
 mod layout;
 mod matmul;
 mod optim;
 pub(crate) mod pool;
+mod pooling;
 mod reduce;
 mod softmax;
 
@@ -35,15 +37,31 @@ pub trait Element:
             other
         }
     }
+    /// The smaller of `self` and `other`, or NaN when either is NaN (IEEE 754 `minimum`).
+    fn min_nan(self, other: Self) -> Self {
+        if self.is_nan() || self < other {
+            self
+        } else {
+            other
+        }
+    }
+    /// The error function.
+    fn erf(self) -> Self;
     /// Host elements of this type as [`Storage`].
     fn wrap(v: Vec<Self>) -> Storage;
 }
 impl Element for f32 {
+    fn erf(self) -> Self {
+        libm::erff(self)
+    }
     fn wrap(v: Vec<Self>) -> Storage {
         Storage::F32(v)
     }
 }
 impl Element for f64 {
+    fn erf(self) -> Self {
+        libm::erf(self)
+    }
     fn wrap(v: Vec<Self>) -> Storage {
         Storage::F64(v)
     }
@@ -189,6 +207,15 @@ impl Kernels for CpuKernels {
         ))
     }
 
+    fn copy_slab(&self, src: &Storage, dst: &mut Storage, dims: SlabDims) -> Result<()> {
+        match (src, dst) {
+            (Storage::F32(s), Storage::F32(d)) => layout::copy_slab(s, d, dims),
+            (Storage::F64(s), Storage::F64(d)) => layout::copy_slab(s, d, dims),
+            (s, d) => return Err(mixed("copy_slab", &[s, d])),
+        }
+        Ok(())
+    }
+
     fn matmul(&self, a: &Storage, b: &Storage, dims: MatmulDims) -> Result<Storage> {
         Ok(typed!(
             "matmul",
@@ -220,6 +247,40 @@ impl Kernels for CpuKernels {
         Ok(typed!("conv2d_backward_weight", [x = x, gy = gy], {
             wrap(conv::backward_weight(x, gy, dims)?)
         }))
+    }
+
+    fn max_pool2d(&self, x: &Storage, dims: Pool2dDims) -> Result<(Storage, Storage)> {
+        Ok(typed!("max_pool2d", [x = x], {
+            let (y, argmax) = pooling::max_forward(x, dims)?;
+            (wrap(y), wrap(argmax))
+        }))
+    }
+
+    fn max_pool2d_backward(
+        &self,
+        gy: &Storage,
+        argmax: &Storage,
+        dims: Pool2dDims,
+    ) -> Result<Storage> {
+        Ok(typed!("max_pool2d_backward", [gy = gy, a = argmax], {
+            wrap(pooling::max_backward(gy, a, dims)?)
+        }))
+    }
+
+    fn avg_pool2d(&self, x: &Storage, dims: Pool2dDims) -> Result<Storage> {
+        Ok(typed!(
+            "avg_pool2d",
+            [x = x],
+            wrap(pooling::avg_forward(x, dims)?)
+        ))
+    }
+
+    fn avg_pool2d_backward(&self, gy: &Storage, dims: Pool2dDims) -> Result<Storage> {
+        Ok(typed!(
+            "avg_pool2d_backward",
+            [gy = gy],
+            wrap(pooling::avg_backward(gy, dims)?)
+        ))
     }
 
     fn bn_stats(&self, x: &Storage, dims: BnDims) -> Result<(Storage, Storage)> {
@@ -273,6 +334,44 @@ impl Kernels for CpuKernels {
         ))
     }
 
+    fn layer_norm(
+        &self,
+        x: &Storage,
+        gamma: Option<&Storage>,
+        beta: Option<&Storage>,
+        eps: f32,
+        dims: LnDims,
+    ) -> Result<(Storage, Storage, Storage)> {
+        let ones = self.fill(x.dtype(), dims.cols, 1.0)?;
+        let zeros = self.fill(x.dtype(), dims.cols, 0.0)?;
+        let (g, b) = (gamma.unwrap_or(&ones), beta.unwrap_or(&zeros));
+        Ok(typed!("layer_norm", [x = x, g = g, b = b], {
+            let (y, mean, rstd) = layer_norm::forward(x, g, b, eps, dims)?;
+            (wrap(y), wrap(mean), wrap(rstd))
+        }))
+    }
+
+    fn layer_norm_backward(
+        &self,
+        gy: &Storage,
+        x: &Storage,
+        mean: &Storage,
+        rstd: &Storage,
+        gamma: Option<&Storage>,
+        dims: LnDims,
+    ) -> Result<(Storage, Storage, Storage)> {
+        let ones = self.fill(x.dtype(), dims.cols, 1.0)?;
+        let g = gamma.unwrap_or(&ones);
+        Ok(typed!(
+            "layer_norm_backward",
+            [gy = gy, x = x, m = mean, r = rstd, g = g],
+            {
+                let (gx, dgamma, dbeta) = layer_norm::backward(gy, x, m, r, g, dims)?;
+                (wrap(gx), wrap(dgamma), wrap(dbeta))
+            }
+        ))
+    }
+
     fn log_softmax(&self, x: &Storage, rows: usize, cols: usize) -> Result<Storage> {
         Ok(typed!(
             "log_softmax",
@@ -281,15 +380,16 @@ impl Kernels for CpuKernels {
         ))
     }
 
-    fn softmax_cross_entropy(
+    fn softmax_cross_entropy_smoothed(
         &self,
         logits: &Storage,
         labels: &[u32],
         rows: usize,
         cols: usize,
+        smoothing: f32,
     ) -> Result<(Storage, Storage)> {
         Ok(typed!("softmax_cross_entropy", [x = logits], {
-            let (loss, grad) = softmax::cross_entropy(x, labels, rows, cols)?;
+            let (loss, grad) = softmax::cross_entropy(x, labels, rows, cols, smoothing)?;
             (wrap(vec![loss]), wrap(grad))
         }))
     }

@@ -25,31 +25,41 @@ pub(super) fn log_softmax<T: Element>(x: &[T], rows: usize, cols: usize) -> Allo
 }
 
 // ANCHOR: cross_entropy
-/// Mean cross-entropy of `[rows, cols]` logits against `labels`, and its gradient
-/// `(softmax - onehot) / rows`.
+/// Mean cross-entropy of `[rows, cols]` logits against `labels` with label smoothing `s`,
+/// `(1 - s) * nll + s * mean_j(-log p_j)` per row, and its gradient
+/// `(softmax - (1 - s) * onehot - s / cols) / rows`.
 pub(super) fn cross_entropy<T: Element>(
     x: &[T],
     labels: &[u32],
     rows: usize,
     cols: usize,
+    smoothing: f32,
 ) -> Alloc<(T, Vec<T>)> {
     let mut grad = log_softmax(x, rows, cols)?;
     let scale = T::one() / T::from_usize(rows).expect("rows fit");
+    let s = T::of(smoothing);
+    let uniform = s / T::from_usize(cols).expect("cols fit");
     // Per-row losses are summed in order, so the result does not depend on scheduling.
     let losses: Vec<T> = grad
         .par_chunks_mut(cols)
         .zip(labels.par_iter())
         .map(|(row, &label)| {
             let nll = -row[label as usize];
+            let loss = if smoothing == 0.0 {
+                nll
+            } else {
+                let smooth = -row.iter().copied().sum::<T>() / T::from_usize(cols).expect("fits");
+                (T::one() - s) * nll + s * smooth
+            };
             for (j, g) in row.iter_mut().enumerate() {
-                let onehot = if j == label as usize {
-                    T::one()
+                let target = if j == label as usize {
+                    T::one() - s + uniform
                 } else {
-                    T::zero()
+                    uniform
                 };
-                *g = (g.exp() - onehot) * scale;
+                *g = (g.exp() - target) * scale;
             }
-            nll
+            loss
         })
         .collect();
     Ok((losses.into_iter().sum::<T>() * scale, grad))

@@ -23,6 +23,18 @@ op_codes! {
         Powf => "OP_POWF",
         AddScalar => "OP_ADD_SCALAR",
         MulScalar => "OP_MUL_SCALAR",
+        Abs => "OP_ABS",
+        Sign => "OP_SIGN",
+        GeluErf => "OP_GELU_ERF",
+        GeluErfGrad => "OP_GELU_ERF_GRAD",
+        GeluTanh => "OP_GELU_TANH",
+        GeluTanhGrad => "OP_GELU_TANH_GRAD",
+        Silu => "OP_SILU",
+        SiluGrad => "OP_SILU_GRAD",
+        LeakyRelu => "OP_LEAKY_RELU",
+        LeakyReluGrad => "OP_LEAKY_RELU_GRAD",
+        Clamp => "OP_CLAMP",
+        ClampGrad => "OP_CLAMP_GRAD",
     }
 }
 
@@ -36,6 +48,10 @@ op_codes! {
         Eq => "OP_EQ",
         MaskPositive => "OP_MASK_POSITIVE",
         Matches => "OP_MATCHES",
+        Maximum => "OP_MAXIMUM",
+        Minimum => "OP_MINIMUM",
+        MaxShare => "OP_MAX_SHARE",
+        Pick => "OP_PICK",
     }
 }
 
@@ -64,27 +80,41 @@ struct UnaryParams {
     len: u32,
     op: u32,
     scalar: f32,
+    scalar2: f32,
 }
 
 /// `op(x)` elementwise.
 pub(super) fn unary(ctx: &GpuContext, op: UnaryOp, x: &GpuBuffer) -> Result<GpuBuffer> {
-    let (code, scalar) = match op {
-        UnaryOp::Neg => (UnaryCode::Neg, 0.0),
-        UnaryOp::Exp => (UnaryCode::Exp, 0.0),
-        UnaryOp::Log => (UnaryCode::Log, 0.0),
-        UnaryOp::Sqrt => (UnaryCode::Sqrt, 0.0),
-        UnaryOp::Relu => (UnaryCode::Relu, 0.0),
-        UnaryOp::Sigmoid => (UnaryCode::Sigmoid, 0.0),
-        UnaryOp::Tanh => (UnaryCode::Tanh, 0.0),
-        UnaryOp::Powf(p) => (UnaryCode::Powf, p),
-        UnaryOp::AddScalar(c) => (UnaryCode::AddScalar, c),
-        UnaryOp::MulScalar(c) => (UnaryCode::MulScalar, c),
+    let (code, [scalar, scalar2]) = match op {
+        UnaryOp::Neg => (UnaryCode::Neg, [0.0; 2]),
+        UnaryOp::Exp => (UnaryCode::Exp, [0.0; 2]),
+        UnaryOp::Log => (UnaryCode::Log, [0.0; 2]),
+        UnaryOp::Sqrt => (UnaryCode::Sqrt, [0.0; 2]),
+        UnaryOp::Relu => (UnaryCode::Relu, [0.0; 2]),
+        UnaryOp::Sigmoid => (UnaryCode::Sigmoid, [0.0; 2]),
+        UnaryOp::Tanh => (UnaryCode::Tanh, [0.0; 2]),
+        UnaryOp::Powf(p) => (UnaryCode::Powf, [p, 0.0]),
+        UnaryOp::AddScalar(c) => (UnaryCode::AddScalar, [c, 0.0]),
+        UnaryOp::MulScalar(c) => (UnaryCode::MulScalar, [c, 0.0]),
+        UnaryOp::Abs => (UnaryCode::Abs, [0.0; 2]),
+        UnaryOp::Sign => (UnaryCode::Sign, [0.0; 2]),
+        UnaryOp::GeluErf => (UnaryCode::GeluErf, [0.0; 2]),
+        UnaryOp::GeluErfGrad => (UnaryCode::GeluErfGrad, [0.0; 2]),
+        UnaryOp::GeluTanh => (UnaryCode::GeluTanh, [0.0; 2]),
+        UnaryOp::GeluTanhGrad => (UnaryCode::GeluTanhGrad, [0.0; 2]),
+        UnaryOp::Silu => (UnaryCode::Silu, [0.0; 2]),
+        UnaryOp::SiluGrad => (UnaryCode::SiluGrad, [0.0; 2]),
+        UnaryOp::LeakyRelu(a) => (UnaryCode::LeakyRelu, [a, 0.0]),
+        UnaryOp::LeakyReluGrad(a) => (UnaryCode::LeakyReluGrad, [a, 0.0]),
+        UnaryOp::Clamp(lo, hi) => (UnaryCode::Clamp, [lo, hi]),
+        UnaryOp::ClampGrad(lo, hi) => (UnaryCode::ClampGrad, [lo, hi]),
     };
     let out = ctx.alloc(x.len())?;
     let p = UnaryParams {
         len: x.len() as u32,
         op: code.code(),
         scalar,
+        scalar2,
     };
     let groups = ctx.grid_for(x.len());
     ctx.dispatch(
@@ -138,6 +168,10 @@ pub(super) fn binary(
         BinaryOp::Eq => BinaryCode::Eq,
         BinaryOp::MaskPositive => BinaryCode::MaskPositive,
         BinaryOp::Matches => BinaryCode::Matches,
+        BinaryOp::Maximum => BinaryCode::Maximum,
+        BinaryOp::Minimum => BinaryCode::Minimum,
+        BinaryOp::MaxShare => BinaryCode::MaxShare,
+        BinaryOp::Pick => BinaryCode::Pick,
     };
     let (sa, sb) = (broadcast_strides(a.1, out), broadcast_strides(b.1, out));
     let (rank, dims, [a_strides, b_strides]) = collapse("binary", out.dims(), [&sa, &sb])?;

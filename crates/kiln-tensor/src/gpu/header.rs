@@ -3,7 +3,8 @@
 //!
 //! [`header`] writes every shared constant as a WGSL `const`: the workgroup size `WG`, the most
 //! axes an indexing kernel handles `MAX_RANK`, the op codes of the kernels that switch on an op
-//! (`OP_*` for elementwise, `REDUCE_*` for reductions) and, for a GEMM-core shader, its tile
+//! (`OP_*` for elementwise, `REDUCE_*` for reductions), the coefficients of the tanh form of
+//! GELU (`GELU_TANH_*`) and, for a GEMM-core shader, its tile
 //! shape (`BM`, `BN`, `BK`, `TM`, `TN`). The pipeline cache compiles the header followed by the
 //! shader's files ([`super::pipeline::Shader::wgsl`]), and the `naga` test validates exactly
 //! that text ([`super::compiled_shaders`]). Op codes are the declaration order of an
@@ -15,6 +16,7 @@ use super::elementwise::{BinaryCode, UnaryCode};
 use super::layout::MAX_RANK;
 use super::matmul::Tile;
 use super::reduce::ReduceCode;
+use crate::kernels::{GELU_TANH_CUBIC, GELU_TANH_SCALE};
 use std::fmt::Write;
 
 /// Invocations per workgroup of every kiln shader but the GEMM core, whose workgroup follows
@@ -72,6 +74,12 @@ pub(crate) fn header(tile: Option<Tile>) -> String {
         declare("BK", t.depth);
         declare("TM", t.micro_rows);
         declare("TN", t.micro_cols);
+    }
+    for (name, value) in [
+        ("GELU_TANH_SCALE", GELU_TANH_SCALE),
+        ("GELU_TANH_CUBIC", GELU_TANH_CUBIC),
+    ] {
+        writeln!(out, "const {name}: f32 = {value:?};").expect("writing to a String");
     }
     out
 }

@@ -2,8 +2,8 @@
 //! primitive.
 
 use super::{
-    batch_norm, conv, elementwise, layout, matmul, optim, random, reduce, softmax, GpuBuffer,
-    GpuContext,
+    batch_norm, conv, elementwise, layer_norm, layout, matmul, optim, pooling, random, reduce,
+    softmax, GpuBuffer, GpuContext,
 };
 use crate::kernels::*;
 use crate::{DType, Device, Error, Result, Shape, Storage};
@@ -117,6 +117,11 @@ impl Kernels for GpuKernels {
         Ok(Storage::Gpu(layout::permute(ctx()?, x, shape, perm)?))
     }
 
+    fn copy_slab(&self, src: &Storage, dst: &mut Storage, dims: SlabDims) -> Result<()> {
+        let (src, dst) = (buf("copy_slab", src)?, buf("copy_slab", dst)?);
+        layout::copy_slab(ctx()?, src, dst, dims)
+    }
+
     fn matmul(&self, a: &Storage, b: &Storage, dims: MatmulDims) -> Result<Storage> {
         let (a, b) = (buf("matmul", a)?, buf("matmul", b)?);
         Ok(Storage::Gpu(matmul::matmul(ctx()?, a, b, dims)?))
@@ -149,6 +154,37 @@ impl Kernels for GpuKernels {
         Ok(Storage::Gpu(conv::conv2d_backward_weight(
             ctx()?,
             x,
+            gy,
+            dims,
+        )?))
+    }
+
+    fn max_pool2d(&self, x: &Storage, dims: Pool2dDims) -> Result<(Storage, Storage)> {
+        let (y, argmax) = pooling::max_pool2d(ctx()?, buf("max_pool2d", x)?, dims)?;
+        Ok((Storage::Gpu(y), Storage::Gpu(argmax)))
+    }
+
+    fn max_pool2d_backward(
+        &self,
+        gy: &Storage,
+        argmax: &Storage,
+        dims: Pool2dDims,
+    ) -> Result<Storage> {
+        let op = "max_pool2d_backward";
+        let (gy, argmax) = (buf(op, gy)?, buf(op, argmax)?);
+        let gx = pooling::max_pool2d_backward(ctx()?, gy, argmax, dims)?;
+        Ok(Storage::Gpu(gx))
+    }
+
+    fn avg_pool2d(&self, x: &Storage, dims: Pool2dDims) -> Result<Storage> {
+        let y = pooling::avg_pool2d(ctx()?, buf("avg_pool2d", x)?, dims)?;
+        Ok(Storage::Gpu(y))
+    }
+
+    fn avg_pool2d_backward(&self, gy: &Storage, dims: Pool2dDims) -> Result<Storage> {
+        let gy = buf("avg_pool2d_backward", gy)?;
+        Ok(Storage::Gpu(pooling::avg_pool2d_backward(
+            ctx()?,
             gy,
             dims,
         )?))
@@ -199,20 +235,55 @@ impl Kernels for GpuKernels {
         Ok((Storage::Gpu(gx), Storage::Gpu(dgamma), Storage::Gpu(dbeta)))
     }
 
+    fn layer_norm(
+        &self,
+        x: &Storage,
+        gamma: Option<&Storage>,
+        beta: Option<&Storage>,
+        eps: f32,
+        dims: LnDims,
+    ) -> Result<(Storage, Storage, Storage)> {
+        let op = "layer_norm";
+        let (mut ones, mut zeros) = (None, None);
+        let gamma = buf_or_fill(op, gamma, &mut ones, dims.cols, 1.0)?;
+        let beta = buf_or_fill(op, beta, &mut zeros, dims.cols, 0.0)?;
+        let (y, mean, rstd) = layer_norm::forward(ctx()?, buf(op, x)?, gamma, beta, eps, dims)?;
+        Ok((Storage::Gpu(y), Storage::Gpu(mean), Storage::Gpu(rstd)))
+    }
+
+    fn layer_norm_backward(
+        &self,
+        gy: &Storage,
+        x: &Storage,
+        mean: &Storage,
+        rstd: &Storage,
+        gamma: Option<&Storage>,
+        dims: LnDims,
+    ) -> Result<(Storage, Storage, Storage)> {
+        let op = "layer_norm_backward";
+        let mut ones = None;
+        let gamma = buf_or_fill(op, gamma, &mut ones, dims.cols, 1.0)?;
+        let (gy, x) = (buf(op, gy)?, buf(op, x)?);
+        let (mean, rstd) = (buf(op, mean)?, buf(op, rstd)?);
+        let (gx, dgamma, dbeta) = layer_norm::backward(ctx()?, gy, x, mean, rstd, gamma, dims)?;
+        Ok((Storage::Gpu(gx), Storage::Gpu(dgamma), Storage::Gpu(dbeta)))
+    }
+
     fn log_softmax(&self, x: &Storage, rows: usize, cols: usize) -> Result<Storage> {
         let x = buf("log_softmax", x)?;
         Ok(Storage::Gpu(softmax::log_softmax(ctx()?, x, rows, cols)?))
     }
 
-    fn softmax_cross_entropy(
+    fn softmax_cross_entropy_smoothed(
         &self,
         logits: &Storage,
         labels: &[u32],
         rows: usize,
         cols: usize,
+        smoothing: f32,
     ) -> Result<(Storage, Storage)> {
         let logits = buf("softmax_cross_entropy", logits)?;
-        let (loss, grad) = softmax::cross_entropy(ctx()?, logits, labels, rows, cols)?;
+        let (loss, grad) = softmax::cross_entropy(ctx()?, logits, labels, rows, cols, smoothing)?;
         Ok((Storage::Gpu(loss), Storage::Gpu(grad)))
     }
 

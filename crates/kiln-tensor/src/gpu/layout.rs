@@ -1,8 +1,9 @@
-//! Host side of `shaders/layout.wgsl` (axis permutation), and the axis collapsing that it
-//! shares with broadcasting.
+//! Host side of `shaders/layout.wgsl` (axis permutation and block copies), and the axis
+//! collapsing that permutation shares with broadcasting.
 
 use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
+use crate::kernels::SlabDims;
 use crate::{Error, Result, Shape};
 
 pub(super) const SHADER: Shader = shader!("layout", requires: ["grid"]);
@@ -98,4 +99,44 @@ pub(super) fn permute(
         groups,
     )?;
     Ok(out)
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct SlabParams {
+    outer: u32,
+    inner: u32,
+    len: u32,
+    src_axis: u32,
+    src_start: u32,
+    dst_axis: u32,
+    dst_start: u32,
+    _pad: u32,
+}
+
+/// The block copy of [`SlabDims`] from `src` into `dst`, in place.
+pub(super) fn copy_slab(
+    ctx: &GpuContext,
+    src: &GpuBuffer,
+    dst: &GpuBuffer,
+    d: SlabDims,
+) -> Result<()> {
+    let p = SlabParams {
+        outer: d.outer as u32,
+        inner: d.inner as u32,
+        len: d.len as u32,
+        src_axis: d.src_axis as u32,
+        src_start: d.src_start as u32,
+        dst_axis: d.dst_axis as u32,
+        dst_start: d.dst_start as u32,
+        _pad: 0,
+    };
+    let groups = ctx.grid_for(d.outer * d.len * d.inner);
+    ctx.dispatch(
+        &SHADER,
+        "copy_slab",
+        &[src, dst],
+        bytemuck::bytes_of(&p),
+        groups,
+    )
 }

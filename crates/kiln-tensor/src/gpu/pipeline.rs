@@ -150,6 +150,8 @@ pub fn compiled_shaders() -> Vec<(&'static str, &'static [&'static str], String)
         super::reduce::SHADER,
         super::softmax::SHADER,
         super::batch_norm::SHADER,
+        super::pooling::SHADER,
+        super::layer_norm::SHADER,
         super::layout::SHADER,
         super::optim::SHADER,
         super::random::SHADER,

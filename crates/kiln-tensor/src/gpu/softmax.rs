@@ -12,6 +12,8 @@ pub(super) const SHADER: Shader = shader!("softmax", requires: ["nan", "grid"]);
 struct Params {
     rows: u32,
     cols: u32,
+    smoothing: f32,
+    _pad: u32,
 }
 
 /// Row-wise log-softmax of `[rows, cols]`, one workgroup per row.
@@ -25,6 +27,8 @@ pub(super) fn log_softmax(
     let p = Params {
         rows: rows as u32,
         cols: cols as u32,
+        smoothing: 0.0,
+        _pad: 0,
     };
     let grid = ctx.grid(rows);
     ctx.dispatch(
@@ -37,14 +41,15 @@ pub(super) fn log_softmax(
     Ok(out)
 }
 
-/// `(mean loss [1], dlogits)`: one workgroup per row writes the row's gradient and its loss
-/// divided by `rows`; a tree reduction sums those.
+/// `(mean loss [1], dlogits)` with label smoothing `smoothing`: one workgroup per row writes
+/// the row's gradient and its loss divided by `rows`; a tree reduction sums those.
 pub(super) fn cross_entropy(
     ctx: &GpuContext,
     logits: &GpuBuffer,
     labels: &[u32],
     rows: usize,
     cols: usize,
+    smoothing: f32,
 ) -> Result<(GpuBuffer, GpuBuffer)> {
     let labels = ctx.upload(bytemuck::cast_slice(labels))?;
     let dlogits = ctx.alloc(rows * cols)?;
@@ -52,6 +57,8 @@ pub(super) fn cross_entropy(
     let p = Params {
         rows: rows as u32,
         cols: cols as u32,
+        smoothing,
+        _pad: 0,
     };
     let buffers = [logits, &labels, &dlogits, &row_loss];
     let grid = ctx.grid(rows);

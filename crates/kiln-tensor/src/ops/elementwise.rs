@@ -14,8 +14,10 @@ use std::sync::{Arc, RwLock};
 
 /// The value a unary backward rule reads besides the output gradient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Saves {
+pub(super) enum Saves {
+    /// The input.
     Input,
+    /// The output.
     Output,
 }
 
@@ -40,7 +42,7 @@ impl Tensor {
 
     /// `op` applied to each element; `grad(saved, g)` gives the input gradient from the saved
     /// value (the input or the output, per `saves`) and the output gradient.
-    fn unary_op(
+    pub(super) fn unary_op(
         &self,
         op: UnaryOp,
         saves: Saves,
@@ -63,8 +65,14 @@ impl Tensor {
         ))
     }
 
+    /// `op` applied to each element, without recording (for backward rules).
+    pub(super) fn unary_value(&self, op: UnaryOp) -> Result<Tensor> {
+        let storage = kernels_of("unary", &[self])?.unary(op, &*self.try_storage()?)?;
+        Ok(Tensor::from_storage(storage, self.shape().clone()))
+    }
+
     /// `a op b` broadcast to their common shape, without recording.
-    fn binary_forward(
+    pub(super) fn binary_forward(
         &self,
         rhs: &Tensor,
         op: BinaryOp,
@@ -85,7 +93,7 @@ impl Tensor {
     /// `a op b` broadcast. `grad_a(a, b, g)` and `grad_b(a, b, g)` give the input gradients at
     /// the output's shape, summed back to each input's shape; each runs only when its input
     /// tracks gradients (a dropout mask or a data batch gets none).
-    fn binary_op(
+    pub(super) fn binary_op(
         &self,
         rhs: &Tensor,
         op: BinaryOp,

@@ -1,13 +1,18 @@
 //! Differentiable operations, one family per file, each forward beside its backward.
 
+pub mod activation;
 pub mod batch_norm;
+mod concat;
 pub mod conv;
 mod dropout;
 mod elementwise;
 mod inplace;
+mod layer_norm;
 mod layout;
 mod matmul;
+pub mod pooling;
 mod reduce;
+mod select;
 mod softmax;
 
 use crate::tensor::kernels_for;

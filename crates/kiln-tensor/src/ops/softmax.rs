@@ -32,6 +32,19 @@ impl Tensor {
     /// them, each `< classes`), computed in one numerically stable pass with its gradient. NaN
     /// logits make the loss NaN, and the gradient of their rows NaN.
     pub fn softmax_cross_entropy(&self, labels: &[u32]) -> Result<Tensor> {
+        self.softmax_cross_entropy_smoothed(labels, 0.0)
+    }
+
+    /// [`Tensor::softmax_cross_entropy`] with label smoothing `smoothing` in `[0, 1]`, as
+    /// PyTorch defines it: each sample's loss is `(1 - s) * nll + s * mean_j(-log p_j)`, the
+    /// target spread `s / classes` over every class. `smoothing = 0` is the plain loss.
+    pub fn softmax_cross_entropy_smoothed(&self, labels: &[u32], smoothing: f32) -> Result<Tensor> {
+        if !(0.0..=1.0).contains(&smoothing) {
+            return Err(Error::invalid(
+                "softmax_cross_entropy",
+                format!("label smoothing {smoothing} is outside [0, 1]"),
+            ));
+        }
         let [rows, cols] = *self.dims() else {
             return Err(Error::invalid(
                 "softmax_cross_entropy",
@@ -62,7 +75,8 @@ impl Tensor {
         }
         // ANCHOR: fused
         let k = kernels_of("softmax_cross_entropy", &[self])?;
-        let (loss, dlogits) = k.softmax_cross_entropy(&*self.try_storage()?, labels, rows, cols)?;
+        let (loss, dlogits) =
+            k.softmax_cross_entropy_smoothed(&*self.try_storage()?, labels, rows, cols, smoothing)?;
         let dlogits = Tensor::from_storage(dlogits, self.shape().clone());
         Ok(Tensor::from_op(loss, Shape::new(&[]), &[self], move |g| {
             Ok(vec![Some(dlogits.mul(g)?)])

@@ -1,0 +1,144 @@
+//! 2-D max and average pooling over `[planes, h, w]` (see [`Pool2dDims`]), forward and backward.
+//!
+//! The backward passes gather: each input element sums the output gradients of the windows
+//! that cover it, in row-major output order, one plane per parallel task. The GPU kernels
+//! (`shaders/pooling.wgsl`) add in the same order, so both devices round alike.
+
+use super::{pool, Alloc, Element};
+use crate::kernels::Pool2dDims;
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// The in-bounds input positions of the window of output `o` along one axis.
+fn window(o: usize, stride: usize, pad: usize, k: usize, len: usize) -> Range<usize> {
+    let start = (o * stride).saturating_sub(pad);
+    let end = (o * stride + k).saturating_sub(pad).min(len);
+    start..end.max(start)
+}
+
+/// The outputs along one axis whose windows cover input position `i`.
+fn covering(i: usize, stride: usize, pad: usize, k: usize, out_len: usize) -> Range<usize> {
+    let p = i + pad;
+    let first = (p + 1).saturating_sub(k).div_ceil(stride);
+    let last = (p / stride + 1).min(out_len);
+    first..last.max(first)
+}
+
+/// `(y, argmax)` of max pooling, as [`crate::Kernels::max_pool2d`] defines them.
+pub(super) fn max_forward<T: Element>(x: &[T], d: Pool2dDims) -> Alloc<(Vec<T>, Vec<T>)> {
+    let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
+    let mut y = pool::for_overwrite(d.planes * out_plane)?;
+    let mut argmax = pool::for_overwrite(d.planes * out_plane)?;
+    let planes = y.par_chunks_mut(out_plane.max(1));
+    planes
+        .zip(argmax.par_chunks_mut(out_plane.max(1)))
+        .zip(x.par_chunks(in_plane.max(1)))
+        .for_each(|((y, argmax), x)| {
+            for (o, (y, argmax)) in y.iter_mut().zip(argmax).enumerate() {
+                let (oy, ox) = (o / d.ow, o % d.ow);
+                let mut best: Option<usize> = None;
+                for iy in window(oy, d.stride.0, d.pad.0, d.kh, d.h) {
+                    for ix in window(ox, d.stride.1, d.pad.1, d.kw, d.w) {
+                        let (at, v) = (iy * d.w + ix, x[iy * d.w + ix]);
+                        // Strictly larger, or the first NaN: ties keep the earlier index.
+                        let wins = best.is_none_or(|b| !x[b].is_nan() && (v > x[b] || v.is_nan()));
+                        if wins {
+                            best = Some(at);
+                        }
+                    }
+                }
+                // Every window holds an input value (the op bounds the padding by the window).
+                let at = best.expect("a window inside the input");
+                *y = x[at];
+                *argmax = T::from_usize(at).expect("a plane index fits");
+            }
+        });
+    Ok((y, argmax))
+}
+
+/// `gx[i] = Σ f(o, i) gy[o]` over the outputs `o` whose windows cover input `i`, per plane.
+fn gather<T: Element>(
+    gy: &[T],
+    d: Pool2dDims,
+    f: impl Fn(&[T], usize, usize) -> T + Sync,
+) -> Alloc<Vec<T>> {
+    let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
+    let mut gx = pool::for_overwrite(d.planes * in_plane)?;
+    gx.par_chunks_mut(in_plane.max(1))
+        .enumerate()
+        .for_each(|(plane, gx)| {
+            for (i, gx) in gx.iter_mut().enumerate() {
+                let (iy, ix) = (i / d.w, i % d.w);
+                let mut sum = T::zero();
+                for oy in covering(iy, d.stride.0, d.pad.0, d.kh, d.oh) {
+                    for ox in covering(ix, d.stride.1, d.pad.1, d.kw, d.ow) {
+                        let o = plane * out_plane + oy * d.ow + ox;
+                        sum = sum + f(gy, o, i);
+                    }
+                }
+                *gx = sum;
+            }
+        });
+    Ok(gx)
+}
+
+/// Gradient of max pooling: each `gy[o]` goes to the input element `argmax[o]` of its plane.
+pub(super) fn max_backward<T: Element>(gy: &[T], argmax: &[T], d: Pool2dDims) -> Alloc<Vec<T>> {
+    gather(gy, d, |gy, o, i| {
+        if argmax[o].to_usize() == Some(i) {
+            gy[o]
+        } else {
+            T::zero()
+        }
+    })
+}
+
+/// Average pooling: the in-bounds window sum over `kh * kw`.
+pub(super) fn avg_forward<T: Element>(x: &[T], d: Pool2dDims) -> Alloc<Vec<T>> {
+    let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
+    let area = T::from_usize(d.kh * d.kw).expect("window size fits");
+    let mut y = pool::for_overwrite(d.planes * out_plane)?;
+    y.par_chunks_mut(out_plane.max(1))
+        .zip(x.par_chunks(in_plane.max(1)))
+        .for_each(|(y, x)| {
+            for (o, y) in y.iter_mut().enumerate() {
+                let (oy, ox) = (o / d.ow, o % d.ow);
+                let mut sum = T::zero();
+                for iy in window(oy, d.stride.0, d.pad.0, d.kh, d.h) {
+                    for ix in window(ox, d.stride.1, d.pad.1, d.kw, d.w) {
+                        sum = sum + x[iy * d.w + ix];
+                    }
+                }
+                *y = sum / area;
+            }
+        });
+    Ok(y)
+}
+
+/// Gradient of average pooling: every covering window's `gy / (kh * kw)`.
+pub(super) fn avg_backward<T: Element>(gy: &[T], d: Pool2dDims) -> Alloc<Vec<T>> {
+    let area = T::from_usize(d.kh * d.kw).expect("window size fits");
+    gather(gy, d, |gy, o, _| gy[o] / area)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn covering_inverts_window() {
+        for (stride, pad, k, len) in [(1, 0, 1, 5), (2, 1, 3, 7), (3, 1, 2, 8), (1, 2, 5, 4)] {
+            let out_len = (len + 2 * pad - k) / stride + 1;
+            for i in 0..len {
+                let want: Vec<usize> = (0..out_len)
+                    .filter(|&o| window(o, stride, pad, k, len).contains(&i))
+                    .collect();
+                let got: Vec<usize> = covering(i, stride, pad, k, out_len).collect();
+                assert_eq!(
+                    got, want,
+                    "i {i}, stride {stride}, pad {pad}, k {k}, len {len}"
+                );
+            }
+        }
+    }
+}
