@@ -2,9 +2,11 @@
 //!
 //! - [`Module`]: forward, named parameters and buffers in a stable order, train/eval mode,
 //!   `to_device`; [`Sequential`] chains modules and names their tensors `0.weight`, `1.bias`...
-//! - Layers ([`layers`]): [`Linear`], [`Conv2d`], [`BatchNorm1d`], [`BatchNorm2d`], [`ReLU`],
-//!   [`Sigmoid`], [`Tanh`], [`Dropout`], [`Flatten`]. Layout NCHW; weights in PyTorch's layout
-//!   (`[out, in]`, `[out, in, kh, kw]`).
+//! - Layers ([`layers`]): [`Linear`], [`Conv2d`], [`BatchNorm1d`], [`BatchNorm2d`],
+//!   [`LayerNorm`], [`MaxPool2d`], [`AvgPool2d`], [`GlobalAvgPool`], [`GlobalMaxPool`],
+//!   [`ReLU`], [`Sigmoid`], [`Tanh`], [`GELU`], [`SiLU`], [`LeakyReLU`], [`Clamp`],
+//!   [`Dropout`], [`Flatten`], and [`Residual`] (`x + inner(x)`). Layout NCHW; weights in
+//!   PyTorch's layout (`[out, in]`, `[out, in, kh, kw]`).
 //! - Initializers ([`init`]): Glorot uniform, Kaiming uniform, zeros, ones; seeded.
 //! - Losses ([`loss`]): softmax cross-entropy from logits, mean squared error; [`accuracy`].
 //! - Optimizers ([`optim`]): [`Sgd`] and [`Adam`]/AdamW, updating in place on the parameters'
@@ -104,8 +106,9 @@ mod state_dict;
 pub use checkpoint::{CheckpointError, StateDict};
 pub use init::{Fans, Init, LayerInit};
 pub use layers::{
-    BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Dropout, Flatten, Linear,
-    Momentum, ReLU, Sigmoid, Tanh,
+    AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig, Clamp, Conv2d, Dropout,
+    Flatten, GlobalAvgPool, GlobalMaxPool, LayerNorm, LeakyReLU, Linear, MaxPool2d, Momentum, ReLU,
+    Residual, SiLU, Sigmoid, Tanh, GELU,
 };
 pub use loss::{cross_entropy, mse};
 pub use metrics::accuracy;

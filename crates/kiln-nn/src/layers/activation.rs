@@ -1,7 +1,6 @@
-//! Elementwise activations as modules (no tensors, no mode).
+//! Elementwise activations as modules (no tensors, no mode), any input shape.
 
-use crate::module::{Module, TensorRole};
-use kiln_tensor::{Result, Tensor};
+use kiln_tensor::Gelu;
 
 /// Defines a unit-struct module that applies one elementwise tensor method.
 macro_rules! activation {
@@ -10,22 +9,7 @@ macro_rules! activation {
         #[derive(Debug, Clone, Copy, Default)]
         pub struct $name;
 
-        impl Module for $name {
-            fn forward(&self, x: &Tensor) -> Result<Tensor> {
-                x.$method()
-            }
-
-            fn visit_tensors(&self, _: &mut dyn FnMut(&str, &Tensor, TensorRole)) {}
-
-            fn map_tensors(
-                &mut self,
-                _: &mut dyn FnMut(&Tensor) -> Result<Tensor>,
-            ) -> Result<()> {
-                Ok(())
-            }
-
-            fn set_training(&mut self, _: bool) {}
-        }
+        stateless_module!($name, |_layer, x| x.$method());
     };
 }
 
@@ -41,3 +25,38 @@ activation!(
     /// `tanh(x)` elementwise, any shape.
     Tanh => tanh
 );
+activation!(
+    /// SiLU (swish), `x sigmoid(x)` elementwise, any shape.
+    SiLU => silu
+);
+
+/// GELU elementwise, exact (the default, [`Gelu::Erf`]) or in its tanh form ([`Gelu::Tanh`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GELU(pub Gelu);
+
+stateless_module!(GELU, |layer, x| x.gelu(layer.0));
+
+/// Leaky ReLU elementwise: `x` where `x > 0`, else `slope * x` (PyTorch's default slope is
+/// 0.01, [`LeakyReLU::default`]).
+#[derive(Debug, Clone, Copy)]
+pub struct LeakyReLU(pub f32);
+
+impl Default for LeakyReLU {
+    fn default() -> Self {
+        LeakyReLU(0.01)
+    }
+}
+
+stateless_module!(LeakyReLU, |layer, x| x.leaky_relu(layer.0));
+
+/// `x` limited to `[low, high]` elementwise (PyTorch's `Hardtanh`; `Clamp { low: 0.0, high:
+/// 6.0 }` is ReLU6).
+#[derive(Debug, Clone, Copy)]
+pub struct Clamp {
+    /// The lower bound.
+    pub low: f32,
+    /// The upper bound, at least `low`.
+    pub high: f32,
+}
+
+stateless_module!(Clamp, |layer, x| x.clamp(layer.low, layer.high));

@@ -1,18 +1,57 @@
-//! The layers: dense, convolution, batch norm, activations, dropout and flatten.
+//! The layers: dense, convolution, batch and layer norm, pooling, activations, dropout,
+//! flatten, and the residual wrapper.
+
+/// `stateless_module!(Type, |self_name, x| forward)`: implements [`crate::Module`] for a module
+/// without tensors or mode, whose forward is the given expression of `self_name` (the module)
+/// and `x` (the input).
+macro_rules! stateless_module {
+    ($name:ty, |$s:ident, $x:ident| $forward:expr) => {
+        impl $crate::module::Module for $name {
+            fn forward(
+                &self,
+                $x: &kiln_tensor::Tensor,
+            ) -> kiln_tensor::Result<kiln_tensor::Tensor> {
+                let $s = self;
+                $forward
+            }
+
+            fn visit_tensors(
+                &self,
+                _: &mut dyn FnMut(&str, &kiln_tensor::Tensor, $crate::module::TensorRole),
+            ) {
+            }
+
+            fn map_tensors(
+                &mut self,
+                _: &mut dyn FnMut(&kiln_tensor::Tensor) -> kiln_tensor::Result<kiln_tensor::Tensor>,
+            ) -> kiln_tensor::Result<()> {
+                Ok(())
+            }
+
+            fn set_training(&mut self, _: bool) {}
+        }
+    };
+}
 
 mod activation;
 mod batch_norm;
 mod conv;
 mod dropout;
 mod flatten;
+mod layer_norm;
 mod linear;
+mod pooling;
+mod residual;
 
-pub use activation::{ReLU, Sigmoid, Tanh};
+pub use activation::{Clamp, LeakyReLU, ReLU, SiLU, Sigmoid, Tanh, GELU};
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig, Momentum};
 pub use conv::Conv2d;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
+pub use layer_norm::LayerNorm;
 pub use linear::Linear;
+pub use pooling::{AvgPool2d, GlobalAvgPool, GlobalMaxPool, MaxPool2d};
+pub use residual::Residual;
 
 use kiln_tensor::{Error, Result};
 

@@ -24,35 +24,48 @@ fn covering(i: usize, stride: usize, pad: usize, k: usize, out_len: usize) -> Ra
     first..last.max(first)
 }
 
-/// `(y, argmax)` of max pooling, as [`crate::Kernels::max_pool2d`] defines them.
-pub(super) fn max_forward<T: Element>(x: &[T], d: Pool2dDims) -> Alloc<(Vec<T>, Vec<T>)> {
+/// `out[o] = f(plane, window rows, window columns)` for every output `o`, where `plane` is
+/// the input plane of `o`, in parallel over planes.
+fn per_window<T: Element>(
+    x: &[T],
+    d: Pool2dDims,
+    f: impl Fn(&[T], Range<usize>, Range<usize>) -> T + Sync,
+) -> Alloc<Vec<T>> {
     let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
-    let mut y = pool::for_overwrite(d.planes * out_plane)?;
-    let mut argmax = pool::for_overwrite(d.planes * out_plane)?;
-    let planes = y.par_chunks_mut(out_plane.max(1));
-    planes
-        .zip(argmax.par_chunks_mut(out_plane.max(1)))
+    let mut out = pool::for_overwrite(d.planes * out_plane)?;
+    out.par_chunks_mut(out_plane.max(1))
         .zip(x.par_chunks(in_plane.max(1)))
-        .for_each(|((y, argmax), x)| {
-            for (o, (y, argmax)) in y.iter_mut().zip(argmax).enumerate() {
-                let (oy, ox) = (o / d.ow, o % d.ow);
-                let mut best: Option<usize> = None;
-                for iy in window(oy, d.stride.0, d.pad.0, d.kh, d.h) {
-                    for ix in window(ox, d.stride.1, d.pad.1, d.kw, d.w) {
-                        let (at, v) = (iy * d.w + ix, x[iy * d.w + ix]);
-                        // Strictly larger, or the first NaN: ties keep the earlier index.
-                        let wins = best.is_none_or(|b| !x[b].is_nan() && (v > x[b] || v.is_nan()));
-                        if wins {
-                            best = Some(at);
-                        }
-                    }
-                }
-                // Every window holds an input value (the op bounds the padding by the window).
-                let at = best.expect("a window inside the input");
-                *y = x[at];
-                *argmax = T::from_usize(at).expect("a plane index fits");
+        .for_each(|(out, x)| {
+            for (o, out) in out.iter_mut().enumerate() {
+                let rows = window(o / d.ow, d.stride.0, d.pad.0, d.kh, d.h);
+                let cols = window(o % d.ow, d.stride.1, d.pad.1, d.kw, d.w);
+                *out = f(x, rows, cols);
             }
         });
+    Ok(out)
+}
+
+/// `(y, argmax)` of max pooling, as [`crate::Kernels::max_pool2d`] defines them.
+pub(super) fn max_forward<T: Element>(x: &[T], d: Pool2dDims) -> Alloc<(Vec<T>, Vec<T>)> {
+    let argmax = per_window(x, d, |x, rows, cols| {
+        let mut best: Option<usize> = None;
+        for iy in rows {
+            for ix in cols.clone() {
+                let (at, v) = (iy * d.w + ix, x[iy * d.w + ix]);
+                // Strictly larger, or the first NaN: ties keep the earlier index.
+                if best.is_none_or(|b| !x[b].is_nan() && (v > x[b] || v.is_nan())) {
+                    best = Some(at);
+                }
+            }
+        }
+        // Every window holds an input value (the op bounds the padding by the window).
+        T::from_usize(best.expect("a window inside the input")).expect("a plane index fits")
+    })?;
+    let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
+    let mut y = pool::for_overwrite(argmax.len())?;
+    for (o, (y, at)) in y.iter_mut().zip(&argmax).enumerate() {
+        *y = x[o / out_plane * in_plane + at.to_usize().expect("an index")];
+    }
     Ok((y, argmax))
 }
 
@@ -95,24 +108,16 @@ pub(super) fn max_backward<T: Element>(gy: &[T], argmax: &[T], d: Pool2dDims) ->
 
 /// Average pooling: the in-bounds window sum over `kh * kw`.
 pub(super) fn avg_forward<T: Element>(x: &[T], d: Pool2dDims) -> Alloc<Vec<T>> {
-    let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
     let area = T::from_usize(d.kh * d.kw).expect("window size fits");
-    let mut y = pool::for_overwrite(d.planes * out_plane)?;
-    y.par_chunks_mut(out_plane.max(1))
-        .zip(x.par_chunks(in_plane.max(1)))
-        .for_each(|(y, x)| {
-            for (o, y) in y.iter_mut().enumerate() {
-                let (oy, ox) = (o / d.ow, o % d.ow);
-                let mut sum = T::zero();
-                for iy in window(oy, d.stride.0, d.pad.0, d.kh, d.h) {
-                    for ix in window(ox, d.stride.1, d.pad.1, d.kw, d.w) {
-                        sum = sum + x[iy * d.w + ix];
-                    }
-                }
-                *y = sum / area;
+    per_window(x, d, |x, rows, cols| {
+        let mut sum = T::zero();
+        for iy in rows {
+            for ix in cols.clone() {
+                sum = sum + x[iy * d.w + ix];
             }
-        });
-    Ok(y)
+        }
+        sum / area
+    })
 }
 
 /// Gradient of average pooling: every covering window's `gy / (kh * kw)`.
