@@ -28,6 +28,14 @@ pub enum Transform {
     },
     /// Mirror left-right with probability 1/2. Random: for training only.
     RandomHorizontalFlip,
+    /// Cutout (DeVries and Taylor): set a `size` x `size` square to zero in every channel, its
+    /// centre drawn uniformly over the image and the square clipped at the borders (so near an
+    /// edge less than `size²` pixels are cut). After [`Transform::Standardize`] zero is the
+    /// channel mean, the usual choice. `size` is 1 to 32. Random: for training only.
+    Cutout {
+        /// Side of the square, in pixels.
+        size: usize,
+    },
 }
 
 /// A pipeline of [`Transform`]s applied in order (empty: raw byte values as `f32`).
@@ -75,18 +83,27 @@ impl Transforms {
         &self.0
     }
 
-    /// Fails on a standardization with a non-positive or non-finite std, or non-finite mean.
+    /// Fails on a standardization with a non-positive or non-finite std, or non-finite mean,
+    /// and on a cutout square of side 0 or larger than the image.
     pub(crate) fn validate(&self) -> Result<()> {
         for step in &self.0 {
-            if let Transform::Standardize { mean, std } = step {
-                if std.iter().any(|s| !(s.is_finite() && *s > 0.0))
-                    || mean.iter().any(|m| !m.is_finite())
+            match step {
+                Transform::Standardize { mean, std }
+                    if std.iter().any(|s| !(s.is_finite() && *s > 0.0))
+                        || mean.iter().any(|m| !m.is_finite()) =>
                 {
                     return Err(DataError::InvalidArgument(format!(
                         "Standardize needs finite means and positive stds, got mean {mean:?} \
                          std {std:?}"
                     )));
                 }
+                Transform::Cutout { size } if !(1..=HEIGHT.min(WIDTH)).contains(size) => {
+                    return Err(DataError::InvalidArgument(format!(
+                        "Cutout size must be 1 to {}, got {size}",
+                        HEIGHT.min(WIDTH)
+                    )));
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -114,6 +131,20 @@ impl Transforms {
                 Transform::RandomHorizontalFlip => {
                     if rng.chance(0.5) {
                         image.chunks_exact_mut(WIDTH).for_each(<[f32]>::reverse);
+                    }
+                }
+                Transform::Cutout { size } => {
+                    let (cy, cx) = (rng.below(HEIGHT), rng.below(WIDTH));
+                    // Rows and columns `centre - size/2 ..` for `size` pixels, clipped.
+                    let span = |centre: usize, len: usize| {
+                        let start = centre.saturating_sub(size / 2);
+                        start..(centre + size - size / 2).min(len)
+                    };
+                    let (rows, cols) = (span(cy, HEIGHT), span(cx, WIDTH));
+                    for channel in image.chunks_exact_mut(plane) {
+                        for y in rows.clone() {
+                            channel[y * WIDTH..][cols.clone()].fill(0.0);
+                        }
                     }
                 }
             }

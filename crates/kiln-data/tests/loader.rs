@@ -209,6 +209,73 @@ fn random_crop_pads_with_zeros_and_keeps_shape() {
 }
 
 #[test]
+fn cutout_zeroes_one_clipped_square_in_every_channel_reproducibly() {
+    let data = dataset(1);
+    // Shift the bytes by one so that no pixel of the input is zero.
+    let plus_one = || {
+        Transforms::new().then(Transform::Standardize {
+            mean: [-1.0; 3],
+            std: [1.0; 3],
+        })
+    };
+    let raw = transformed(&data, plus_one(), 0, 0);
+    assert!(raw.iter().all(|&v| v >= 1.0));
+    let cutout = plus_one().then(Transform::Cutout { size: 8 });
+    let mut areas = std::collections::HashSet::new();
+    for epoch in 0..40 {
+        let image = transformed(&data, cutout.clone(), 2, epoch);
+        assert_eq!(
+            image,
+            transformed(&data, cutout.clone(), 2, epoch),
+            "not reproducible"
+        );
+        let cut: Vec<(usize, usize)> = (0..32)
+            .flat_map(|y| (0..32).map(move |x| (y, x)))
+            .filter(|&(y, x)| at(&image, 0, y, x) == 0.0)
+            .collect();
+        // The same pixels in every channel, the rest untouched.
+        for c in 0..3 {
+            for y in 0..32 {
+                for x in 0..32 {
+                    let want = if cut.contains(&(y, x)) {
+                        0.0
+                    } else {
+                        at(&raw, c, y, x)
+                    };
+                    assert_eq!(at(&image, c, y, x), want, "channel {c} ({y}, {x})");
+                }
+            }
+        }
+        // A rectangle of at most 8 x 8, smaller only where it touches a border.
+        let (ys, xs): (Vec<usize>, Vec<usize>) = cut.iter().copied().unzip();
+        let (y0, y1) = (*ys.iter().min().unwrap(), *ys.iter().max().unwrap());
+        let (x0, x1) = (*xs.iter().min().unwrap(), *xs.iter().max().unwrap());
+        let (h, w) = (y1 - y0 + 1, x1 - x0 + 1);
+        assert_eq!(cut.len(), h * w, "not a rectangle");
+        assert!(
+            h == 8 || y0 == 0 || y1 == 31,
+            "height {h} at rows {y0}..={y1}"
+        );
+        assert!(
+            w == 8 || x0 == 0 || x1 == 31,
+            "width {w} at columns {x0}..={x1}"
+        );
+        areas.insert(cut.len());
+    }
+    assert!(areas.contains(&64) && areas.len() > 1, "{areas:?}");
+    let msg = DataLoader::new(
+        &data,
+        LoaderConfig {
+            transforms: Transforms::new().then(Transform::Cutout { size: 33 }),
+            ..LoaderConfig::new(1)
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(msg.contains("Cutout size must be 1 to 32, got 33"), "{msg}");
+}
+
+#[test]
 fn standardization_gives_zero_mean_unit_std() {
     let data = dataset(40);
     let (mean, std) = data.channel_stats();

@@ -100,6 +100,7 @@ pub mod loss;
 pub mod metrics;
 mod module;
 pub mod optim;
+pub mod schedule;
 mod sequential;
 mod state_dict;
 
@@ -114,4 +115,5 @@ pub use loss::{cross_entropy, mse};
 pub use metrics::accuracy;
 pub use module::{Module, TensorRole};
 pub use optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
+pub use schedule::{Schedule, Scheduler};
 pub use sequential::Sequential;

@@ -95,6 +95,15 @@ pub enum CheckpointError {
     /// The optimizer state does not fit the optimizer (another number of parameters).
     #[error("checkpoint optimizer state: {0}")]
     Incompatible(String),
+    /// The checkpoint was written under another configuration of a component that must match
+    /// (a learning-rate schedule, say).
+    #[error("checkpoint entry `{name}` does not match this run: {detail}")]
+    Mismatch {
+        /// The entry compared.
+        name: String,
+        /// Both sides.
+        detail: String,
+    },
     /// A tensor operation failed (reading back, moving to a device).
     #[error(transparent)]
     Tensor(#[from] kiln_tensor::Error),

@@ -50,7 +50,7 @@ pub use device::Device;
 pub use error::{Error, Result};
 pub use gpu::{default_device, DeviceChoice};
 pub(crate) use kernels::Kernels;
-pub use kernels::{AdamStep, SgdStep};
+pub use kernels::{AdamStep, Conv2dDims, SgdStep};
 pub use ops::activation::Gelu;
 pub use ops::batch_norm::BatchStats;
 pub use ops::conv::{Conv2dOptions, Padding};

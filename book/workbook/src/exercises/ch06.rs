@@ -5,7 +5,7 @@
 //! with kiln's `conv2d` and its backward passes (im2col and GEMM on the CPU) in `f64` on random
 //! geometries, and check that each backward pass is the adjoint of your forward pass.
 
-use crate::geometry::Conv2dDims;
+use kiln::tensor::Conv2dDims;
 
 /// The convolution (a cross-correlation, as in kiln): `x` `[n, c_in, h, w]` and `w`
 /// `[c_out, c_in, kh, kw]` to `y` `[n, c_out, oh, ow]`, with

@@ -1,7 +1,7 @@
 //! Chapter 6, solutions: the convolution as seven plain loops, its two backward passes, and a
 //! strided, padded example by hand.
 
-use crate::geometry::Conv2dDims;
+use kiln::tensor::Conv2dDims;
 
 /// Where output `(i, j)` at filter tap `(p, q)` reads the input: `(row, col)` in the image, or
 /// `None` in the zero padding.

@@ -3,9 +3,9 @@
 //! derivation rests on.
 
 use crate::support::{assert_close, cases, dot, grad, leaf, random, tensor, values};
-use kiln::tensor::{Conv2dOptions, Padding, Result};
+use kiln::tensor::{Conv2dDims, Conv2dOptions, Padding, Result};
 use kiln_workbook::ch06;
-use kiln_workbook::geometry::Conv2dDims;
+
 use proptest::prelude::*;
 
 /// Geometries with sizes 1 to 3 or 7, strides 1 to 3 and padding 0 to 2 on each side,

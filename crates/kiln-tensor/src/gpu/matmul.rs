@@ -15,10 +15,9 @@
 //! most of a GPU idle, so [`split_k`] cuts its K into chunks computed as separate slices of the
 //! dispatch, whose partial sums `gemm_reduce_splits.wgsl` adds up ([`dispatch_split_gemm`]).
 //!
-//! On an NVIDIA H100 (Vulkan) the product of two 4096 x 4096 matrices runs at about 34 TFLOP/s.
-//! On a software adapter such as lavapipe it runs at a few GFLOP/s: there every storage or
-//! workgroup-memory load is a scalar loop over the SIMD lanes, so loads, not multiply-adds,
-//! bound the kernel.
+//! On a software adapter such as lavapipe every storage or workgroup-memory load is a scalar
+//! loop over the SIMD lanes, so loads, not multiply-adds, bound the kernel. Measured speeds, on
+//! hardware and software adapters, are in the book (chapter 5 and its results page).
 
 use super::occupancy::splits;
 use super::pipeline::{shader, Shader};
@@ -55,10 +54,8 @@ impl Tile {
 // ANCHOR: tiles
 /// The matrix product's tile: a workgroup of 8 x 16 invocations computes a 128 x 64 block of
 /// C, each invocation an 8 x 8 micro-tile, staging K in steps of 8. Large blocks and
-/// micro-tiles load the fewest values per multiply-add: on an H100, before the core prefetched
-/// its tiles, the 4096 x 4096 product ran at 29 TFLOP/s with this shape, 27 with 64 x 64 blocks
-/// of 8 x 8 and 26 with 64 x 64 blocks of 4 x 4 (each staging K in steps of 8); with the
-/// prefetch, steps of 16 instead of 8 took it from 34 to 28 TFLOP/s.
+/// micro-tiles load the fewest values per multiply-add; the shapes tried against it, and what
+/// each measured, are in the book (chapter 5).
 pub(crate) const TILE_128X64: Tile = Tile {
     rows: 128,
     cols: 64,
@@ -70,9 +67,8 @@ pub(crate) const TILE_128X64: Tile = Tile {
 /// The convolutions' tile: a workgroup of 16 x 16 invocations computes a 64 x 64 block of C,
 /// each invocation a 4 x 4 micro-tile, staging K in steps of 8. Few registers per invocation
 /// (16 accumulators, two loads per operand and step) let many invocations run at once, which
-/// covers the latency of the gathered im2col loads: on an H100 (before the core prefetched its
-/// tiles) the three convolution passes ran 1.7-2.3x faster with this shape than with 128 x 64
-/// blocks of 8 x 8, and the convolutions' few channels would leave taller blocks half empty.
+/// covers the latency of the gathered im2col loads (the measurement is in the book, chapter
+/// 6), and the convolutions' few channels would leave taller blocks half empty.
 pub(crate) const TILE_64X64: Tile = Tile {
     rows: 64,
     cols: 64,

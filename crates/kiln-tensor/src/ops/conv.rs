@@ -84,8 +84,11 @@ impl Default for Conv2dOptions {
 }
 
 impl Conv2dOptions {
-    /// The geometry of convolving `x` with `w`, or an error naming both shapes.
-    fn dims(&self, x: &Shape, w: &Shape) -> Result<Conv2dDims> {
+    /// The geometry of convolving an input of shape `x` (`[n, c_in, h, w]`) with a weight of
+    /// shape `w` (`[c_out, c_in, kh, kw]`): output size and top/left padding included. An
+    /// error names both shapes when they do not fit together or the filter does not fit the
+    /// padded image.
+    pub fn dims(&self, x: &Shape, w: &Shape) -> Result<Conv2dDims> {
         let mismatch = |why: &str| {
             Error::invalid(
                 "conv2d",
