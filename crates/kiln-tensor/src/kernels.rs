@@ -393,19 +393,9 @@ pub trait Kernels: Send + Sync {
     /// Row-wise log-softmax of `[rows, cols]`.
     fn log_softmax(&self, x: &Storage, rows: usize, cols: usize) -> Result<Storage>;
     /// Mean softmax cross-entropy of logits `[rows, cols]` against `labels` (`rows` class
-    /// indices, each `< cols`), fused with its gradient: returns `(loss [1], dlogits)` where
-    /// `dlogits = (softmax - onehot) / rows`.
-    fn softmax_cross_entropy(
-        &self,
-        logits: &Storage,
-        labels: &[u32],
-        rows: usize,
-        cols: usize,
-    ) -> Result<(Storage, Storage)> {
-        self.softmax_cross_entropy_smoothed(logits, labels, rows, cols, 0.0)
-    }
-    /// [`Kernels::softmax_cross_entropy`] with label smoothing `s` in `[0, 1]` (PyTorch's
-    /// definition): each row's loss is `(1 - s) * nll + s * mean_j(-log p_j)`, and
+    /// indices, each `< cols`) with label smoothing `s` in `[0, 1]` (PyTorch's definition; 0
+    /// for none), fused with its gradient: each row's loss is
+    /// `(1 - s) * nll + s * mean_j(-log p_j)`; returns `(loss [1], dlogits)` with
     /// `dlogits = (softmax - (1 - s) * onehot - s / cols) / rows`.
     fn softmax_cross_entropy_smoothed(
         &self,

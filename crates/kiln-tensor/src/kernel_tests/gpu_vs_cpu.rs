@@ -417,13 +417,14 @@ fn softmax_cross_entropy_gpu_matches_cpu() {
     for (rows, cols) in softmax_cases(&mut rng) {
         let x = rng.uniform_vec(rows * cols, -20.0, 20.0);
         let labels: Vec<u32> = (0..rows).map(|_| rng.below(cols) as u32).collect();
+        let smoothing = rng.pick(&[0.0, 0.2, 1.0]);
         let (gl, gg) = GpuKernels
-            .softmax_cross_entropy(&gpu(&x), &labels, rows, cols)
+            .softmax_cross_entropy_smoothed(&gpu(&x), &labels, rows, cols, smoothing)
             .unwrap();
         let (cl, cg) = CpuKernels
-            .softmax_cross_entropy(&cpu(&x), &labels, rows, cols)
+            .softmax_cross_entropy_smoothed(&cpu(&x), &labels, rows, cols, smoothing)
             .unwrap();
-        let what = format!("cross-entropy [{rows}, {cols}]");
+        let what = format!("cross-entropy [{rows}, {cols}], smoothing {smoothing}");
         let loss_atol = sum_atol(rows.max(cols), 1.0);
         assert_close(
             &format!("loss {what}"),
