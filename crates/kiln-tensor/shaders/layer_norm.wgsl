@@ -2,14 +2,17 @@
 // Layer normalization of each row of x viewed as [rows, cols], with per-column gamma and beta.
 // `forward` and `backward_data` give each row a workgroup, whose row sums are tree reductions
 // in workgroup memory: the mean, then the variance about it (two passes, as on the CPU), or
-// the two sums of the input gradient. `backward_params` gives each column an invocation that
-// sums its gradients over the rows. See cpu/layer_norm.rs for the formulas.
+// the two sums of the input gradient. The parameter gradients are column sums over the rows, in
+// two passes: `params_partial` gives each (block of `chunk` rows, column) pair an invocation,
+// and `params_finalize` adds each column's blocks in order. See cpu/layer_norm.rs for the
+// formulas.
 
 struct Params {
     rows: u32,
     cols: u32,
     eps: f32,
-    _pad: u32,
+    // Rows per block of the parameter gradients' first pass.
+    chunk: u32,
 }
 
 // forward: x, gamma, beta -> y, mean, rstd
@@ -28,13 +31,18 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> gx: array<f32>;
 // params6 at binding 6, as for forward.
 
-// backward_params: x, mean, rstd, gy -> dgamma, dbeta
+// params_partial: x, mean, rstd, gy -> partials [blocks, cols] of (Σ gy x_hat, Σ gy)
 @group(0) @binding(1) var<storage, read> mean_p: array<f32>;
 @group(0) @binding(2) var<storage, read> rstd_p: array<f32>;
 @group(0) @binding(3) var<storage, read> gy_p: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dgamma: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dbeta: array<f32>;
-// params6 at binding 6, as for forward.
+@group(0) @binding(4) var<storage, read_write> partials_out: array<vec2<f32>>;
+@group(0) @binding(5) var<uniform> params5: Params;
+
+// params_finalize: partials -> dgamma, dbeta
+@group(0) @binding(0) var<storage, read> partials_in: array<vec2<f32>>;
+@group(0) @binding(1) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(3) var<uniform> params3: Params;
 
 var<workgroup> scratch: array<vec2<f32>, WG>;
 
@@ -121,19 +129,34 @@ fn backward_data(
 }
 
 @compute @workgroup_size(WG)
-fn backward_params(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let p = params6;
+fn params_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let p = params5;
+    let i = linear_index(gid, nwg);
+    let blocks = (p.rows + p.chunk - 1u) / p.chunk;
+    if i >= blocks * p.cols {
+        return;
+    }
+    let j = i % p.cols;
+    let block = i / p.cols;
+    var sums = vec2(0.0);
+    for (var row = block * p.chunk; row < min(p.rows, (block + 1u) * p.chunk); row++) {
+        let g = gy_p[row * p.cols + j];
+        sums += vec2(g * (x[row * p.cols + j] - mean_p[row]) * rstd_p[row], g);
+    }
+    partials_out[i] = sums;
+}
+
+@compute @workgroup_size(WG)
+fn params_finalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let p = params3;
     let j = linear_index(gid, nwg);
     if j >= p.cols {
         return;
     }
-    var dg = 0.0;
-    var db = 0.0;
-    for (var row = 0u; row < p.rows; row++) {
-        let g = gy_p[row * p.cols + j];
-        dg += g * (x[row * p.cols + j] - mean_p[row]) * rstd_p[row];
-        db += g;
+    var sums = vec2(0.0);
+    for (var block = 0u; block < (p.rows + p.chunk - 1u) / p.chunk; block++) {
+        sums += partials_in[block * p.cols + j];
     }
-    dgamma[j] = dg;
-    dbeta[j] = db;
+    dgamma[j] = sums.x;
+    dbeta[j] = sums.y;
 }

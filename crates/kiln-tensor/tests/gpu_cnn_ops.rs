@@ -169,9 +169,10 @@ fn narrow_gpu_matches_cpu() {
 
 #[test]
 fn layer_norm_gpu_matches_cpu() {
-    let cases: [(&[usize], usize); 6] = [
+    let cases: [(&[usize], usize); 7] = [
         (&[1, 1], 1),
         (&[3, 7], 1),
+        (&[257, 3], 1),
         (&[2, 5, 13], 2),
         (&[2, 5, 13], 1),
         (&[1, 300], 1),

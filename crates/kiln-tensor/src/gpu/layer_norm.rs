@@ -1,5 +1,5 @@
 //! Host side of `shaders/layer_norm.wgsl`: one workgroup per row for the forward pass and the
-//! input gradient, one invocation per column for the parameter gradients.
+//! input gradient; the parameter gradients sum blocks of rows per column, then the blocks.
 
 use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
@@ -14,8 +14,11 @@ struct Params {
     rows: u32,
     cols: u32,
     eps: f32,
-    _pad: u32,
+    chunk: u32,
 }
+
+/// Rows per block of the parameter gradients' first pass.
+const ROWS_PER_BLOCK: usize = 64;
 
 impl Params {
     fn new(d: LnDims, eps: f32) -> Params {
@@ -23,7 +26,7 @@ impl Params {
             rows: d.rows as u32,
             cols: d.cols as u32,
             eps,
-            _pad: 0,
+            chunk: ROWS_PER_BLOCK as u32,
         }
     }
 }
@@ -66,14 +69,14 @@ pub(super) fn backward(
     let gx = ctx.alloc(d.rows * d.cols)?;
     let buffers = [x, gamma, mean, rstd, gy, &gx];
     ctx.dispatch(&SHADER, "backward_data", &buffers, params, ctx.grid(d.rows))?;
+    let blocks = d.rows.div_ceil(ROWS_PER_BLOCK);
+    let partials = ctx.alloc(2 * blocks * d.cols)?;
+    let buffers = [x, mean, rstd, gy, &partials];
+    let grid = ctx.grid_for(blocks * d.cols);
+    ctx.dispatch(&SHADER, "params_partial", &buffers, params, grid)?;
     let (dgamma, dbeta) = (ctx.alloc(d.cols)?, ctx.alloc(d.cols)?);
-    let buffers = [x, mean, rstd, gy, &dgamma, &dbeta];
-    ctx.dispatch(
-        &SHADER,
-        "backward_params",
-        &buffers,
-        params,
-        ctx.grid_for(d.cols),
-    )?;
+    let buffers = [&partials, &dgamma, &dbeta];
+    let grid = ctx.grid_for(d.cols);
+    ctx.dispatch(&SHADER, "params_finalize", &buffers, params, grid)?;
     Ok((gx, dgamma, dbeta))
 }
