@@ -3,24 +3,13 @@
 //!     cargo run --release --manifest-path book/listings/Cargo.toml --example matmul_gflops
 //!
 //! Arguments: matrix sizes (default 256 512 1024). Prints the adapter, then one Markdown table
-//! row per kernel, ready to paste into `book/src/ch05-matmul.md`, and a last row for kiln's CPU
-//! matrix product on the same machine.
+//! row per kernel of the chapter's H100 table (naive, tiled and kiln's), ready to paste into
+//! `book/src/ch05-matmul.md`, and a last row for kiln's CPU matrix product on the same machine.
 
-use kiln_book_listings::matmul::{cpu_gflops, gflops, KERNELS};
-use kiln_book_listings::Gpu;
+use kiln_book_listings::matmul::{cpu_gflops, gflops, gpu_and_sizes, Kernel};
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .map(|s| s.parse().expect("sizes are integers"))
-        .collect();
-    let sizes = if sizes.is_empty() {
-        vec![256, 512, 1024]
-    } else {
-        sizes
-    };
-    let gpu = Gpu::open()
-        .expect("no GPU adapter (on Linux without a GPU: apt-get install mesa-vulkan-drivers)");
+    let (gpu, sizes) = gpu_and_sizes(&[256, 512, 1024]);
     println!("adapter: {}", gpu.adapter);
     println!(
         "CPU threads: {}",
@@ -29,7 +18,7 @@ fn main() {
     let header: Vec<String> = sizes.iter().map(|n| format!("n = {n}")).collect();
     println!("| kernel | {} |", header.join(" | "));
     println!("|---|{}", "---:|".repeat(sizes.len()));
-    for kernel in KERNELS {
+    for kernel in [Kernel::Naive, Kernel::Tiled, Kernel::RegisterBlocked] {
         let cells: Vec<String> = sizes
             .iter()
             .map(|&n| format!("{:.1}", gflops(&gpu, kernel, n, 2.0)))

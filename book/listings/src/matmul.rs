@@ -1,4 +1,4 @@
-//! Chapter 5: three matrix-product shaders run by one harness, so that they can be checked and
+//! Chapter 5: the matrix-product shaders run by one harness, so that they can be checked and
 //! timed on equal terms: same buffers, same dispatch path, only the WGSL and the grid differ.
 
 use crate::Gpu;
@@ -13,16 +13,72 @@ pub enum Kernel {
     Naive,
     /// `shaders/matmul_tiled.wgsl` (this crate): 16 x 16 tiles in workgroup memory.
     Tiled,
+    /// `src/ladder/matmul_1d.wgsl` (this crate) with the shape [`TILED_1D`]: a column of 8
+    /// outputs in registers per invocation.
+    RegisterTiled1d,
+    /// `src/ladder/matmul_2d.wgsl` (this crate) with the shape [`BLOCKED_2D`]: an 8 x 8
+    /// micro-tile in registers per invocation, and nothing else of kiln's kernel.
+    RegisterBlocked2d,
     /// kiln's own: the tile shape `shaders/gemm_tile_128x64.wgsl`, the core
     /// `shaders/matmul.wgsl` and `shaders/matmul_batched.wgsl`: 128 x 64 blocks per workgroup
     /// and an 8 x 8 micro-tile in registers per invocation.
     RegisterBlocked,
 }
 
-/// The three kernels, in the order of the chapter.
-pub const KERNELS: [Kernel; 3] = [Kernel::Naive, Kernel::Tiled, Kernel::RegisterBlocked];
+/// The five kernels, in the order of the chapter.
+pub const KERNELS: [Kernel; 5] = [
+    Kernel::Naive,
+    Kernel::Tiled,
+    Kernel::RegisterTiled1d,
+    Kernel::RegisterBlocked2d,
+    Kernel::RegisterBlocked,
+];
 
-/// The uniform block of the two book shaders (`Dims`), padded to 16 bytes.
+// ANCHOR: shape
+/// The tile of a register-tiled kernel of this crate: a workgroup computes a `rows x cols`
+/// block of C, staging `depth` values of k at a time, and each invocation a
+/// `micro_rows x micro_cols` micro-tile of that block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub rows: u32,
+    pub cols: u32,
+    pub depth: u32,
+    pub micro_rows: u32,
+    pub micro_cols: u32,
+}
+
+/// Step 3: 64 x 32 blocks, a column of 8 outputs per invocation (32 x 8 invocations).
+pub const TILED_1D: Shape = Shape {
+    rows: 64,
+    cols: 32,
+    depth: 8,
+    micro_rows: 8,
+    micro_cols: 1,
+};
+
+/// Step 4: 128 x 64 blocks, 8 x 8 outputs per invocation (8 x 16 invocations): kiln's shape.
+pub const BLOCKED_2D: Shape = Shape {
+    rows: 128,
+    cols: 64,
+    depth: 8,
+    micro_rows: 8,
+    micro_cols: 8,
+};
+
+impl Shape {
+    /// The WGSL the pipeline compiles: the shape as constants, then `kernel`.
+    fn source(self, kernel: &str) -> String {
+        let header = format!(
+            "const BM: u32 = {}u;\nconst BN: u32 = {}u;\nconst BK: u32 = {}u;\n\
+             const TM: u32 = {}u;\nconst TN: u32 = {}u;\n",
+            self.rows, self.cols, self.depth, self.micro_rows, self.micro_cols
+        );
+        header + kernel
+    }
+}
+// ANCHOR_END: shape
+
+/// The uniform block of the book's four shaders (`Dims`), padded to 16 bytes.
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct Dims {
@@ -59,6 +115,8 @@ impl Kernel {
         match self {
             Kernel::Naive => "naive",
             Kernel::Tiled => "tiled (16 x 16, workgroup memory)",
+            Kernel::RegisterTiled1d => "1-D register tiling (64 × 32 / 8 × 1)",
+            Kernel::RegisterBlocked2d => "2-D register blocking, plain (128 × 64 / 8 × 8)",
             Kernel::RegisterBlocked => "register-blocked (kiln, 128 x 64 / 8 x 8)",
         }
     }
@@ -68,6 +126,8 @@ impl Kernel {
         match self {
             Kernel::Naive => include_str!("../shaders/matmul_naive.wgsl").into(),
             Kernel::Tiled => include_str!("../shaders/matmul_tiled.wgsl").into(),
+            Kernel::RegisterTiled1d => TILED_1D.source(include_str!("ladder/matmul_1d.wgsl")),
+            Kernel::RegisterBlocked2d => BLOCKED_2D.source(include_str!("ladder/matmul_2d.wgsl")),
             // Exactly what kiln's runtime compiles: its generated header (tile shape, workgroup
             // size), the GEMM core and the batched entry point.
             Kernel::RegisterBlocked => kiln::tensor::gpu::compiled_shaders()
@@ -82,7 +142,9 @@ impl Kernel {
     fn params(self, m: usize, k: usize, n: usize) -> Vec<u8> {
         let (m, k, n) = (m as u32, k as u32, n as u32);
         match self {
-            Kernel::Naive | Kernel::Tiled => bytemuck::bytes_of(&Dims { m, n, k, _pad: 0 }).into(),
+            Kernel::Naive | Kernel::Tiled | Kernel::RegisterTiled1d | Kernel::RegisterBlocked2d => {
+                bytemuck::bytes_of(&Dims { m, n, k, _pad: 0 }).into()
+            }
             Kernel::RegisterBlocked => bytemuck::bytes_of(&KilnParams {
                 m,
                 n,
@@ -101,14 +163,21 @@ impl Kernel {
     }
 
     // ANCHOR: grid
-    /// Workgroups covering C: one per 16 x 16 block for the book's kernels, one per 128 x 64
-    /// block (rows x columns) for kiln's.
+    /// Workgroups covering C, columns along x: one per 16 x 16 block for the naive and tiled
+    /// kernels, one per block of their shape for steps 3 and 4, one per 128 x 64 block
+    /// (rows x columns) for kiln's.
     fn workgroups(self, m: usize, n: usize) -> [u32; 3] {
         let (rows, cols) = match self {
             Kernel::Naive | Kernel::Tiled => (16, 16),
+            Kernel::RegisterTiled1d => (TILED_1D.rows, TILED_1D.cols),
+            Kernel::RegisterBlocked2d => (BLOCKED_2D.rows, BLOCKED_2D.cols),
             Kernel::RegisterBlocked => (128, 64),
         };
-        [n.div_ceil(cols) as u32, m.div_ceil(rows) as u32, 1]
+        [
+            n.div_ceil(cols as usize) as u32,
+            m.div_ceil(rows as usize) as u32,
+            1,
+        ]
     }
     // ANCHOR_END: grid
 }
@@ -167,7 +236,7 @@ impl<'g> Prepared<'g> {
             label: Some(kernel.name()),
             source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
         };
-        // SAFETY: every loop of the three kernels ends: each runs over a constant range or
+        // SAFETY: every loop of the five kernels ends: each runs over a constant range or
         // steps a `u32` by a positive constant towards `k`, far below 2^32.
         let module = unsafe { device.create_shader_module_trusted(desc, checks) };
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
@@ -284,4 +353,20 @@ pub fn cpu_gflops(n: usize, seconds: f64) -> f64 {
     }
     let per_product = start.elapsed().as_secs_f64() / reps as f64;
     2.0 * (n as f64).powi(3) / per_product / 1e9
+}
+
+/// What a measuring program starts from: the adapter wgpu opens, and the matrix sizes given as
+/// the program's arguments (`default` without any).
+pub fn gpu_and_sizes(default: &[usize]) -> (Gpu, Vec<usize>) {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|s| s.parse().expect("sizes are integers"))
+        .collect();
+    let gpu = Gpu::open()
+        .expect("no GPU adapter (on Linux without a GPU: apt-get install mesa-vulkan-drivers)");
+    if sizes.is_empty() {
+        (gpu, default.to_vec())
+    } else {
+        (gpu, sizes)
+    }
 }

@@ -1,5 +1,5 @@
 // C = A · B with A [m, k], B [k, n] and C [m, n], all row-major (chapter 5, step 3): 1-D
-// register tiling. With the shape `src/ladder.rs` gives it, a workgroup of 32 x 8 invocations
+// register tiling. With the shape `src/matmul.rs` gives it, a workgroup of 32 x 8 invocations
 // computes a 64 x 32 block of C and each invocation a column of TM = 8 outputs, holding their
 // sums in registers. Per step of k it reads one value of B from workgroup memory into a
 // register and reuses it for 8 multiply-adds: 9 workgroup-memory loads per 8 FMAs, not 16.
@@ -12,7 +12,7 @@ struct Dims {
 }
 
 // BM, BN (the block of C), BK (k per tile), TM, TN (the micro-tile) come from the header
-// that `src/ladder.rs` writes in front of this file.
+// that `src/matmul.rs` writes in front of this file.
 const WG_SIZE: u32 = (BN / TN) * (BM / TM);
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;

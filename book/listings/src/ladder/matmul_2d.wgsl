@@ -1,5 +1,5 @@
 // C = A · B with A [m, k], B [k, n] and C [m, n], all row-major (chapter 5, step 4): 2-D
-// register blocking, plainly. With the shape `src/ladder.rs` gives it, a workgroup of 8 x 16
+// register blocking, plainly. With the shape `src/matmul.rs` gives it, a workgroup of 8 x 16
 // invocations computes a 128 x 64 block of C and each invocation an 8 x 8 micro-tile. Per step
 // of k it copies 8 values of A and 8 of B from workgroup memory into registers and does all 64
 // products between them: 16 loads per 64 FMAs. kiln's kernel has this shape and adds vec4
@@ -13,7 +13,7 @@ struct Dims {
 }
 
 // BM, BN (the block of C), BK (k per tile), TM, TN (the micro-tile) come from the header
-// that `src/ladder.rs` writes in front of this file.
+// that `src/matmul.rs` writes in front of this file.
 const WG_SIZE: u32 = (BN / TN) * (BM / TM);
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
