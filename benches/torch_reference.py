@@ -6,9 +6,15 @@ momentum 0.25), valid 3x3 convolutions with 30, 50 and 60 filters and strides 2,
 dense layers of 3500 and 700 units, 10 classes. One step: forward, softmax cross-entropy,
 backward, Adam (lr 1e-3). On CUDA, TF32 is off, so matrix products run in full fp32 like kiln's.
 
-usage: python3 benches/torch_reference.py [--device cuda|cpu] [--batch 128] [--no-bn]
-                                          [--steps 20] [--matmul 4096] [--threads N]
-prints 'torch <version> device=D batch=B bn=X step_ms=... images_per_s=...' and, with
+With --model resnet9, the ResNet-9 of `crates/kiln-experiments/src/resnet9.rs` (width 64, every
+conv 3x3 with padding 1, batch norm or a conv bias, max-pooling, two residual blocks, global
+max-pool, a bias-free linear layer, logits times 0.125), and its step: cross-entropy with label
+smoothing 0.2, SGD with Nesterov momentum 0.9, lr 0.4, weight decay 5e-4.
+
+usage: python3 benches/torch_reference.py [--device cuda|cpu] [--model cifar_bn|resnet9]
+                                          [--batch 128] [--no-bn] [--steps 20] [--matmul 4096]
+                                          [--threads N]
+prints 'torch <version> model=M device=D batch=B bn=X step_ms=... images_per_s=...' and, with
 --matmul N, 'sgemm N GFLOP/s ...'. Needs `pip install torch`.
 """
 import argparse
@@ -35,6 +41,34 @@ def model(with_bn: bool) -> nn.Module:
         *bn1(700), nn.Linear(700, 10))
 
 
+def resnet9(with_bn: bool, width: int = 64) -> nn.Module:
+    def cbr(c_in, c_out):
+        conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=not with_bn)
+        return nn.Sequential(conv, *([nn.BatchNorm2d(c_out)] if with_bn else []), nn.ReLU())
+
+    class Residual(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return x + self.inner(x)
+
+    class Scale(nn.Module):
+        def forward(self, x):
+            return x * 0.125
+
+    w = width
+    return nn.Sequential(
+        cbr(3, w),
+        nn.Sequential(cbr(w, 2 * w), nn.MaxPool2d(2)),
+        Residual(nn.Sequential(cbr(2 * w, 2 * w), cbr(2 * w, 2 * w))),
+        nn.Sequential(cbr(2 * w, 4 * w), nn.MaxPool2d(2)),
+        nn.Sequential(cbr(4 * w, 8 * w), nn.MaxPool2d(2)),
+        Residual(nn.Sequential(cbr(8 * w, 8 * w), cbr(8 * w, 8 * w))),
+        nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(8 * w, 10, bias=False), Scale())
+
+
 def timed(f, reps: int, device: str) -> float:
     """Seconds per call of `f`, after the device has finished the work."""
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
@@ -49,6 +83,7 @@ def timed(f, reps: int, device: str) -> float:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cuda")
+    ap.add_argument("--model", default="cifar_bn", choices=["cifar_bn", "resnet9"])
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--no-bn", dest="bn", action="store_false")
     ap.add_argument("--steps", type=int, default=20)
@@ -61,9 +96,15 @@ def main():
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     dev = a.device
-    m = model(a.bn).to(dev)
-    opt = torch.optim.Adam(m.parameters(), 1e-3)
-    loss_fn = nn.CrossEntropyLoss()
+    if a.model == "resnet9":
+        m = resnet9(a.bn).to(dev)
+        opt = torch.optim.SGD(m.parameters(), lr=0.4, momentum=0.9, nesterov=True,
+                              weight_decay=5e-4)
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=0.2)
+    else:
+        m = model(a.bn).to(dev)
+        opt = torch.optim.Adam(m.parameters(), 1e-3)
+        loss_fn = nn.CrossEntropyLoss()
     x = torch.rand(a.batch, 3, 32, 32, device=dev)
     y = torch.randint(0, 10, (a.batch,), device=dev)
 
@@ -77,7 +118,7 @@ def main():
     for _ in range(2):
         step()
     dt = timed(step, a.steps, dev)
-    print(f"torch {torch.__version__} device={dev} batch={a.batch} bn={a.bn} "
+    print(f"torch {torch.__version__} model={a.model} device={dev} batch={a.batch} bn={a.bn} "
           f"step_ms={dt * 1e3:.1f} images_per_s={a.batch / dt:.0f}")
     if a.matmul:
         n = a.matmul

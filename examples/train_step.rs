@@ -1,18 +1,22 @@
-//! Times training steps of the article's CNN (forward, softmax cross-entropy, backward, Adam)
-//! and prints one line in the form of the PyTorch reference script `benches/torch_reference.py`,
-//! so the two can be compared in one run on one machine:
+//! Times training steps and prints one line in the form of the PyTorch reference script
+//! `benches/torch_reference.py`, so the two can be compared in one run on one machine:
 //!
-//! `kiln <version> device=D threads=T batch=B bn=X step_ms=... images_per_s=...`
+//! `kiln <version> model=M device=D threads=T batch=B bn=X step_ms=... images_per_s=...`
+//!
+//! The model is the article's CNN (forward, softmax cross-entropy, backward, Adam), or with
+//! `--model resnet9` the ResNet-9 of the fast CIFAR-10 recipe (forward, cross-entropy with label
+//! smoothing 0.2, backward, SGD with Nesterov momentum 0.9 and weight decay 5e-4).
 //!
 //! With `--matmul N` it also times an `N x N` f32 matrix product: `sgemm N GFLOP/s ...`. On the
 //! GPU, `--profile` adds the GPU time of every kernel of one step (timestamp queries), and the
 //! product's line its kernel's own GFLOP/s.
 
 use kiln_experiments::cifar_bn::{config, model};
+use kiln_experiments::resnet9;
 
 use clap::{Parser, ValueEnum};
-use kiln::nn::{Adam, AdamConfig, Module};
-use kiln::tensor::{gpu, Device, Tensor};
+use kiln::nn::{Adam, AdamConfig, Module, Optimizer, Sgd, SgdConfig};
+use kiln::tensor::{gpu, Device, Result, Tensor};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -21,12 +25,22 @@ enum DeviceArg {
     Gpu,
 }
 
-/// Times training steps of the cifar_bn model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModelArg {
+    /// The article's CNN of the cifar_bn example.
+    CifarBn,
+    /// ResNet-9 at the record's width.
+    Resnet9,
+}
+
+/// Times training steps of the cifar_bn model or of ResNet-9.
 #[derive(Debug, Parser)]
 #[command(about)]
 struct Args {
     #[arg(long, value_enum, default_value = "cpu")]
     device: DeviceArg,
+    #[arg(long, value_enum, default_value = "cifar-bn")]
+    model: ModelArg,
     #[arg(long, default_value_t = 128)]
     batch: usize,
     /// With batch norm at every layer input (the default).
@@ -56,20 +70,47 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("--profile times GPU kernels: it needs --device gpu");
     }
     let bn = !args.no_bn;
-    let spec = config::RunSpec {
-        name: "timing".into(),
-        batch_norm: bn,
-        placement: config::BnPlacement::Input,
-        affine: true,
-        dropout: None,
-        steps: args.steps,
-    };
-    let mut net = model::build(&spec, (3500, 700), 0)?;
-    net.to_device(device)?;
-    let mut adam = Adam::new(net.parameters(), AdamConfig::default())?;
     let x = Tensor::rand_uniform(&[args.batch, 3, 32, 32], 0.0, 1.0, 1).to_device(device)?;
     let labels: Vec<u32> = (0..args.batch as u32).map(|i| i * 7 % 10).collect();
-    let mut step = || model::train_step(&net, &mut adam, &x, &labels);
+    let mut step: Box<dyn FnMut() -> Result<f32>> = match args.model {
+        ModelArg::CifarBn => {
+            let spec = config::RunSpec {
+                name: "timing".into(),
+                batch_norm: bn,
+                placement: config::BnPlacement::Input,
+                affine: true,
+                dropout: None,
+                steps: args.steps,
+            };
+            let mut net = model::build(&spec, (3500, 700), 0)?;
+            net.to_device(device)?;
+            let mut adam = Adam::new(net.parameters(), AdamConfig::default())?;
+            let x = x.clone();
+            let labels = labels.clone();
+            Box::new(move || model::train_step(&net, &mut adam, &x, &labels))
+        }
+        ModelArg::Resnet9 => {
+            let mut net = resnet9::build(resnet9::RECORD_WIDTH, bn, 0)?;
+            net.to_device(device)?;
+            let config = SgdConfig {
+                lr: 0.4,
+                momentum: 0.9,
+                nesterov: true,
+                weight_decay: 5e-4,
+            };
+            let mut sgd = Sgd::new(net.parameters(), config)?;
+            let x = x.clone();
+            let labels = labels.clone();
+            Box::new(move || {
+                sgd.zero_grad();
+                let loss =
+                    resnet9::logits(&net, &x)?.softmax_cross_entropy_smoothed(&labels, 0.2)?;
+                loss.backward()?;
+                sgd.step()?;
+                loss.item()
+            })
+        }
+    };
     for _ in 0..2 {
         step()?;
     }
@@ -79,8 +120,12 @@ fn main() -> anyhow::Result<()> {
     }
     let dt = t.elapsed().as_secs_f64() / args.steps as f64;
     println!(
-        "kiln {} device={} threads={} batch={} bn={} step_ms={:.1} images_per_s={:.0}",
+        "kiln {} model={} device={} threads={} batch={} bn={} step_ms={:.1} images_per_s={:.0}",
         env!("CARGO_PKG_VERSION"),
+        match args.model {
+            ModelArg::CifarBn => "cifar_bn",
+            ModelArg::Resnet9 => "resnet9",
+        },
         device,
         rayon::current_num_threads(),
         args.batch,

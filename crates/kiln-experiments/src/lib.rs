@@ -3,6 +3,8 @@
 //!
 //! - [`cifar_bn`]: the CNN of the batch-normalization article trained on CIFAR-10 with and
 //!   without batch norm (`cargo run --example cifar_bn --release`).
+//! - [`resnet9`]: the ResNet-9 of the fast CIFAR-10 training records, with or without batch
+//!   norm.
 
 /// Prints a line on stdout. A closed stdout (`cifar_bn | head -1`) is not an error: the run
 /// goes on and writes its files.
@@ -24,3 +26,4 @@ macro_rules! note {
 }
 
 pub mod cifar_bn;
+pub mod resnet9;
