@@ -33,6 +33,7 @@ pub mod gpu;
 pub mod gradcheck;
 pub mod kernels;
 mod ops;
+mod read_async;
 mod shape;
 mod storage;
 mod tensor;

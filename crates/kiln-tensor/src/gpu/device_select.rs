@@ -44,6 +44,13 @@ fn fall_back(reason: &str) -> Device {
     Device::Cpu
 }
 
+/// Opens the GPU without blocking: in the browser, where nothing can wait for an adapter, the
+/// GPU device works once this has completed; an error when no adapter can be opened (the CPU
+/// device still works). Natively, the same as the first use of the GPU.
+pub async fn init() -> Result<()> {
+    GpuContext::init().await.map(|_| ())
+}
+
 /// The GPU adapter in use, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan, Cpu)"`.
 pub fn adapter_summary() -> Result<String> {
     let info = GpuContext::get()?.info();

@@ -53,6 +53,7 @@ pub(crate) mod context;
 mod conv;
 mod device_select;
 mod elementwise;
+mod error_scope;
 mod header;
 mod kernels;
 mod layout;
@@ -68,7 +69,7 @@ mod softmax;
 
 pub use buffer::GpuBuffer;
 pub(crate) use context::GpuContext;
-pub use device_select::{adapter_summary, default_device, DEVICE_VAR};
+pub use device_select::{adapter_summary, default_device, init, DEVICE_VAR};
 pub use kernels::GpuKernels;
 #[doc(hidden)]
 pub use pipeline::compiled_shaders;
