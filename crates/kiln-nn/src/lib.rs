@@ -107,7 +107,7 @@ pub use layers::{
     Momentum, ReLU, Sigmoid, Tanh,
 };
 pub use loss::{cross_entropy, mse};
-pub use metrics::accuracy;
+pub use metrics::{accuracy, accuracy_async};
 pub use module::{Module, TensorRole};
 pub use optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 pub use sequential::Sequential;

@@ -3,12 +3,13 @@
 
 use super::config::{ExperimentConfig, RunSpec};
 use super::folder::CHECKPOINTS;
+use super::live::evaluate;
 use super::model;
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use kiln::data::{DataLoader, Dataset, LoaderConfig, Transform, Transforms};
-use kiln::nn::{checkpoint, cross_entropy, Adam, AdamConfig, Module, Sequential, StateDict};
-use kiln::tensor::{no_grad, Device};
+use kiln::nn::{checkpoint, Adam, AdamConfig, Module, Sequential, StateDict};
+use kiln::tensor::Device;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -47,7 +48,7 @@ pub struct RunResult {
 }
 
 /// Pixels scaled to [0, 1], nothing else (the article's preprocessing).
-fn loader(
+pub fn loader(
     data: &Dataset,
     batch_size: usize,
     device: Device,
@@ -60,28 +61,6 @@ fn loader(
         ..LoaderConfig::new(batch_size)
     };
     Ok(DataLoader::new(data, config)?)
-}
-
-/// Mean loss and accuracy of `model` (in eval mode) on `data`.
-fn evaluate(model: &mut Sequential, data: &DataLoader) -> anyhow::Result<(f32, f32)> {
-    model.eval();
-    let (mut loss, mut correct, mut count) = (0.0f64, 0.0f64, 0usize);
-    for batch in data.epoch(0) {
-        let batch = batch?;
-        let n = batch.labels.len();
-        let logits = no_grad(|| model.forward(&batch.images))?;
-        loss += f64::from(cross_entropy(&logits, &batch.labels)?.item()?) * n as f64;
-        correct += f64::from(kiln::nn::accuracy(&logits, &batch.labels)?) * n as f64;
-        count += n;
-    }
-    model.train();
-    if count == 0 {
-        bail!("evaluation: the test set is empty");
-    }
-    Ok((
-        (loss / count as f64) as f32,
-        (correct / count as f64) as f32,
-    ))
 }
 
 /// The checkpoint of run `name` in output folder `dir`: model, optimizer and [`RunRecord`] in
@@ -273,7 +252,7 @@ pub fn run(
             }
             let due = step.is_multiple_of(config.protocol.eval_every) || step == spec.steps;
             if value.is_finite() && (due || record.stopped.is_some()) {
-                let (loss, accuracy) = evaluate(&mut model, &test_data)?;
+                let (loss, accuracy) = pollster::block_on(evaluate(&mut model, &test_data))?;
                 record.evals.push(EvalPoint {
                     step,
                     loss,
