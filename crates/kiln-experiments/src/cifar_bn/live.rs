@@ -6,7 +6,7 @@
 use super::config::{ExperimentConfig, RunSpec};
 use super::model;
 use super::report::{self, Summary};
-use super::train::{head, loader, EvalPoint, RunRecord, RunResult};
+use super::train::{loaders, EvalPoint, RunRecord, RunResult};
 use kiln::data::{Batches, DataLoader, Dataset};
 use kiln::nn::{accuracy_async, cross_entropy, Adam, AdamConfig, Module, Sequential};
 use kiln::tensor::no_grad;
@@ -74,14 +74,7 @@ impl Live {
         test: &Dataset,
         clock: Clock,
     ) -> anyhow::Result<Live> {
-        let batch_size = config.protocol.batch_size.min(train.len());
-        let train_data = loader(train, batch_size, config.device, true)?;
-        let test_data = loader(
-            &head(test, config.eval_limit)?,
-            batch_size.min(1000),
-            config.device,
-            false,
-        )?;
+        let (batch_size, train_data, test_data) = loaders(&config, train, test)?;
         Ok(Live {
             specs: config.runs(),
             config,

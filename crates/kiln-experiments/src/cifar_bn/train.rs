@@ -47,8 +47,27 @@ pub struct RunResult {
     pub record: RunRecord,
 }
 
+/// The batch size of a run on `train` (the protocol's, at most the whole set), and its loaders:
+/// full training batches in file order, and the evaluated test images in batches of at most
+/// 1000.
+pub fn loaders(
+    config: &ExperimentConfig,
+    train: &Dataset,
+    test: &Dataset,
+) -> anyhow::Result<(usize, DataLoader, DataLoader)> {
+    let batch_size = config.protocol.batch_size.min(train.len());
+    let train_data = loader(train, batch_size, config.device, true)?;
+    let test_data = loader(
+        &head(test, config.eval_limit)?,
+        batch_size.min(1000),
+        config.device,
+        false,
+    )?;
+    Ok((batch_size, train_data, test_data))
+}
+
 /// Pixels scaled to [0, 1], nothing else (the article's preprocessing).
-pub fn loader(
+fn loader(
     data: &Dataset,
     batch_size: usize,
     device: Device,
@@ -189,7 +208,6 @@ pub fn run(
     test: &Dataset,
     stop: &AtomicBool,
 ) -> anyhow::Result<RunResult> {
-    let batch_size = config.protocol.batch_size.min(train.len());
     let mut model = model::build(spec, config.hidden, config.seed)?;
     model.to_device(config.device)?;
     let mut adam = Adam::new(model.parameters(), AdamConfig::default().lr(config.lr))?;
@@ -221,13 +239,7 @@ pub fn run(
             ),
         }
     }
-    let train_data = loader(train, batch_size, config.device, true)?;
-    let test_data = loader(
-        &head(test, config.eval_limit)?,
-        batch_size.min(1000),
-        config.device,
-        false,
-    )?;
+    let (batch_size, train_data, test_data) = loaders(config, train, test)?;
     let bar = progress_bar(config.progress, spec);
     bar.set_position(record.train_loss.len() as u64);
 
