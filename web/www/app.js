@@ -103,28 +103,35 @@ function redraw(runs, settings) {
 
 // --- device and training ------------------------------------------------------------------
 
-// The device to train on: WebGPU when asked for (or on `auto`) and available, else the CPU,
-// said on the page.
+// The device to train on. `auto`: a hardware WebGPU adapter, else kiln's CPU kernels (a software
+// adapter such as SwiftShader is slower than they are, and is skipped as natively); `gpu`:
+// any WebGPU adapter. A fallback to the CPU is said on the page.
 async function pickDevice(choice) {
   if (choice !== 'cpu') {
-    try {
-      const adapter = await open_gpu();
-      return { device: 'gpu', name: await adapterName(adapter) };
-    } catch (e) {
-      const why = navigator.gpu ? `no WebGPU adapter (${e.message ?? e})` : 'this browser has no WebGPU';
-      if (choice === 'gpu') throw new Error(why);
-      notice(`${why}: training on kiln's CPU kernels, single-threaded in WebAssembly (much slower).`);
+    const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' });
+    let why = !navigator.gpu ? 'this browser has no WebGPU'
+      : !adapter ? 'the browser offers no WebGPU adapter' : null;
+    if (!why && adapter.info.isFallbackAdapter && choice === 'auto') {
+      why = `the only WebGPU adapter is a software one (${adapter.info.vendor} ${adapter.info.architecture}), slower than the CPU kernels`;
     }
+    if (!why) {
+      try {
+        const summary = await open_gpu();
+        return { device: 'gpu', name: describe(adapter.info) || summary };
+      } catch (e) {
+        why = `WebGPU did not open (${e.message ?? e})`;
+      }
+    }
+    if (choice === 'gpu') throw new Error(why);
+    notice(`${why}: training on kiln's CPU kernels, single-threaded in WebAssembly.`);
   }
   return { device: 'cpu', name: "CPU (kiln's CPU kernels in wasm)" };
 }
 
 // The adapter as the browser describes it (wgpu passes on only its often empty description).
-async function adapterName(summary) {
-  const info = (await navigator.gpu.requestAdapter())?.info;
-  const words = info ? [info.vendor, info.architecture, info.description].filter(Boolean) : [];
-  if (!words.length) return summary;
-  return `${words.join(' ')} (WebGPU${info.isFallbackAdapter ? ', software' : ''})`;
+function describe(info) {
+  const words = [info.vendor, info.architecture, info.description].filter(Boolean);
+  return words.length ? `${words.join(' ')} (WebGPU${info.isFallbackAdapter ? ', software' : ''})` : '';
 }
 
 function notice(text) {

@@ -14,6 +14,9 @@ pub const DEVICE_VAR: &str = "KILN_DEVICE";
 ///   such as lavapipe is not taken; the fallback is announced once on stderr.
 /// - `gpu`: the best GPU adapter, software ones included; an error when there is none.
 /// - `cpu`: the CPU reference kernels.
+///
+/// In the browser, where the GPU opens only asynchronously, `auto` and `gpu` see a GPU once
+/// [`init`] has completed.
 pub fn default_device() -> Result<Device> {
     let choice = std::env::var(DEVICE_VAR).unwrap_or_default();
     match choice.trim().to_ascii_lowercase().as_str() {
