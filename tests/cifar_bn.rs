@@ -266,3 +266,37 @@ fn resume_refuses_a_progress_record_it_could_not_have_written() {
         assert!(message.contains("no-bn.safetensors"), "{message}");
     }
 }
+
+/// The page's driver (`live`, which never waits for the device) trains exactly as `cifar_bn`
+/// does: the same losses and evaluations, step for step.
+#[test]
+fn the_live_comparison_matches_the_runs_of_cifar_bn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test, _) = synthetic(dir.path(), 5, 90, 30);
+    let config = ExperimentConfig {
+        checkpoint_every: 0,
+        ..tiny_config(&dir.path().join("out"), Study::Bn)
+    };
+    let started = std::time::Instant::now();
+    let clock = Box::new(move || started.elapsed().as_secs_f64());
+    let mut live = experiment::live::Live::new(config.clone(), &train, &test, clock).unwrap();
+    let mut progress = Vec::new();
+    while let Some(p) = pollster::block_on(live.step()).unwrap() {
+        progress.push(p);
+    }
+    let stop = AtomicBool::new(false);
+    for (i, spec) in config.runs().iter().enumerate() {
+        let native = experiment::train::run(&config, spec, &train, &test, &stop).unwrap();
+        let steps: Vec<_> = progress.iter().filter(|p| p.run == i).collect();
+        let losses: Vec<f32> = steps.iter().map(|p| p.loss).collect();
+        assert_eq!(losses, native.record.train_loss, "{}", spec.name);
+        let evals: Vec<_> = steps.iter().filter_map(|p| p.eval).collect();
+        let native_evals = &native.record.evals;
+        assert_eq!(evals.len(), native_evals.len(), "{}", spec.name);
+        for (e, n) in evals.iter().zip(native_evals) {
+            assert_eq!((e.step, e.loss, e.accuracy), (n.step, n.loss, n.accuracy));
+        }
+    }
+    // An epoch is 2 batches of 40 here: the runs went through several.
+    assert_eq!(progress.len(), 6 + 4);
+}

@@ -23,7 +23,8 @@ pub struct LoaderConfig {
     pub seed: u64,
     /// Skip the last batch of an epoch when it is smaller than `batch_size`.
     pub drop_last: bool,
-    /// Prepare the next batch on a background thread while the current one is used.
+    /// Prepare the next batch on a background thread while the current one is used (where
+    /// there are threads: not on the web).
     pub prefetch: bool,
     /// Applied to every image, in order, after the bytes become `f32` (0.0-255.0).
     pub transforms: Transforms,
@@ -132,7 +133,8 @@ impl DataLoader {
             batches: self.num_batches(),
             device: self.config.device,
         };
-        let source = if self.config.prefetch {
+        // The web has no threads: batches are prepared in turn there.
+        let source = if self.config.prefetch && cfg!(not(target_arch = "wasm32")) {
             // Capacity 1: one batch waits in the channel while the next is being prepared.
             let (sender, receiver) = sync_channel(1);
             std::thread::spawn(move || {

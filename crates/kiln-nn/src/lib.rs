@@ -112,7 +112,7 @@ pub use layers::{
     Residual, SiLU, Sigmoid, Tanh, GELU,
 };
 pub use loss::{cross_entropy, mse};
-pub use metrics::accuracy;
+pub use metrics::{accuracy, accuracy_async};
 pub use module::{Module, TensorRole};
 pub use optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 pub use schedule::{Schedule, Scheduler};

@@ -1,6 +1,7 @@
 //! Evaluation metrics, read back to the host.
 
 use kiln_tensor::{Error, Result, Tensor};
+use std::future::Future;
 
 /// The fraction of rows of `logits` `[n, classes]` whose largest value is at the row's label.
 /// Reads the predictions back to the host; no gradient.
@@ -8,22 +9,53 @@ use kiln_tensor::{Error, Result, Tensor};
 /// NaN when any logit is NaN: such logits predict nothing, and a row whose argmax (its first
 /// NaN) happened to hit its label must not turn NaN into a score.
 pub fn accuracy(logits: &Tensor, labels: &[u32]) -> Result<f32> {
-    let [rows, classes] = *logits.dims() else {
-        return Err(shape_error(logits, labels));
-    };
-    if rows != labels.len() || labels.is_empty() || classes == 0 {
-        return Err(shape_error(logits, labels));
-    }
+    check(logits, labels)?;
     if logits.max_all()?.item()?.is_nan() {
         return Ok(f32::NAN);
     }
-    let predicted = logits.argmax()?.to_vec()?;
+    Ok(score(&logits.argmax()?.to_vec()?, labels))
+}
+
+/// [`accuracy`] without blocking: the read-backs start now and complete on the device's time
+/// (see [`Tensor::to_vec_async`]); the future borrows nothing.
+pub fn accuracy_async(
+    logits: &Tensor,
+    labels: &[u32],
+) -> impl Future<Output = Result<f32>> + 'static {
+    let reads = check(logits, labels).and_then(|()| {
+        Ok((
+            logits.max_all()?.item_async(),
+            logits.argmax()?.to_vec_async(),
+        ))
+    });
+    let labels = labels.to_vec();
+    async move {
+        let (max, predicted) = reads?;
+        let (max, predicted) = (max.await?, predicted.await?);
+        Ok(if max.is_nan() {
+            f32::NAN
+        } else {
+            score(&predicted, &labels)
+        })
+    }
+}
+
+/// An error unless `logits` is `[labels.len(), classes]` with `classes >= 1` and labels given.
+fn check(logits: &Tensor, labels: &[u32]) -> Result<()> {
+    match *logits.dims() {
+        [rows, classes] if rows == labels.len() && !labels.is_empty() && classes > 0 => Ok(()),
+        _ => Err(shape_error(logits, labels)),
+    }
+}
+
+/// The fraction of `predicted` classes (argmax values) equal to their labels.
+fn score(predicted: &[f32], labels: &[u32]) -> f32 {
     let hits = predicted
         .iter()
         .zip(labels)
         .filter(|(p, &l)| **p as u32 == l)
         .count();
-    Ok(hits as f32 / labels.len() as f32)
+    hits as f32 / labels.len() as f32
 }
 
 /// The error for logits that are not `[labels.len(), classes]` with `classes >= 1`.

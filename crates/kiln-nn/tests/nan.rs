@@ -3,10 +3,22 @@
 //! network training on with finite losses.
 
 use kiln_nn::{
-    accuracy, cross_entropy, Adam, AdamConfig, BatchNorm1d, BatchNormConfig, Conv2d, Flatten,
+    accuracy_async, cross_entropy, Adam, AdamConfig, BatchNorm1d, BatchNormConfig, Conv2d, Flatten,
     LayerInit, Linear, Module, Optimizer, ReLU, Sequential,
 };
 use kiln_tensor::{device_test, Tensor};
+
+/// `kiln_nn::accuracy`, checked to agree with `accuracy_async` (NaN with NaN).
+fn accuracy(logits: &Tensor, labels: &[u32]) -> kiln_tensor::Result<f32> {
+    let blocking = kiln_nn::accuracy(logits, labels);
+    let awaited = pollster::block_on(accuracy_async(logits, labels));
+    match (&blocking, &awaited) {
+        (Ok(a), Ok(b)) => assert!(a == b || (a.is_nan() && b.is_nan()), "{a} vs {b}"),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        _ => panic!("accuracy {blocking:?} but accuracy_async {awaited:?}"),
+    }
+    blocking
+}
 
 device_test!(accuracy_of_logits_with_nan_is_nan, |device| {
     let logits = |data: &[f32]| {

@@ -9,9 +9,20 @@ fn is_nan(v: f32) -> bool {
     return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// Bits of a quiet NaN and of -infinity. A NaN or an infinity that is a constant expression is
+// a shader-creation error in WGSL (browsers enforce it), so the values are read from private
+// variables, which are not constant expressions.
+var<private> NAN_BITS: u32 = 0x7fc00000u;
+var<private> NEG_INF_BITS: u32 = 0xff800000u;
+
 // A quiet NaN.
 fn nan() -> f32 {
-    return bitcast<f32>(0x7fc00000u);
+    return bitcast<f32>(NAN_BITS);
+}
+
+// -infinity.
+fn neg_inf() -> f32 {
+    return bitcast<f32>(NEG_INF_BITS);
 }
 
 // The larger of `u` and `v`, or NaN when either is NaN (IEEE 754 `maximum`).

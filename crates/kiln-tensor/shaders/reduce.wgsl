@@ -70,7 +70,7 @@ fn combine(op: u32, u: f32, v: f32) -> f32 {
 fn identity(op: u32) -> f32 {
     switch op {
         case REDUCE_SUM: { return 0.0; }
-        case REDUCE_MAX: { return bitcast<f32>(0xff800000u); }
+        case REDUCE_MAX: { return neg_inf(); }
         default: { return nan(); }
     }
 }

@@ -48,7 +48,7 @@ fn tree(l: u32, value: f32, take_max: bool) -> f32 {
 fn log_sum_exp(p: Params, row: u32, l: u32) -> f32 {
     let live = row < p.rows;
     let base = row * p.cols;
-    var m = bitcast<f32>(0xff800000u); // -inf
+    var m = neg_inf();
     if live {
         for (var j = l; j < p.cols; j += WG) {
             m = max_nan(m, x[base + j]);

@@ -39,6 +39,7 @@ mod kernels;
 mod memory_tests;
 mod ops;
 pub mod random;
+mod read_async;
 mod shape;
 mod storage;
 mod tensor;

@@ -284,12 +284,7 @@ impl Tensor {
 
     /// The value of a one-element tensor.
     pub fn item(&self) -> Result<f32> {
-        if self.numel() != 1 {
-            return Err(Error::invalid(
-                "item",
-                format!("expected one element, tensor has shape {}", self.shape()),
-            ));
-        }
+        self.check_one_element("item")?;
         Ok(self.to_vec()?[0])
     }
 

@@ -7,7 +7,9 @@
 
 pub mod config;
 pub mod folder;
+pub mod live;
 pub mod model;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod plot;
 pub mod report;
 pub mod train;
@@ -15,13 +17,17 @@ pub mod train;
 pub use config::{BnPlacement, ExperimentConfig, Protocol, Study};
 pub use report::Summary;
 
-use anyhow::Context;
-use kiln::data::{DataOrigin, Dataset};
-use std::sync::atomic::AtomicBool;
+#[cfg(not(target_arch = "wasm32"))]
+use {
+    anyhow::Context,
+    kiln::data::{DataOrigin, Dataset},
+    std::sync::atomic::AtomicBool,
+};
 
 /// Runs every run of `config.study` on `train`/`test`, writes the outputs into `config.out`,
 /// prints the table, and returns the summary. `stop` ends the current run early when set
 /// (Ctrl-C); what was measured until then is still written.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run(
     config: &ExperimentConfig,
     train: &Dataset,

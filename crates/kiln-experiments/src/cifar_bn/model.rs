@@ -82,10 +82,20 @@ pub fn train_step(
     images: &Tensor,
     labels: &[u32],
 ) -> Result<f32> {
+    record_step(net, optimizer, images, labels)?.item()
+}
+
+/// [`train_step`] without the wait: the batch loss as a one-element tensor on the device.
+pub fn record_step(
+    net: &Sequential,
+    optimizer: &mut dyn Optimizer,
+    images: &Tensor,
+    labels: &[u32],
+) -> Result<Tensor> {
     optimizer.zero_grad();
     let loss = cross_entropy(&net.forward(images)?, labels)?;
     loss.backward()?;
     optimizer.step()?;
-    loss.item()
+    Ok(loss)
 }
 // ANCHOR_END: step

@@ -101,13 +101,14 @@ fn summarize(r: &RunResult) -> RunSummary {
     }
 }
 
-/// Computes the summary and writes `train.csv`, `eval.csv` and `summary.json` into
-/// `config.out`.
-pub fn write_all(
+/// The summary of `results`, run under `config` on data from `origin` (described by
+/// `dataset`).
+pub fn summary(
     config: &ExperimentConfig,
-    origin: &DataOrigin,
+    dataset: String,
+    synthetic: bool,
     results: &[RunResult],
-) -> anyhow::Result<Summary> {
+) -> Summary {
     let runs: Vec<RunSummary> = results.iter().map(summarize).collect();
     let step_ratio = LEVELS
         .iter()
@@ -121,10 +122,10 @@ pub fn write_all(
             (key, ratio)
         })
         .collect();
-    let summary = Summary {
+    Summary {
         device: config.device.to_string(),
-        dataset: origin.to_string(),
-        synthetic: origin.is_synthetic(),
+        dataset,
+        synthetic,
         protocol: config.protocol.name.to_string(),
         batch_size: results
             .first()
@@ -133,7 +134,17 @@ pub fn write_all(
         smoothing_steps: SMOOTHING,
         runs,
         step_ratio,
-    };
+    }
+}
+
+/// Computes the summary and writes `train.csv`, `eval.csv` and `summary.json` into
+/// `config.out`.
+pub fn write_all(
+    config: &ExperimentConfig,
+    origin: &DataOrigin,
+    results: &[RunResult],
+) -> anyhow::Result<Summary> {
+    let summary = summary(config, origin.to_string(), origin.is_synthetic(), results);
     let tag = origin.tag();
     let mut train = String::from("run,step,loss,smoothed_loss,dataset\n");
     for r in results {

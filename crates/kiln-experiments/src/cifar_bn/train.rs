@@ -3,12 +3,13 @@
 
 use super::config::{ExperimentConfig, RunSpec};
 use super::folder::CHECKPOINTS;
+use super::live::evaluate;
 use super::model;
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use kiln::data::{DataLoader, Dataset, LoaderConfig, Transform, Transforms};
-use kiln::nn::{checkpoint, cross_entropy, Adam, AdamConfig, Module, Sequential, StateDict};
-use kiln::tensor::{no_grad, Device};
+use kiln::nn::{checkpoint, Adam, AdamConfig, Module, Sequential, StateDict};
+use kiln::tensor::Device;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -46,6 +47,25 @@ pub struct RunResult {
     pub record: RunRecord,
 }
 
+/// The batch size of a run on `train` (the protocol's, at most the whole set), and its loaders:
+/// full training batches in file order, and the evaluated test images in batches of at most
+/// 1000.
+pub fn loaders(
+    config: &ExperimentConfig,
+    train: &Dataset,
+    test: &Dataset,
+) -> anyhow::Result<(usize, DataLoader, DataLoader)> {
+    let batch_size = config.protocol.batch_size.min(train.len());
+    let train_data = loader(train, batch_size, config.device, true)?;
+    let test_data = loader(
+        &head(test, config.eval_limit)?,
+        batch_size.min(1000),
+        config.device,
+        false,
+    )?;
+    Ok((batch_size, train_data, test_data))
+}
+
 /// Pixels scaled to [0, 1], nothing else (the article's preprocessing).
 fn loader(
     data: &Dataset,
@@ -60,28 +80,6 @@ fn loader(
         ..LoaderConfig::new(batch_size)
     };
     Ok(DataLoader::new(data, config)?)
-}
-
-/// Mean loss and accuracy of `model` (in eval mode) on `data`.
-fn evaluate(model: &mut Sequential, data: &DataLoader) -> anyhow::Result<(f32, f32)> {
-    model.eval();
-    let (mut loss, mut correct, mut count) = (0.0f64, 0.0f64, 0usize);
-    for batch in data.epoch(0) {
-        let batch = batch?;
-        let n = batch.labels.len();
-        let logits = no_grad(|| model.forward(&batch.images))?;
-        loss += f64::from(cross_entropy(&logits, &batch.labels)?.item()?) * n as f64;
-        correct += f64::from(kiln::nn::accuracy(&logits, &batch.labels)?) * n as f64;
-        count += n;
-    }
-    model.train();
-    if count == 0 {
-        bail!("evaluation: the test set is empty");
-    }
-    Ok((
-        (loss / count as f64) as f32,
-        (correct / count as f64) as f32,
-    ))
 }
 
 /// The checkpoint of run `name` in output folder `dir`: model, optimizer and [`RunRecord`] in
@@ -210,7 +208,6 @@ pub fn run(
     test: &Dataset,
     stop: &AtomicBool,
 ) -> anyhow::Result<RunResult> {
-    let batch_size = config.protocol.batch_size.min(train.len());
     let mut model = model::build(spec, config.hidden, config.seed)?;
     model.to_device(config.device)?;
     let mut adam = Adam::new(model.parameters(), AdamConfig::default().lr(config.lr))?;
@@ -242,13 +239,7 @@ pub fn run(
             ),
         }
     }
-    let train_data = loader(train, batch_size, config.device, true)?;
-    let test_data = loader(
-        &head(test, config.eval_limit)?,
-        batch_size.min(1000),
-        config.device,
-        false,
-    )?;
+    let (batch_size, train_data, test_data) = loaders(config, train, test)?;
     let bar = progress_bar(config.progress, spec);
     bar.set_position(record.train_loss.len() as u64);
 
@@ -273,7 +264,7 @@ pub fn run(
             }
             let due = step.is_multiple_of(config.protocol.eval_every) || step == spec.steps;
             if value.is_finite() && (due || record.stopped.is_some()) {
-                let (loss, accuracy) = evaluate(&mut model, &test_data)?;
+                let (loss, accuracy) = pollster::block_on(evaluate(&mut model, &test_data))?;
                 record.evals.push(EvalPoint {
                     step,
                     loss,

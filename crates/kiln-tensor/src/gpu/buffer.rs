@@ -1,9 +1,11 @@
 //! Device memory for tensors: [`GpuBuffer`] and the pool that recycles allocations.
 
 use super::context::GpuContext;
+use super::error_scope;
 use crate::Result;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -59,6 +61,11 @@ impl GpuBuffer {
     /// The elements, copied to the host (a sync point: waits for all recorded work).
     pub(crate) fn read(&self) -> Result<Vec<f32>> {
         GpuContext::get()?.read(self)
+    }
+
+    /// The future of the elements ([`GpuContext::read_async`]); the read-back starts now.
+    pub(crate) fn read_async(&self) -> Result<impl Future<Output = Result<Vec<f32>>> + 'static> {
+        Ok(GpuContext::get()?.read_async(self))
     }
 
     /// Size of the elements in bytes (`4 * len`).
@@ -152,17 +159,15 @@ impl BufferPool {
         free.created += 1;
         let serial = free.created;
         drop(free);
-        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("kiln tensor"),
-            size,
-            usage: USAGE,
-            mapped_at_creation: false,
-        });
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            self.free.lock().expect("buffer pool").live -= size;
-            return Err(e);
-        }
+        let buffer = error_scope::catching(device, wgpu::ErrorFilter::OutOfMemory, || {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("kiln tensor"),
+                size,
+                usage: USAGE,
+                mapped_at_creation: false,
+            })
+        })
+        .inspect_err(|_| self.free.lock().expect("buffer pool").live -= size)?;
         Ok(Allocation { buffer, serial })
     }
 

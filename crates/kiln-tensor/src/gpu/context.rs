@@ -7,8 +7,9 @@ use super::header::WORKGROUP;
 use super::occupancy;
 use super::pipeline::{PipelineCache, Shader};
 use super::profile::{Created, Profiler};
-use super::readback::map_and_read;
+use super::readback;
 use crate::{Error, Result};
+use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Commands recorded before the batch is submitted without waiting for a sync point: more than
@@ -137,20 +138,36 @@ impl Batch {
 static CONTEXT: OnceLock<std::result::Result<GpuContext, CreateError>> = OnceLock::new();
 
 impl GpuContext {
-    /// The context, created on the first call; an error when no adapter can be opened.
+    /// The context, created on the first call; an error when no adapter can be opened. In the
+    /// browser, where it cannot be created without waiting, an error until [`GpuContext::init`]
+    /// has created it.
     pub(crate) fn get() -> Result<&'static GpuContext> {
-        CONTEXT
-            .get_or_init(GpuContext::create)
-            .as_ref()
-            .map_err(Error::from)
+        #[cfg(not(target_arch = "wasm32"))]
+        let context = CONTEXT.get_or_init(|| pollster::block_on(GpuContext::create()));
+        #[cfg(target_arch = "wasm32")]
+        let context = CONTEXT.get().ok_or_else(|| {
+            Error::Gpu("the GPU is not initialized: await kiln_tensor::gpu::init() first".into())
+        })?;
+        context.as_ref().map_err(Error::from)
+    }
+
+    /// Creates the context unless it exists, without blocking (the browser's way in).
+    pub(crate) async fn init() -> Result<&'static GpuContext> {
+        if CONTEXT.get().is_none() {
+            let created = GpuContext::create().await;
+            // A concurrent `init` may have won: either context will do.
+            let _ = CONTEXT.set(created);
+        }
+        GpuContext::get()
     }
 
     // ANCHOR: create
-    fn create() -> std::result::Result<GpuContext, CreateError> {
+    async fn create() -> std::result::Result<GpuContext, CreateError> {
         let desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         let backends = desc.backends;
         let instance = wgpu::Instance::new(desc);
-        let adapter = pollster::block_on(instance.enumerate_adapters(backends))
+        let adapter = adapters(&instance, backends)
+            .await
             .into_iter()
             .filter(|a| {
                 a.get_downlevel_capabilities()
@@ -166,13 +183,15 @@ impl GpuContext {
             })?;
         let info = adapter.get_info();
         let limits = adapter.limits();
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("kiln"),
-            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
-            required_limits: limits.clone(),
-            ..Default::default()
-        }))
-        .map_err(|e| CreateError::Open(format!("opening {}: {e}", info.name)))?;
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("kiln"),
+                required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
+                required_limits: limits.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| CreateError::Open(format!("opening {}: {e}", info.name)))?;
         let device_error = Arc::new(Mutex::new(None));
         let sink = device_error.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
@@ -306,24 +325,39 @@ impl GpuContext {
     }
 
     // ANCHOR: read
-    /// Copies the elements to the host: submits everything recorded and waits for it.
-    pub(crate) fn read(&self, x: &GpuBuffer) -> Result<Vec<f32>> {
-        if x.is_empty() {
-            return self.check_device().map(|()| Vec::new());
+    /// Copies the elements to the host: submits everything recorded and waits for it (natively;
+    /// in the browser, an error: use [`GpuContext::read_async`]).
+    pub(crate) fn read(&'static self, x: &GpuBuffer) -> Result<Vec<f32>> {
+        readback::block_on(self.read_async(x))
+    }
+
+    /// Starts copying the elements to the host: submits everything recorded and returns the
+    /// future of the elements, which completes once the device has run it.
+    pub(crate) fn read_async(
+        &'static self,
+        x: &GpuBuffer,
+    ) -> impl Future<Output = Result<Vec<f32>>> + 'static {
+        let mapped = (!x.is_empty()).then(|| {
+            let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("kiln read-back"),
+                size: x.bytes(),
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            self.record(0, |encoder| {
+                encoder.copy_buffer_to_buffer(x.raw(), 0, &staging, 0, x.bytes());
+            });
+            self.flush();
+            readback::map_and_read(&self.device, staging)
+        });
+        async move {
+            let bytes = match mapped {
+                Some(mapped) => mapped.await,
+                None => Ok(Vec::new()),
+            };
+            self.check_device()?;
+            Ok(bytemuck::pod_collect_to_vec::<u8, f32>(&bytes?))
         }
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("kiln read-back"),
-            size: x.bytes(),
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        self.record(0, |encoder| {
-            encoder.copy_buffer_to_buffer(x.raw(), 0, &staging, 0, x.bytes());
-        });
-        self.flush();
-        let bytes = map_and_read(&self.device, &staging);
-        self.check_device()?;
-        Ok(bytemuck::pod_collect_to_vec::<u8, f32>(&bytes?))
     }
     // ANCHOR_END: read
 
@@ -535,6 +569,26 @@ impl GpuContext {
             ))),
             None => Ok(()),
         }
+    }
+}
+
+/// The adapters to choose from: every one natively; in the browser, the one WebGPU offers
+/// (it lists none).
+async fn adapters(instance: &wgpu::Instance, backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
+    #[cfg(not(target_arch = "wasm32"))]
+    return instance.enumerate_adapters(backends).await;
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = backends;
+        let options = wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            ..Default::default()
+        };
+        instance
+            .request_adapter(&options)
+            .await
+            .into_iter()
+            .collect()
     }
 }
 

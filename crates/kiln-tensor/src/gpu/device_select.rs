@@ -41,7 +41,9 @@ impl std::str::FromStr for DeviceChoice {
 
 // ANCHOR: select
 impl Device {
-    /// The device `choice` asks for, opening the GPU when it is chosen or may be:
+    /// The device `choice` asks for, opening the GPU when it is chosen or may be (in the
+    /// browser, where the GPU opens only asynchronously, `Auto` and `Gpu` see a GPU once
+    /// [`init`] has completed):
     ///
     /// ```
     /// use kiln_tensor::{Device, DeviceChoice};
@@ -105,6 +107,13 @@ fn fall_back(reason: &str) -> Device {
         eprintln!("kiln: no hardware GPU ({reason}); using the CPU device ({DEVICE_VAR}=gpu forces the GPU)");
     });
     Device::Cpu
+}
+
+/// Opens the GPU without blocking: in the browser, where nothing can wait for an adapter, the
+/// GPU device works once this has completed; an error when no adapter can be opened (the CPU
+/// device still works). Natively, the same as the first use of the GPU.
+pub async fn init() -> Result<()> {
+    GpuContext::init().await.map(|_| ())
 }
 
 /// The GPU adapter in use, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan, Cpu)"`, or the

@@ -53,6 +53,7 @@ pub(crate) mod context;
 mod conv;
 mod device_select;
 mod elementwise;
+mod error_scope;
 mod header;
 mod kernels;
 mod layer_norm;
@@ -70,7 +71,7 @@ mod softmax;
 
 pub(crate) use buffer::GpuBuffer;
 pub(crate) use context::GpuContext;
-pub use device_select::{adapter_summary, default_device, DeviceChoice, DEVICE_VAR};
+pub use device_select::{adapter_summary, default_device, init, DeviceChoice, DEVICE_VAR};
 pub(crate) use kernels::GpuKernels;
 pub use pipeline::compiled_shaders;
 pub use profile::{profile, GpuProfile, KernelTime};

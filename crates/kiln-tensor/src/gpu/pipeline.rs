@@ -1,5 +1,6 @@
 //! WGSL shaders embedded in the binary, and the cache that compiles each entry point once.
 
+use super::error_scope;
 use super::header::header;
 use super::matmul::Tile;
 use crate::{Error, Result};
@@ -80,29 +81,30 @@ impl PipelineCache {
             return Ok(p.clone());
         }
         drop(cached);
-        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self
-            .modules
-            .lock()
-            .expect("shader module cache")
-            .entry(shader.name)
-            .or_insert_with(|| compile(device, shader))
-            .clone();
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(entry),
-            layout: None,
-            module: &module,
-            entry_point: Some(entry),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(Error::Gpu(format!(
+        let pipeline = error_scope::catching(device, wgpu::ErrorFilter::Validation, || {
+            let module = self
+                .modules
+                .lock()
+                .expect("shader module cache")
+                .entry(shader.name)
+                .or_insert_with(|| compile(device, shader))
+                .clone();
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        })
+        .map_err(|e| {
+            Error::Gpu(format!(
                 "compiling shader `{}` ({}.wgsl after the generated header) entry point `{entry}`: {e}",
                 shader.name,
                 shader.files.join(".wgsl, ")
-            )));
-        }
+            ))
+        })?;
         let layout = pipeline.get_bind_group_layout(0);
         let pipeline = Arc::new(Pipeline { pipeline, layout });
         self.pipelines

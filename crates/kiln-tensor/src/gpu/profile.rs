@@ -7,7 +7,7 @@
 //! submission), but the kernel times are the GPU's own.
 
 use super::context::GpuContext;
-use super::readback::map_and_read;
+use super::readback::{block_on, map_and_read};
 use crate::{Error, Result};
 use std::collections::HashMap;
 use std::fmt;
@@ -215,13 +215,14 @@ impl Profiler {
         encoder.copy_buffer_to_buffer(&self.resolved, 0, &self.readback, 0, bytes);
     }
 
-    /// After a submission: waits for it, reads its timestamps and adds them to the kernels.
+    /// After a submission: waits for it, reads its timestamps and adds them to the kernels (an
+    /// error in the browser, which cannot wait).
     pub(super) fn collect(&mut self, device: &wgpu::Device) {
         self.profile.submissions += 1;
         if self.pending.is_empty() {
             return;
         }
-        match map_and_read(device, &self.readback) {
+        match block_on(map_and_read(device, self.readback.clone())) {
             Ok(bytes) => {
                 let ticks: &[u64] = bytemuck::cast_slice(&bytes);
                 for (pair, &k) in ticks.chunks_exact(2).zip(&self.pending) {
