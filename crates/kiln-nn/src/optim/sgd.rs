@@ -5,7 +5,8 @@ use super::Optimizer;
 use crate::state_dict::{CheckpointResult, StateDict};
 use kiln_tensor::{Error, Result, SgdStep, Tensor};
 
-/// SGD hyper-parameters, in PyTorch's formulation: with gradient `g`,
+/// SGD hyper-parameters, in PyTorch's formulation (`torch.optim.SGD` with `dampening=0`, checked
+/// against it in `tests/torch_optim.rs`): with gradient `g`,
 /// `g += weight_decay * p`; with momentum `v = momentum * v + g` and the step direction
 /// `d = v`, or `d = g + momentum * v` with Nesterov; without momentum `d = g`; then
 /// `p -= lr * d`. The default is plain SGD with `lr = 0.01`.
