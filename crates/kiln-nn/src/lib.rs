@@ -109,9 +109,9 @@ pub use init::{Fans, Init, LayerInit};
 pub use layers::{
     AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig, Clamp, Conv2d, Dropout,
     Flatten, GlobalAvgPool, GlobalMaxPool, LayerNorm, LeakyReLU, Linear, MaxPool2d, Momentum, ReLU,
-    Residual, SiLU, Sigmoid, Tanh, GELU,
+    Residual, Scale, SiLU, Sigmoid, Tanh, GELU,
 };
-pub use loss::{cross_entropy, mse};
+pub use loss::{cross_entropy, cross_entropy_smoothed, mse};
 pub use metrics::{accuracy, accuracy_async};
 pub use module::{Module, TensorRole};
 pub use optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};

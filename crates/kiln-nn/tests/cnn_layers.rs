@@ -4,8 +4,8 @@
 
 use kiln_nn::{
     AvgPool2d, BatchNorm2d, BatchNormConfig, Clamp, Conv2d, Dropout, GlobalAvgPool, GlobalMaxPool,
-    LayerInit, LayerNorm, LeakyReLU, Linear, MaxPool2d, Module, ReLU, Residual, Sequential, SiLU,
-    GELU,
+    LayerInit, LayerNorm, LeakyReLU, Linear, MaxPool2d, Module, ReLU, Residual, Scale, Sequential,
+    SiLU, GELU,
 };
 use kiln_tensor::test_util::{assert_close, gpu_or_skip};
 use kiln_tensor::{Device, Gelu, Padding, Pool2dOptions, Result, Tensor};
@@ -26,7 +26,7 @@ fn stateless_layers_apply_their_tensor_op() {
     let x = Tensor::rand_uniform(&[2, 3, 7, 5], -3.0, 3.0, 1);
     let window = Pool2dOptions::window(2);
     type Op = fn(&Tensor) -> Result<Tensor>;
-    let cases: [(&str, Box<dyn Module>, Op); 9] = [
+    let cases: [(&str, Box<dyn Module>, Op); 10] = [
         ("MaxPool2d", Box::new(MaxPool2d(window)), |x| {
             x.max_pool2d(Pool2dOptions::window(2))
         }),
@@ -55,6 +55,7 @@ fn stateless_layers_apply_their_tensor_op() {
             }),
             |x| x.clamp(0.0, 6.0),
         ),
+        ("Scale", Box::new(Scale(0.125)), |x| x.mul_scalar(0.125)),
     ];
     for (name, layer, op) in cases {
         assert_same(name, &layer.forward(&x).unwrap(), &op(&x).unwrap());

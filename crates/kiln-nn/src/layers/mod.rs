@@ -42,6 +42,7 @@ mod layer_norm;
 mod linear;
 mod pooling;
 mod residual;
+mod scale;
 
 pub use activation::{Clamp, LeakyReLU, ReLU, SiLU, Sigmoid, Tanh, GELU};
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig, Momentum};
@@ -52,6 +53,7 @@ pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use pooling::{AvgPool2d, GlobalAvgPool, GlobalMaxPool, MaxPool2d};
 pub use residual::Residual;
+pub use scale::Scale;
 
 use kiln_tensor::{Error, Result};
 
