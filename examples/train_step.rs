@@ -12,10 +12,11 @@
 //! product's line its kernel's own GFLOP/s.
 
 use kiln_experiments::cifar_bn::{config, model};
+use kiln_experiments::cifar_resnet::{self, config::recipe};
 use kiln_experiments::resnet9;
 
 use clap::{Parser, ValueEnum};
-use kiln::nn::{Adam, AdamConfig, Module, Optimizer, Sgd, SgdConfig};
+use kiln::nn::{Adam, AdamConfig, Module};
 use kiln::tensor::{gpu, Device, Result, Tensor};
 use std::time::Instant;
 
@@ -92,23 +93,10 @@ fn main() -> anyhow::Result<()> {
         ModelArg::Resnet9 => {
             let mut net = resnet9::build(resnet9::RECORD_WIDTH, bn, 0)?;
             net.to_device(device)?;
-            let config = SgdConfig {
-                lr: 0.4,
-                momentum: 0.9,
-                nesterov: true,
-                weight_decay: 5e-4,
-            };
-            let mut sgd = Sgd::new(net.parameters(), config)?;
+            let mut sgd = cifar_resnet::train::sgd(net.parameters(), recipe::LR)?;
             let x = x.clone();
             let labels = labels.clone();
-            Box::new(move || {
-                sgd.zero_grad();
-                let loss =
-                    resnet9::logits(&net, &x)?.softmax_cross_entropy_smoothed(&labels, 0.2)?;
-                loss.backward()?;
-                sgd.step()?;
-                loss.item()
-            })
+            Box::new(move || cifar_resnet::train::train_step(&net, &mut sgd, &x, &labels))
         }
     };
     for _ in 0..2 {

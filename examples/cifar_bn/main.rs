@@ -11,27 +11,17 @@
 //! checkpoints with the settings stored in `DIR/run.json`. SIGINT and SIGTERM finish the current
 //! step, write what was measured, and exit with 130 and 143; a second signal exits at once.
 
-use anyhow::{bail, Context};
-use clap::parser::ValueSource;
-use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
+use anyhow::bail;
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use kiln::data::{Cifar10, DataSource};
-use kiln::tensor::{Device, DeviceChoice};
+use kiln::tensor::Device;
 use kiln_experiments::cifar_bn::config::Preset;
-use kiln_experiments::cifar_bn::{self as experiment, folder};
+use kiln_experiments::cifar_bn::{self as experiment, PROGRAM};
 use kiln_experiments::cifar_bn::{BnPlacement, ExperimentConfig, Study};
-use kiln_experiments::{note, say};
+use kiln_experiments::cli::{self, at_least_one, positive_finite, DeviceArg, Signals};
+use kiln_experiments::{folder, say};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DeviceArg {
-    /// A hardware GPU if there is one, else the CPU.
-    Auto,
-    Cpu,
-    Gpu,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -143,104 +133,15 @@ struct Args {
     resume: Option<PathBuf>,
 }
 
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_string()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-fn positive_finite(s: &str) -> Result<f32, String> {
-    match s.parse::<f32>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        Ok(_) => Err("must be a positive finite number".to_string()),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-fn device(arg: DeviceArg) -> anyhow::Result<Device> {
-    let choice = match arg {
-        DeviceArg::Auto => DeviceChoice::Auto,
-        DeviceArg::Cpu => DeviceChoice::Cpu,
-        DeviceArg::Gpu => DeviceChoice::Gpu,
-    };
-    Device::select(choice).with_context(|| format!("--device {arg:?}").to_lowercase())
-}
-
-/// `--resume`: the stored settings, after checking that none given on the command line
-/// contradicts them (each one named with both values).
-fn resumed_settings(
-    folder: &Path,
-    given: &Settings,
-    matches: &ArgMatches,
-) -> anyhow::Result<Settings> {
-    let stored_json = folder::settings(folder)?;
-    let given_json = settings_json(given)?;
-    let mut conflicts = Vec::new();
-    for (key, value) in given_json.as_object().expect("settings are an object") {
-        let on_command_line = matches.value_source(key) == Some(ValueSource::CommandLine);
-        let stored = &stored_json[key];
-        if on_command_line && stored != value {
-            let flag = key.replace('_', "-");
-            conflicts.push(format!("--{flag} {value} (the run has {stored})"));
-        }
-    }
-    if !conflicts.is_empty() {
-        bail!(
-            "--resume {}: these flags contradict the run's settings in {}: {}; drop them to \
-             continue the run as it was",
-            folder.display(),
-            folder.join(folder::RUN_FILE).display(),
-            conflicts.join(", ")
-        );
-    }
-    serde_json::from_value(stored_json).with_context(|| {
-        format!(
-            "--resume {}: {} is damaged",
-            folder.display(),
-            folder.join(folder::RUN_FILE).display()
-        )
-    })
-}
-
-/// The settings as JSON, numbers as written (`0.01`, not the `f64` nearest the `f32`).
-fn settings_json(settings: &Settings) -> anyhow::Result<serde_json::Value> {
-    Ok(serde_json::from_str(&serde_json::to_string(settings)?)?)
-}
-
-/// Registers SIGINT and SIGTERM: the first sets the returned flag (and the signal's number),
-/// a second one ends the process at once with status 128 + signal.
-fn handle_signals() -> anyhow::Result<(Arc<AtomicBool>, Arc<AtomicUsize>)> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let (stop, which) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicUsize::new(0)),
-    );
-    for signal in [SIGINT, SIGTERM] {
-        // Registered first, so it sees the flag as the earlier signal left it.
-        signal_hook::flag::register_conditional_shutdown(signal, 128 + signal, stop.clone())?;
-        signal_hook::flag::register(signal, stop.clone())?;
-        signal_hook::flag::register_usize(signal, which.clone(), signal as usize)?;
-    }
-    Ok((stop, which))
-}
-
 fn main() -> ExitCode {
-    match run() {
-        Ok(code) => code,
-        Err(e) => {
-            note!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main(run)
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let (stop, which) = handle_signals()?;
+    let signals = Signals::register()?;
     let matches = Args::command().get_matches();
     let args = Args::from_arg_matches(&matches)?;
-    let device = device(args.device)?;
+    let device = cli::device(args.device)?;
     let mut settings = match &args.resume {
         Some(folder) => {
             if args.out.as_ref().is_some_and(|out| out != folder) {
@@ -250,7 +151,7 @@ fn run() -> anyhow::Result<ExitCode> {
                     args.out.as_ref().expect("checked").display()
                 );
             }
-            resumed_settings(folder, &args.settings, &matches)?
+            cli::resumed_settings(&PROGRAM, folder, &args.settings, &matches)?
         }
         None => args.settings.clone(),
     };
@@ -287,18 +188,19 @@ fn run() -> anyhow::Result<ExitCode> {
         }
     };
     let (train, test, origin) = Cifar10::load_or_synthetic(&args.data, source)?;
-    if stop.load(Ordering::Relaxed) {
-        return Ok(interrupted(&which));
+    if signals.stopped() {
+        return Ok(signals.exit_code());
     }
     let all_train_images = train.len();
     let train = experiment::train::head(&train, settings.train_images)?;
     let out = match &args.resume {
         Some(folder) => folder.clone(),
         None => folder::create(
+            &PROGRAM,
             args.out.as_deref(),
             Path::new("runs/cifar_bn"),
             args.overwrite,
-            &settings_json(&settings)?,
+            &cli::settings_json(&settings)?,
         )?,
     };
     let config = ExperimentConfig {
@@ -318,10 +220,7 @@ fn run() -> anyhow::Result<ExitCode> {
         progress: true,
     };
 
-    let device_name = match device {
-        Device::Gpu => device.describe(),
-        Device::Cpu => format!("cpu ({} threads)", rayon::current_num_threads()),
-    };
+    let device_name = cli::describe(device);
     let batch = protocol.batch_size.min(train.len());
     let capped = if batch < protocol.batch_size {
         format!(", capped at the {} training images", train.len())
@@ -364,7 +263,7 @@ fn run() -> anyhow::Result<ExitCode> {
         estimate / 60.0
     );
 
-    let summary = experiment::run(&config, &train, &test, &origin, &stop)?;
+    let summary = experiment::run(&config, &train, &test, &origin, &signals.stop)?;
     say!(
         "wrote train.csv, eval.csv, summary.json, loss.png and loss.svg to {}",
         config.out.display()
@@ -372,11 +271,7 @@ fn run() -> anyhow::Result<ExitCode> {
     if summary.synthetic {
         say!("note: these results are on SYNTHETIC data, not CIFAR-10");
     }
-    Ok(if stop.load(Ordering::Relaxed) {
-        interrupted(&which)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(signals.exit_code())
 }
 
 /// What the run does otherwise than the article's protocol (batch 5000, 400 and 100 steps,
@@ -432,11 +327,4 @@ fn differences_from_article(
         out.push(format!("learning rate {} instead of 0.001", config.lr));
     }
     out
-}
-
-/// The exit status of a run ended by a signal: 128 + its number (130 SIGINT, 143 SIGTERM).
-fn interrupted(which: &AtomicUsize) -> ExitCode {
-    let signal = which.load(Ordering::Relaxed);
-    note!("stopped by signal {signal}; what was measured is written");
-    ExitCode::from(128 + signal as u8)
 }

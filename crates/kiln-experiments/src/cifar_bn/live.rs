@@ -6,10 +6,10 @@
 use super::config::{ExperimentConfig, RunSpec};
 use super::model;
 use super::report::{self, Summary};
-use super::train::{loaders, EvalPoint, RunRecord, RunResult};
+use super::train::{loaders, RunResult};
+use crate::runs::{evaluate, EvalPoint, RunRecord};
 use kiln::data::{Batches, DataLoader, Dataset};
-use kiln::nn::{accuracy_async, cross_entropy, Adam, AdamConfig, Module, Sequential};
-use kiln::tensor::no_grad;
+use kiln::nn::{Adam, AdamConfig, Module, Sequential};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -141,13 +141,7 @@ impl Live {
             batches: self.train.epoch(0),
             recorded: 0,
             pending: None,
-            record: RunRecord {
-                train_loss: Vec::new(),
-                evals: Vec::new(),
-                train_seconds: 0.0,
-                wall_seconds: 0.0,
-                stopped: None,
-            },
+            record: RunRecord::default(),
             started: now,
             last: now,
         })
@@ -175,6 +169,7 @@ impl Live {
                 step,
                 loss,
                 accuracy,
+                train_seconds: run.record.train_seconds,
             };
             run.record.evals.push(point);
             Some(point)
@@ -228,34 +223,4 @@ impl Run {
         self.recorded += 1;
         Ok(Box::pin(loss.item_async()))
     }
-}
-
-/// Mean loss and accuracy of `model` (in eval mode) on `data`. Every batch is recorded before
-/// any result is awaited, so the device runs them back to back.
-pub async fn evaluate(model: &mut Sequential, data: &DataLoader) -> anyhow::Result<(f32, f32)> {
-    model.eval();
-    let recorded: anyhow::Result<Vec<_>> = data
-        .epoch(0)
-        .map(|batch| {
-            let batch = batch?;
-            let logits = no_grad(|| model.forward(&batch.images))?;
-            let loss = cross_entropy(&logits, &batch.labels)?.item_async();
-            let accuracy = accuracy_async(&logits, &batch.labels);
-            Ok((batch.labels.len(), loss, accuracy))
-        })
-        .collect();
-    model.train();
-    let (mut loss, mut correct, mut count) = (0.0f64, 0.0f64, 0usize);
-    for (n, batch_loss, batch_accuracy) in recorded? {
-        loss += f64::from(batch_loss.await?) * n as f64;
-        correct += f64::from(batch_accuracy.await?) * n as f64;
-        count += n;
-    }
-    if count == 0 {
-        anyhow::bail!("evaluation: the test set is empty");
-    }
-    Ok((
-        (loss / count as f64) as f32,
-        (correct / count as f64) as f32,
-    ))
 }

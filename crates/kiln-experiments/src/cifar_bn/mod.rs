@@ -6,22 +6,34 @@
 //! settings.
 
 pub mod config;
-pub mod folder;
 pub mod live;
 pub mod model;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod plot;
 pub mod report;
 pub mod train;
 
 pub use config::{BnPlacement, ExperimentConfig, Protocol, Study};
 pub use report::Summary;
 
+use crate::folder::Program;
 #[cfg(not(target_arch = "wasm32"))]
 use {
+    crate::plot::{self, Panel},
     anyhow::Context,
     kiln::data::{DataOrigin, Dataset},
     std::sync::atomic::AtomicBool,
+    train::RunResult,
+};
+
+/// The example's output folders: `run.json`, checkpoints and these files.
+pub const PROGRAM: Program = Program {
+    name: "cifar_bn",
+    outputs: &[
+        "train.csv",
+        "eval.csv",
+        "summary.json",
+        "loss.png",
+        "loss.svg",
+    ],
 };
 
 /// Runs every run of `config.study` on `train`/`test`, writes the outputs into `config.out`,
@@ -48,7 +60,47 @@ pub fn run(
         }
     }
     let summary = report::write_all(config, origin, &results)?;
-    plot::draw(&config.out, &results, &origin.to_string())?;
+    let title = format!("kiln cifar_bn on {}", plot::short_name(&origin.to_string()));
+    plot::draw(&config.out, "loss", &title, &figure(&results))?;
     report::print_table(&summary);
     Ok(summary)
+}
+
+/// The article's figures: the training loss (smoothed) and the test loss against steps.
+#[cfg(not(target_arch = "wasm32"))]
+fn figure(results: &[RunResult]) -> [Panel; 2] {
+    let by_step = |values: &[f32]| -> Vec<(f32, f32)> {
+        (1..).zip(values).map(|(i, &l)| (i as f32, l)).collect()
+    };
+    let train = results
+        .iter()
+        .map(|r| {
+            let smooth = report::smoothed(&r.record.train_loss);
+            (r.spec.name.clone(), by_step(&smooth))
+        })
+        .collect();
+    let test = results
+        .iter()
+        .map(|r| {
+            let points = r.record.evals.iter();
+            let points = points.map(|e| (e.step as f32, e.loss)).collect();
+            (r.spec.name.clone(), points)
+        })
+        .collect();
+    [
+        Panel {
+            title: format!("training loss ({}-step mean)", report::SMOOTHING),
+            x_label: "step",
+            y_label: "loss",
+            series: train,
+            markers: false,
+        },
+        Panel {
+            title: "test loss".to_string(),
+            x_label: "step",
+            y_label: "loss",
+            series: test,
+            markers: true,
+        },
+    ]
 }

@@ -2,8 +2,8 @@
 //! summary table, and the files `train.csv`, `eval.csv` and `summary.json`.
 
 use super::config::ExperimentConfig;
-use super::folder::write_output;
 use super::train::RunResult;
+use crate::folder::write_output;
 use kiln::data::DataOrigin;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -73,7 +73,7 @@ fn level_key(level: f32) -> String {
 fn summarize(r: &RunResult) -> RunSummary {
     let rec = &r.record;
     let smooth = smoothed(&rec.train_loss);
-    let best = |f: fn(&super::train::EvalPoint) -> f32, better: fn(f32, f32) -> bool| {
+    let best = |f: fn(&crate::runs::EvalPoint) -> f32, better: fn(f32, f32) -> bool| {
         rec.evals
             .iter()
             .map(f)

@@ -1,5 +1,5 @@
-//! Output folders: a fresh one per run, never an earlier run's unless asked, and the run's
-//! settings (`run.json`) that `--resume` continues from.
+//! Output folders of the example programs: a fresh one per run, never an earlier run's unless
+//! asked, and the run's settings (`run.json`) that `--resume` continues from.
 
 use anyhow::{bail, Context};
 use kiln::nn::checkpoint::{create_atomically, write_atomically};
@@ -9,18 +9,30 @@ use std::path::{Path, PathBuf};
 pub const RUN_FILE: &str = "run.json";
 /// The folder of checkpoints inside an output folder.
 pub const CHECKPOINTS: &str = "checkpoints";
-/// Every file and folder the experiment writes into its output folder.
-pub const OUTPUTS: [&str; 7] = [
-    RUN_FILE,
-    CHECKPOINTS,
-    "train.csv",
-    "eval.csv",
-    "summary.json",
-    "loss.png",
-    "loss.svg",
-];
-/// The program named in `run.json`.
-const PROGRAM: &str = "kiln cifar_bn";
+
+/// A program that writes output folders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Program {
+    /// Its name in `run.json` and in messages (`cifar_bn`).
+    pub name: &'static str,
+    /// Every file and folder it writes into an output folder besides [`RUN_FILE`] and
+    /// [`CHECKPOINTS`]: what `--overwrite` removes.
+    pub outputs: &'static [&'static str],
+}
+
+impl Program {
+    /// Every file and folder the program writes into its output folder.
+    fn written(&self) -> impl Iterator<Item = &'static str> {
+        [RUN_FILE, CHECKPOINTS]
+            .into_iter()
+            .chain(self.outputs.iter().copied())
+    }
+
+    /// The name `run.json` records.
+    fn signature(&self) -> String {
+        format!("kiln {}", self.name)
+    }
+}
 
 /// What `run.json` holds.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -30,13 +42,14 @@ struct RunFile {
     settings: serde_json::Value,
 }
 
-/// Creates a new output folder and claims it with `run.json` holding `settings`.
+/// Creates a new output folder of `program` and claims it with `run.json` holding `settings`.
 ///
 /// With `out`, the folder may exist only if it is empty, or with `overwrite`, which first
-/// removes the files an earlier run wrote there ([`OUTPUTS`]; nothing else). Without it, a
-/// folder `base/<timestamp>` is created; starts in the same second get `-2`, `-3`, ... (the
-/// folder is created exclusively, so simultaneous starts never share one).
+/// removes the files an earlier run wrote there (the program's outputs; nothing else). Without
+/// it, a folder `base/<timestamp>` is created; starts in the same second get `-2`, `-3`, ...
+/// (the folder is created exclusively, so simultaneous starts never share one).
 pub fn create(
+    program: &Program,
     out: Option<&Path>,
     base: &Path,
     overwrite: bool,
@@ -44,13 +57,13 @@ pub fn create(
 ) -> anyhow::Result<PathBuf> {
     let folder = match out {
         Some(out) => {
-            prepare_explicit(out, overwrite)?;
+            prepare_explicit(program, out, overwrite)?;
             out.to_path_buf()
         }
         None => create_unique(base)?,
     };
     let run = RunFile {
-        program: PROGRAM.to_string(),
+        program: program.signature(),
         version: env!("CARGO_PKG_VERSION").to_string(),
         settings: settings.clone(),
     };
@@ -58,8 +71,8 @@ pub fn create(
     Ok(folder)
 }
 
-/// The settings stored in `folder/run.json` by [`create`], for `--resume folder`.
-pub fn settings(folder: &Path) -> anyhow::Result<serde_json::Value> {
+/// The settings stored in `folder/run.json` by [`create`] for `program`, for `--resume folder`.
+pub fn settings(program: &Program, folder: &Path) -> anyhow::Result<serde_json::Value> {
     let path = folder.join(RUN_FILE);
     if !folder.is_dir() {
         bail!(
@@ -69,8 +82,9 @@ pub fn settings(folder: &Path) -> anyhow::Result<serde_json::Value> {
     }
     let bytes = std::fs::read(&path).map_err(|e| {
         anyhow::anyhow!(
-            "--resume {}: not an output folder of cifar_bn (reading {}: {e})",
+            "--resume {}: not an output folder of {} (reading {}: {e})",
             folder.display(),
+            program.name,
             path.display()
         )
     })?;
@@ -81,19 +95,20 @@ pub fn settings(folder: &Path) -> anyhow::Result<serde_json::Value> {
             path.display()
         )
     })?;
-    if run.program != PROGRAM {
+    if run.program != program.signature() {
         bail!(
-            "--resume {}: {} was written by `{}`, not by {PROGRAM}",
+            "--resume {}: {} was written by `{}`, not by {}",
             folder.display(),
             path.display(),
-            run.program
+            run.program,
+            program.signature()
         );
     }
     Ok(run.settings)
 }
 
 /// Makes sure `out` can receive a new run.
-fn prepare_explicit(out: &Path, overwrite: bool) -> anyhow::Result<()> {
+fn prepare_explicit(program: &Program, out: &Path, overwrite: bool) -> anyhow::Result<()> {
     if !out.exists() {
         return std::fs::create_dir_all(out)
             .with_context(|| format!("--out {}: creating the folder", out.display()));
@@ -101,8 +116,8 @@ fn prepare_explicit(out: &Path, overwrite: bool) -> anyhow::Result<()> {
     if !out.is_dir() {
         bail!("--out {}: is a file, not a folder", out.display());
     }
-    let earlier: Vec<&str> = OUTPUTS
-        .into_iter()
+    let earlier: Vec<&str> = program
+        .written()
         .filter(|name| out.join(name).exists())
         .collect();
     if earlier.is_empty() {

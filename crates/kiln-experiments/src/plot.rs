@@ -1,8 +1,5 @@
-//! The article's figures: training loss and test loss against steps, one line per run, as
-//! `loss.png` and `loss.svg`.
+//! The examples' figures: panels side by side, each a line per run, written as PNG and SVG.
 
-use super::report::smoothed;
-use super::train::RunResult;
 use anyhow::Context;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -24,18 +21,29 @@ const COLORS: [RGBColor; 4] = [
     RGBColor(148, 103, 189),
 ];
 
-type Series = Vec<(String, Vec<(f32, f32)>)>;
+/// One chart: a line per run.
+pub struct Panel {
+    pub title: String,
+    pub x_label: &'static str,
+    pub y_label: &'static str,
+    /// Per run: its name and its points `(x, y)`.
+    pub series: Vec<(String, Vec<(f32, f32)>)>,
+    /// Mark each point (for sparse series such as evaluations, so a single point still shows).
+    pub markers: bool,
+}
 
-/// Draws one panel of `series` (name, points) titled `title`.
-fn panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    title: &str,
-    series: &Series,
-    markers: bool,
-) -> anyhow::Result<()>
+/// Draws `panel` on `area`.
+fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) -> anyhow::Result<()>
 where
     DB::ErrorType: 'static,
 {
+    let Panel {
+        title,
+        x_label,
+        y_label,
+        series,
+        markers,
+    } = panel;
     let points = series.iter().flat_map(|(_, p)| p.iter());
     let x_max = points.clone().map(|p| p.0).fold(1.0f32, f32::max);
     let y_max = points
@@ -51,8 +59,8 @@ where
         .build_cartesian_2d(0f32..x_max, 0f32..y_max)?;
     chart
         .configure_mesh()
-        .x_desc("step")
-        .y_desc("loss")
+        .x_desc(*x_label)
+        .y_desc(*y_label)
         .label_style(("sans-serif", 14))
         .draw()?;
     for (i, (name, pts)) in series.iter().enumerate() {
@@ -63,8 +71,7 @@ where
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
-        // Evaluations get markers, so that a single point still shows.
-        if markers {
+        if *markers {
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
         }
     }
@@ -79,63 +86,47 @@ where
 
 fn draw_on<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
-    results: &[RunResult],
-    dataset: &str,
+    title: &str,
+    panels: &[Panel],
 ) -> anyhow::Result<()>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
-    let short = dataset.split(" (").next().unwrap_or(dataset);
-    let root = root.titled(&format!("kiln cifar_bn on {short}"), ("sans-serif", 18))?;
-    let (left, right) = root.split_horizontally(root.dim_in_pixel().0 / 2);
-    let train: Series = results
-        .iter()
-        .map(|r| {
-            let s = smoothed(&r.record.train_loss);
-            let pts = s
-                .iter()
-                .enumerate()
-                .map(|(i, &l)| ((i + 1) as f32, l))
-                .collect();
-            (r.spec.name.clone(), pts)
-        })
-        .collect();
-    let test: Series = results
-        .iter()
-        .map(|r| {
-            let pts = r
-                .record
-                .evals
-                .iter()
-                .map(|e| (e.step as f32, e.loss))
-                .collect();
-            (r.spec.name.clone(), pts)
-        })
-        .collect();
-    panel(&left, "training loss (10-step mean)", &train, false)?;
-    panel(&right, "test loss", &test, true)?;
+    let root = root.titled(title, ("sans-serif", 18))?;
+    for (area, p) in root.split_evenly((1, panels.len())).iter().zip(panels) {
+        panel(area, p)?;
+    }
     root.present()?;
     Ok(())
 }
 
-/// Writes `loss.png` and `loss.svg` into `out`.
-pub fn draw(out: &Path, results: &[RunResult], dataset: &str) -> anyhow::Result<()> {
+/// Writes `<stem>.png` and `<stem>.svg` into `out`: `panels` side by side under `title`.
+pub fn draw(out: &Path, stem: &str, title: &str, panels: &[Panel]) -> anyhow::Result<()> {
     register_font();
-    let size = (1200, 480);
-    let (png, svg) = (out.join("loss.png"), out.join("loss.svg"));
+    let size = (600 * panels.len() as u32, 480);
+    let (png, svg) = (
+        out.join(format!("{stem}.png")),
+        out.join(format!("{stem}.svg")),
+    );
     let drawing = |path: &Path| format!("drawing {}", path.display());
     draw_on(
         BitMapBackend::new(&png, size).into_drawing_area(),
-        results,
-        dataset,
+        title,
+        panels,
     )
     .with_context(|| drawing(&png))?;
     draw_on(
         SVGBackend::new(&svg, size).into_drawing_area(),
-        results,
-        dataset,
+        title,
+        panels,
     )
     .with_context(|| drawing(&svg))?;
     Ok(())
+}
+
+/// The data's short name for a figure's title: `data`'s description up to its first
+/// parenthesis.
+pub fn short_name(data: &str) -> &str {
+    data.split(" (").next().unwrap_or(data)
 }
