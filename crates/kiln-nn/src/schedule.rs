@@ -67,10 +67,12 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    // ANCHOR: one_cycle
     /// The one-cycle schedule of the fast CIFAR-10 recipes (linear annealing, as PyTorch's
     /// `OneCycleLR(anneal_strategy="linear", three_phase=False)` with `div_factor` and
-    /// `final_div_factor` large): from 0 at step 0 linearly to 1 at `peak_fraction · total`,
-    /// then linearly to 0 at `total`.
+    /// `final_div_factor` large): from 0 at step 0 linearly to 1 at `peak_fraction · total`
+    /// (rounded, and before `total`), then linearly to 0 at `total`. A peak that rounds to
+    /// step 0 starts the schedule at 1.
     pub fn one_cycle(total: u64, peak_fraction: f32) -> Result<Schedule> {
         if total == 0 || !(0.0..1.0).contains(&peak_fraction) {
             return Err(Error::invalid(
@@ -81,13 +83,15 @@ impl Schedule {
                 ),
             ));
         }
-        let peak = (peak_fraction as f64 * total as f64).round() as u64;
-        Ok(Schedule::PiecewiseLinear(vec![
-            (0, 0.0),
-            (peak, 1.0),
-            (total, 0.0),
-        ]))
+        // The peak is a step before the last; at step 0 the schedule starts there.
+        let peak = ((peak_fraction as f64 * total as f64).round() as u64).min(total - 1);
+        let mut points = vec![(peak, 1.0), (total, 0.0)];
+        if peak > 0 {
+            points.insert(0, (0, 0.0));
+        }
+        Ok(Schedule::PiecewiseLinear(points))
     }
+    // ANCHOR_END: one_cycle
 
     /// Checks the parameters: an error naming the schedule and the value that is wrong.
     pub fn validate(&self) -> Result<()> {
@@ -341,6 +345,14 @@ mod tests {
         assert_eq!(s.factor(100), 0.0);
         assert_eq!(s.factor(150), 0.0);
         assert!(Schedule::one_cycle(0, 0.2).is_err());
+        // Runs too short for a warm-up peak at once, then fall to 0, as valid schedules.
+        for (total, fraction) in [(1, 0.2), (2, 0.2), (2, 0.9), (3, 0.0)] {
+            let s = Schedule::one_cycle(total, fraction).unwrap();
+            s.validate().unwrap();
+            let peak = (0..total).map(|t| s.factor(t)).fold(0.0, f32::max);
+            assert_eq!(peak, 1.0, "total {total}, fraction {fraction}");
+            assert_eq!(s.factor(total), 0.0);
+        }
         assert!(Schedule::one_cycle(10, 1.0).is_err());
     }
 
