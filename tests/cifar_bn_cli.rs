@@ -5,24 +5,15 @@
 //!
 //! These tests run the example's binary, which `cargo test` builds with the tests.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// `target/<profile>/examples/cifar_bn`, beside this test's `deps/` folder.
 fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().unwrap().parent().unwrap();
-    let path = profile
-        .join("examples")
-        .join(format!("cifar_bn{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build --example cifar_bn` (cargo test does)",
-        path.display()
-    );
-    path
+    common::example_binary("cifar_bn")
 }
 
 /// A data folder with the synthetic stand-in, made once per test process.

@@ -3,6 +3,8 @@
 //! `eval.csv`, the sweep must pick the largest rate that trains, and a run stopped part way and
 //! resumed from its checkpoints must give exactly the numbers of an uninterrupted run.
 
+mod common;
+
 use kiln::data::{Cifar10, DataOrigin, DataSource, Dataset, SyntheticConfig};
 use kiln::tensor::Device;
 use kiln_experiments::cifar_resnet::report::{Summary, TARGETS};
@@ -61,7 +63,12 @@ fn cifar_resnet_runs_end_to_end_and_its_files_agree() {
     let out = dir.path().join("out");
     let config = tiny_config(&out);
     let s = experiment::run(&config, &train, &test, &origin, &AtomicBool::new(false)).unwrap();
-    assert_eq!(s, summary(&out), "the returned summary is the file's");
+    let file = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    assert_eq!(
+        file,
+        serde_json::to_string_pretty(&s).unwrap(),
+        "the returned summary is the file's"
+    );
     for file in ["train.csv", "eval.csv", "curves.png", "curves.svg"] {
         assert!(out.join(file).is_file(), "{file} is missing");
     }
@@ -226,5 +233,68 @@ fn a_stopped_run_resumed_from_its_checkpoints_gives_the_uninterrupted_numbers() 
     assert!(
         message.contains("other settings") && message.contains("width 8"),
         "{message}"
+    );
+}
+
+/// The program itself: tiny settings on the CPU, on the synthetic stand-in in `data`.
+fn cifar_resnet(data: &Path, extra: &[&str]) -> std::process::Output {
+    std::process::Command::new(common::example_binary("cifar_resnet"))
+        .args(["--device", "cpu", "--synthetic", "--no-download", "--data"])
+        .arg(data)
+        .args(["--width", "4", "--batch-size", "16", "--epochs", "1"])
+        .args([
+            "--train-images",
+            "32",
+            "--eval-images",
+            "16",
+            "--no-bn-lr",
+            "0.1",
+        ])
+        .args(extra)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_program_says_how_it_differs_from_the_record_and_resumes_only_its_own_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = cifar_resnet(dir.path(), &["--out", out.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for said in [
+        "differs from the record: width 4 instead of 64, batch 16 instead of 512, 1 epochs \
+         instead of 24, the first 32 of 50000 training images",
+        "no-bn lr: 0.1 (given)",
+        "SYNTHETIC data",
+    ] {
+        assert!(stdout.contains(said), "missing {said:?} in\n{stdout}");
+    }
+    assert!(summary(&out).runs.iter().all(|r| r.steps == 2));
+
+    let refused = cifar_resnet(
+        dir.path(),
+        &["--resume", out.to_str().unwrap(), "--seed", "5"],
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains("--seed 5 (the run has 0)"),
+        "the contradicting flag is named with both values: {stderr}"
+    );
+    let foreign = std::process::Command::new(common::example_binary("cifar_resnet"))
+        .args(["--device", "cpu", "--resume"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&foreign.stderr);
+    assert!(
+        !foreign.status.success() && stderr.contains("not an output folder of cifar_resnet"),
+        "{stderr}"
     );
 }

@@ -34,6 +34,7 @@ fn bn_config() -> BatchNormConfig {
     }
 }
 
+// ANCHOR: build
 /// ResNet-9 of channel width `width`, with or without batch norm, its layers' weights drawn
 /// from streams of `seed` (PyTorch's default initialization). The output is the scaled logits
 /// `[n, 10]` for an input `[n, 3, 32, 32]`; the scale is the last layer, so the network holds
@@ -83,6 +84,7 @@ pub fn build(width: usize, batch_norm: bool, seed: u64) -> Result<Sequential> {
         .with(head)
         .with(Scale(LOGIT_SCALE)))
 }
+// ANCHOR_END: build
 
 #[cfg(test)]
 mod tests {

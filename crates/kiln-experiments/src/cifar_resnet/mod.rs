@@ -78,6 +78,7 @@ pub fn run(
     Ok(summary)
 }
 
+// ANCHOR: sweep
 /// The sweep without batch norm, largest rate first, until one trains: its rate, or `None`
 /// when none does (or a signal stopped the sweep). The runs are appended to `sweep`.
 fn sweep_rate(
@@ -102,6 +103,7 @@ fn sweep_rate(
     }
     Ok(None)
 }
+// ANCHOR_END: sweep
 
 /// The curves: training loss (smoothed) and test accuracy against epochs.
 fn figure(results: &[RunResult]) -> [Panel; 2] {

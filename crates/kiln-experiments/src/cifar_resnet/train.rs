@@ -115,12 +115,14 @@ struct ResNetTrainer {
 const SCHEDULE_PREFIX: &str = "schedule.";
 
 impl Trainer for ResNetTrainer {
+    // ANCHOR: scheduled_step
     fn step(&mut self, batch: &Batch) -> anyhow::Result<f32> {
         self.scheduler.apply(&mut self.sgd);
         let loss = train_step(&self.model, &mut self.sgd, &batch.images, &batch.labels)?;
         self.scheduler.advance();
         Ok(loss)
     }
+    // ANCHOR_END: scheduled_step
 
     fn evaluate(&mut self) -> anyhow::Result<(f32, f32)> {
         pollster::block_on(runs::evaluate(&mut self.model, &self.test))

@@ -19,6 +19,7 @@ impl Residual {
 }
 
 impl Module for Residual {
+    // ANCHOR: forward
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let y = self.inner.forward(x)?;
         if y.shape() != x.shape() {
@@ -30,6 +31,7 @@ impl Module for Residual {
         }
         x.add(&y)
     }
+    // ANCHOR_END: forward
 
     fn visit_tensors(&self, f: &mut dyn FnMut(&str, &Tensor, TensorRole)) {
         self.inner

@@ -19,6 +19,7 @@ fn mean<T: Element>(values: impl Iterator<Item = T>, count: T) -> T {
     values.fold(T::zero(), |a, v| a + v) / count
 }
 
+// ANCHOR: forward
 /// `(y, mean, rstd)`; see the module docs.
 pub(super) fn forward<T: Element>(
     x: &[T],
@@ -46,6 +47,7 @@ pub(super) fn forward<T: Element>(
         });
     Ok((y, means, rstds))
 }
+// ANCHOR_END: forward
 
 /// `(gx, dgamma, dbeta)`; see the module docs.
 pub(super) fn backward<T: Element>(

@@ -69,6 +69,7 @@ pub(super) fn max_forward<T: Element>(x: &[T], d: Pool2dDims) -> Alloc<(Vec<T>, 
     Ok((y, argmax))
 }
 
+// ANCHOR: backward
 /// `gx[i] = Σ f(o, i) gy[o]` over the outputs `o` whose windows cover input `i`, per plane.
 fn gather<T: Element>(
     gy: &[T],
@@ -125,6 +126,7 @@ pub(super) fn avg_backward<T: Element>(gy: &[T], d: Pool2dDims) -> Alloc<Vec<T>>
     let area = T::from_usize(d.kh * d.kw).expect("window size fits");
     gather(gy, d, |gy, o, _| gy[o] / area)
 }
+// ANCHOR_END: backward
 
 #[cfg(test)]
 mod tests {
