@@ -4,7 +4,8 @@
 //! Images are 3x32x32, channel-planar (R, G, B planes of row-major pixels), stored as raw
 //! bytes in a [`Dataset`]; labels are `u32` class indices.
 //!
-//! - [`Cifar10`] / [`Cifar100`] read the official binary versions, validating sizes and labels.
+//! - [`Cifar10`] / [`Cifar100`] read the official binary versions, validating sizes and labels;
+//!   [`Cifar10::parse_batch`] parses one CIFAR-10 record file already in memory.
 //! - [`Cifar10::download`] fetches, checks and extracts the official archive (feature
 //!   `download`, on by default).
 //! - [`SyntheticConfig`] generates a deterministic CIFAR-format stand-in with ten procedural
