@@ -9,7 +9,8 @@
 //! - [`Cifar10::download`] fetches, checks and extracts the official archive (feature
 //!   `download`, on by default).
 //! - [`SyntheticConfig`] generates a deterministic CIFAR-format stand-in with ten procedural
-//!   classes, cached on disk and read by the same reader.
+//!   classes, cached on disk and read by the same reader; [`SyntheticGenerator`] makes it a
+//!   chunk at a time.
 //! - [`Cifar10::load_or_synthetic`] picks real data when it can and says which it got
 //!   ([`DataOrigin`]): synthetic data when the real data is absent, an error when it is there
 //!   but damaged.
@@ -76,5 +77,5 @@ pub use extract::extract_tar_gz;
 pub use format::{CHANNELS, HEIGHT, IMAGE_BYTES, WIDTH};
 pub use loader::{Batch, Batches, DataLoader, LoaderConfig};
 pub use source::{DataOrigin, DataSource};
-pub use synthetic::{SyntheticConfig, SYNTHETIC_CLASSES};
+pub use synthetic::{SyntheticConfig, SyntheticGenerator, SYNTHETIC_CLASSES};
 pub use transform::{Transform, Transforms};
