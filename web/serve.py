@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Serves the page (web/www) on 127.0.0.1 and stores what it POSTs to /report/TAG.
 
-usage: python3 web/serve.py [PORT] [REPORT_DIR]   (default 8000, web/reports)
+usage: python3 web/serve.py [PORT] [REPORT_DIR] [FILES_DIR]   (default 8000, web/reports)
+FILES_DIR, when given, is served under /files/ (the tests' CIFAR-10 files).
 """
 import http.server
 import os
@@ -11,6 +12,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, 'www')
 PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 8000
 REPORTS = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, 'reports')
+FILES = sys.argv[3] if len(sys.argv) > 3 else None
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -19,6 +21,13 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, directory=ROOT, **kwargs)
+
+    def translate_path(self, path):
+        if FILES and path.startswith('/files/'):
+            self.directory, path = FILES, path.removeprefix('/files')
+        else:
+            self.directory = ROOT
+        return super().translate_path(path)
 
     def do_POST(self):
         tag = self.path.removeprefix('/report/')

@@ -1,7 +1,10 @@
-//! What the page's JavaScript calls: open the GPU, build a session, step it, read the table.
-//! Every call that waits for the device returns a promise; none blocks the page.
+//! What the page's JavaScript calls: open the GPU, make the synthetic data a chunk per call or
+//! take the CIFAR-10 files given, build a session, step it, read the table. Every call that
+//! waits for the device returns a promise; none blocks the page.
 
+use crate::data::{Cifar10Files, TrainingData};
 use crate::settings::Settings;
+use kiln::data::SyntheticGenerator;
 use kiln::tensor::{gpu, Device};
 use kiln_experiments::cifar_bn::live::Live;
 use kiln_experiments::cifar_bn::report;
@@ -17,21 +20,120 @@ pub async fn open_gpu() -> Result<String, JsError> {
     gpu::adapter_summary().map_err(js_error)
 }
 
-/// A comparison in progress, on synthetic data generated in the page.
+/// The synthetic data of some settings, generated a chunk at a time so that the page can
+/// repaint and answer its reader between chunks.
+#[wasm_bindgen]
+pub struct Synthetic {
+    settings: Settings,
+    generator: SyntheticGenerator,
+}
+
+#[wasm_bindgen]
+impl Synthetic {
+    /// Prepares the data of `settings` (JSON, see [`Settings`]); nothing is drawn yet.
+    #[wasm_bindgen(constructor)]
+    pub fn new(settings: &str) -> Result<Synthetic, JsError> {
+        let settings = parse_settings(settings)?;
+        settings.check().map_err(js_error)?;
+        let generator = settings.synthetic().generator();
+        Ok(Synthetic {
+            settings,
+            generator,
+        })
+    }
+
+    /// Draws the next `count` images; returns whether every image is drawn.
+    pub fn draw(&mut self, count: usize) -> bool {
+        self.generator.draw(count)
+    }
+
+    /// Images drawn so far.
+    pub fn drawn(&self) -> usize {
+        self.generator.drawn()
+    }
+
+    /// Training and test images in all.
+    pub fn total(&self) -> usize {
+        self.generator.total()
+    }
+
+    /// The data, once every image is drawn (those left are drawn first).
+    pub fn finish(self) -> Data {
+        Data(TrainingData::synthetic(
+            &self.settings,
+            self.generator.finish(),
+        ))
+    }
+}
+
+/// The CIFAR-10 files given to the page (dropped on it or picked).
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct Files(Cifar10Files);
+
+#[wasm_bindgen]
+impl Files {
+    /// No file yet.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Files {
+        Files::default()
+    }
+
+    /// Parses and keeps the file `name` of content `bytes`; throws, naming the file and its
+    /// size, when it is not a CIFAR-10 record file.
+    pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), JsError> {
+        self.0.add(name, bytes).map_err(js_error)
+    }
+
+    /// Whether no record file was given.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The files given and what is still needed, in one line.
+    pub fn status(&self) -> String {
+        self.0.status()
+    }
+
+    /// The data of the files under `settings` (JSON): the first images of each split.
+    pub fn data(&self, settings: &str) -> Result<Data, JsError> {
+        let settings = parse_settings(settings)?;
+        self.0.data(&settings).map(Data).map_err(js_error)
+    }
+}
+
+/// The data a session trains on.
+#[wasm_bindgen]
+pub struct Data(TrainingData);
+
+#[wasm_bindgen]
+impl Data {
+    /// Which data this is, in one line.
+    pub fn description(&self) -> String {
+        self.0.description.clone()
+    }
+
+    /// Whether it is synthetic, not CIFAR-10.
+    pub fn synthetic(&self) -> bool {
+        self.0.synthetic
+    }
+}
+
+/// A comparison in progress.
 #[wasm_bindgen]
 pub struct Session {
     live: Rc<RefCell<Option<Live>>>,
     dataset: String,
+    synthetic: bool,
 }
 
 #[wasm_bindgen]
 impl Session {
-    /// Generates the data of `settings` (JSON, see [`Settings`]) and prepares the runs on
-    /// `device` (`"gpu"`, opened by [`open_gpu`], or `"cpu"`).
+    /// Prepares the runs of `settings` (JSON, see [`Settings`]) on `data` and `device`
+    /// (`"gpu"`, opened by [`open_gpu`], or `"cpu"`).
     #[wasm_bindgen(constructor)]
-    pub fn new(settings: &str, device: &str) -> Result<Session, JsError> {
-        let settings: Settings = serde_json::from_str(settings)
-            .map_err(|e| JsError::new(&format!("reading the settings {settings}: {e}")))?;
+    pub fn new(settings: &str, device: &str, data: &Data) -> Result<Session, JsError> {
+        let settings = parse_settings(settings)?;
         let device = match device {
             "gpu" => Device::Gpu,
             "cpu" => Device::Cpu,
@@ -41,17 +143,17 @@ impl Session {
                 )))
             }
         };
-        let (train, test, dataset) = settings.generate();
         let live = Live::new(
             settings.experiment(device).map_err(js_error)?,
-            &train,
-            &test,
+            &data.0.train,
+            &data.0.test,
             clock(),
         )
         .map_err(js_error)?;
         Ok(Session {
             live: Rc::new(RefCell::new(Some(live))),
-            dataset,
+            dataset: data.0.description.clone(),
+            synthetic: data.0.synthetic,
         })
     }
 
@@ -78,7 +180,9 @@ impl Session {
     pub fn table(&self) -> Result<String, JsError> {
         let live = self.live.borrow();
         let live = live.as_ref().ok_or_else(in_progress)?;
-        Ok(report::table(&live.summary(self.dataset.clone(), true)))
+        Ok(report::table(
+            &live.summary(self.dataset.clone(), self.synthetic),
+        ))
     }
 
     /// The runs' names, in order, as JSON.
@@ -88,11 +192,11 @@ impl Session {
         let names: Vec<&str> = live.runs().iter().map(|r| r.name.as_str()).collect();
         serde_json::to_string(&names).map_err(js_error)
     }
+}
 
-    /// The data the runs train on.
-    pub fn dataset(&self) -> String {
-        self.dataset.clone()
-    }
+fn parse_settings(json: &str) -> Result<Settings, JsError> {
+    serde_json::from_str(json)
+        .map_err(|e| JsError::new(&format!("reading the settings {json}: {e}")))
 }
 
 fn in_progress() -> JsError {

@@ -1,7 +1,8 @@
-//! The page's settings: a laptop-sized version of the `cifar_bn` comparison on synthetic
-//! CIFAR-10-format data, generated with kiln-data's generator from a seed, as natively.
+//! The page's settings: a laptop-sized version of the `cifar_bn` comparison, on synthetic
+//! CIFAR-10-format data generated with kiln-data's generator from a seed, as natively, or on the
+//! CIFAR-10 files given to the page ([`crate::data`]).
 
-use kiln::data::{Dataset, SyntheticConfig};
+use kiln::data::SyntheticConfig;
 use kiln::tensor::Device;
 use kiln_experiments::cifar_bn::{BnPlacement, ExperimentConfig, Protocol, Study};
 
@@ -12,7 +13,7 @@ pub struct Settings {
     pub batch_size: usize,
     /// Widths of the two hidden dense layers (3500 and 700 in the article).
     pub hidden: (usize, usize),
-    /// Synthetic training and test images.
+    /// Training and test images: generated, or the first ones of the CIFAR-10 files given.
     pub train_images: usize,
     pub test_images: usize,
     /// Steps of the run without and of the run with batch norm.
@@ -27,8 +28,9 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The configuration of `cifar_bn --study bn` with these settings, on `device`.
-    pub fn experiment(&self, device: Device) -> anyhow::Result<ExperimentConfig> {
+    /// Fails, naming the setting, unless every count is at least 1 and the learning rate is
+    /// a positive number.
+    pub fn check(&self) -> anyhow::Result<()> {
         let positive = [
             ("batch_size", self.batch_size),
             ("hidden.0", self.hidden.0),
@@ -45,6 +47,12 @@ impl Settings {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             anyhow::bail!("setting lr must be a positive number, not {}", self.lr);
         }
+        Ok(())
+    }
+
+    /// The configuration of `cifar_bn --study bn` with these settings, on `device`.
+    pub fn experiment(&self, device: Device) -> anyhow::Result<ExperimentConfig> {
+        self.check()?;
         Ok(ExperimentConfig {
             device,
             protocol: Protocol {
@@ -76,16 +84,5 @@ impl Settings {
             train: self.train_images,
             test: self.test_images,
         }
-    }
-
-    /// `(train, test)`, generated, and the line that describes them.
-    pub fn generate(&self) -> (Dataset, Dataset, String) {
-        let config = self.synthetic();
-        let (train, test) = config.generate();
-        let described = format!(
-            "synthetic CIFAR-10-format data (seed {}, {} train / {} test)",
-            config.seed, config.train, config.test
-        );
-        (train, test, described)
     }
 }

@@ -1,6 +1,6 @@
 // The page: settings, device choice, the training loop and the charts. The numbers come from
 // kiln compiled to WebAssembly (pkg/, built by web/build.sh).
-import init, { open_gpu, Session } from './pkg/kiln_web.js';
+import init, { open_gpu, Files, Session, Synthetic } from './pkg/kiln_web.js';
 
 const PRESETS = {
   laptop: { label: 'Laptop GPU', batch_size: 100, hidden: [500, 100], train_images: 5000,
@@ -18,6 +18,7 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 
 let stopRequested = false;
+let files = null; // the CIFAR-10 files given to the page (kiln's `Files`), once kiln has loaded
 
 function readSettings() {
   const s = { hidden: [Number($('hidden0').value), Number($('hidden1').value)] };
@@ -146,16 +147,138 @@ function median(values) {
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
 }
 
+// --- data ---------------------------------------------------------------------------------
+
+// Milliseconds of generation between two repaints.
+const CHUNK_MS = 30;
+
+// The data of `settings`: the CIFAR-10 files given to the page if any, else the synthetic data,
+// generated a chunk of images at a time with the page repainted in between; `null` if stopped.
+async function makeData(settings) {
+  if (!files.is_empty()) return files.data(JSON.stringify(settings));
+  const synthetic = new Synthetic(JSON.stringify(settings));
+  const total = synthetic.total();
+  let chunk = 8;
+  for (;;) {
+    const t = performance.now();
+    if (synthetic.draw(chunk)) break;
+    const ms = Math.max(1, performance.now() - t);
+    chunk = Math.max(1, Math.min(4 * chunk, Math.round(chunk * CHUNK_MS / ms)));
+    const done = synthetic.drawn();
+    $('progress').textContent = `data ${Math.floor(100 * done / total)}%`;
+    $('message').textContent = `Generating the synthetic data: ${done.toLocaleString()} of ${total.toLocaleString()} images…`;
+    await nextTask();
+    if (stopRequested) {
+      synthetic.free();
+      return null;
+    }
+  }
+  return synthetic.finish();
+}
+
+// Says on the page which data the runs use.
+function announce(data) {
+  const line = $('data-used');
+  line.className = `data-used ${data.synthetic() ? 'synthetic' : 'real'}`;
+  line.textContent = data.synthetic()
+    ? `Data: ${data.description()}, not CIFAR-10. Drop CIFAR-10's binary files on the page to train on it.`
+    : `Data: ${data.description()}.`;
+  line.hidden = false;
+}
+
+// Reads `entries` ({ name, size, read: () => Promise<ArrayBuffer> }) into `files`, one at a time
+// with the page repainted in between, and shows what the page now holds. A file kiln refuses
+// (its name, its size or a label byte) or one that cannot be read is said on the page, with its
+// name and size, and left out. Returns those messages.
+async function addFiles(entries) {
+  const errors = [];
+  for (const entry of entries) {
+    $('files-status').textContent = `Reading ${entry.name}…`;
+    await nextTask();
+    let bytes;
+    try {
+      bytes = new Uint8Array(await entry.read());
+    } catch (e) {
+      const size = entry.size === undefined ? '' : ` (${entry.size} bytes)`;
+      errors.push(`${entry.name}${size} could not be read: ${e.message ?? e}`);
+      continue;
+    }
+    try {
+      files.add(entry.name, bytes);
+    } catch (e) {
+      errors.push(e.message ?? String(e));
+    }
+  }
+  showFiles();
+  $('files-error').textContent = errors.join('\n');
+  $('files-error').hidden = !errors.length;
+  return errors;
+}
+
+function showFiles() {
+  $('files-status').textContent = files.is_empty()
+    ? 'Synthetic CIFAR-10-format data, generated from the seed.'
+    : `CIFAR-10 files: ${files.status()}. The settings' train and test images are the first ones of these files.`;
+  $('synthetic').hidden = files.is_empty();
+}
+
+const fromFile = (file) => ({ name: file.name, size: file.size, read: () => file.arrayBuffer() });
+
+// `?cifar=URL,URL...`: files the page fetches, then takes as if they had been dropped.
+const fromUrl = (url) => ({
+  name: url.split('/').pop(),
+  read: async () => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return response.arrayBuffer();
+  },
+});
+
+function acceptDrops() {
+  const zone = $('data');
+  const over = (on) => (e) => { e.preventDefault(); zone.classList.toggle('over', on); };
+  document.addEventListener('dragover', over(true));
+  document.addEventListener('dragleave', over(false));
+  document.addEventListener('drop', (e) => {
+    over(false)(e);
+    addFiles([...e.dataTransfer.files].map(fromFile));
+  });
+  $('pick').onchange = () => {
+    addFiles([...$('pick').files].map(fromFile));
+    $('pick').value = '';
+  };
+  $('synthetic').onclick = () => {
+    files.free();
+    files = new Files();
+    showFiles();
+    $('files-error').hidden = true;
+  };
+}
+
+// --- training -----------------------------------------------------------------------------
+
 async function train(settings, choice) {
   const { device, name } = await pickDevice(choice);
   $('device-name').textContent = name;
   $('device-name').title = name;
-  $('message').textContent = 'Generating the synthetic data…';
+  $('message').textContent = files.is_empty() ? 'Generating the synthetic data…' : 'Taking the CIFAR-10 files…';
   await nextTask();
   const t0 = performance.now();
-  const session = new Session(JSON.stringify(settings), device);
-  const generated = (performance.now() - t0) / 1000;
-  $('message').textContent = `${session.dataset()}, generated in ${generated.toFixed(1)} s. Training…`;
+  const data = await makeData(settings);
+  if (!data) {
+    $('message').textContent = 'Stopped.';
+    return { device, adapter: name, stopped: true };
+  }
+  const dataSeconds = (performance.now() - t0) / 1000;
+  const dataset = data.description(), synthetic = data.synthetic();
+  announce(data);
+  let session;
+  try {
+    session = new Session(JSON.stringify(settings), device, data);
+  } finally {
+    data.free();
+  }
+  $('message').textContent = `Data ${synthetic ? 'generated' : 'read'} in ${dataSeconds.toFixed(1)} s. Training…`;
   const runs = {};
   for (const n of JSON.parse(session.runs())) runs[n] = { loss: [], evals: [], seconds: [] };
   const total = settings.steps_no_bn + settings.steps_bn;
@@ -183,8 +306,8 @@ async function train(settings, choice) {
   }
   redraw(runs, settings);
   $('table').textContent = session.table();
-  $('message').textContent = `${session.dataset()}. ${stopRequested ? 'Stopped.' : 'Done.'}`;
-  return { device, adapter: name, generate_seconds: generated, runs, table: session.table() };
+  $('message').textContent = stopRequested ? 'Stopped.' : 'Done.';
+  return { device, adapter: name, dataset, synthetic, data_seconds: dataSeconds, runs, table: session.table() };
 }
 
 // Posts what the run measured to the local test server (`?report=TAG`).
@@ -205,6 +328,16 @@ async function main() {
     return report({ error: String(e) });
   }
   $('device-name').textContent = navigator.gpu ? 'WebGPU available' : 'no WebGPU';
+  files = new Files();
+  showFiles();
+  acceptDrops();
+  if (params.has('cifar')) {
+    const errors = await addFiles(params.get('cifar').split(',').map(fromUrl));
+    if (errors.length) {
+      $('message').textContent = 'Some of the files given were refused (see Data).';
+      return report({ error: $('files-error').textContent });
+    }
+  }
   $('message').textContent = 'Ready: choose the settings and press Train.';
   const start = async () => {
     $('start').disabled = true; $('stop').disabled = false; stopRequested = false;

@@ -6,8 +6,8 @@ use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
 use crate::files::{file_size, is_dir};
 use crate::format::{
-    check_record_size, read_class_names, read_records, LabelField, CIFAR100_LABELS, CIFAR10_LABELS,
-    IMAGE_BYTES,
+    check_record_size, parse_records, read_class_names, read_records, whole_records, LabelField,
+    CIFAR100_LABELS, CIFAR10_LABELS, IMAGE_BYTES,
 };
 use crate::synthetic::SyntheticConfig;
 
@@ -77,7 +77,41 @@ impl Cifar10 {
         };
         read_cifar10(dir, &sizes)
     }
+
+    /// Parses a CIFAR-10 record file already in memory, such as a `data_batch_1.bin` given to a
+    /// web page; `name` names it in errors.
+    ///
+    /// The bytes must be 1 to [`Cifar10::RECORDS_PER_FILE`] whole records of 3073 bytes
+    /// ([`DataError::NotWholeRecords`] otherwise, before anything is parsed), and every label
+    /// byte is checked as [`Cifar10::load`] checks it. The images carry CIFAR-10's class names
+    /// (those of `batches.meta.txt`).
+    pub fn parse_batch(name: &str, bytes: &[u8]) -> Result<Dataset> {
+        let path = Path::new(name);
+        whole_records(
+            path,
+            bytes.len(),
+            Self::RECORDS_PER_FILE,
+            CIFAR10_LABELS.len() + IMAGE_BYTES,
+        )?;
+        let mut records = parse_records(path, bytes, CIFAR10_LABELS)?;
+        let names = CLASS_NAMES.map(String::from).to_vec();
+        Dataset::new(records.images, records.labels.swap_remove(0), names)
+    }
 }
+
+/// CIFAR-10's class names, in label order.
+const CLASS_NAMES: [&str; 10] = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+];
 
 /// Records in each record file of a CIFAR-10-layout folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

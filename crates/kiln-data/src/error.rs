@@ -55,6 +55,24 @@ pub enum DataError {
         record_len: usize,
     },
 
+    /// Record bytes given in memory that are not 1 to `max_records` whole records.
+    #[error(
+        "{}: size {size} bytes, expected 1 to {max_records} whole records of {record_len} bytes \
+         (a multiple of {record_len}, at most {} bytes)",
+        path.display(),
+        max_records * record_len
+    )]
+    NotWholeRecords {
+        /// The name the bytes were given under.
+        path: PathBuf,
+        /// Their size in bytes.
+        size: u64,
+        /// The most records they may hold.
+        max_records: usize,
+        /// Bytes per record (label bytes + 3072 pixel bytes).
+        record_len: usize,
+    },
+
     /// A label byte outside the dataset's class range.
     #[error(
         "{}: record {index} has {kind} label {value}, expected a value below {limit}",

@@ -78,7 +78,15 @@ pub(crate) fn read_records(path: &Path, fields: &[LabelField], records: usize) -
     let mut bytes = vec![0u8; len];
     file.read_exact(&mut bytes)
         .map_err(io_err("reading", path))?;
+    parse_records(path, &bytes, fields)
+}
 
+/// Splits `bytes`, whole records of `fields.len()` label bytes each, into pixels and label
+/// columns, checking every label byte against its class count; `path` names the file in
+/// errors.
+pub(crate) fn parse_records(path: &Path, bytes: &[u8], fields: &[LabelField]) -> Result<Records> {
+    let record_len = fields.len() + IMAGE_BYTES;
+    let records = bytes.len() / record_len;
     let mut images = Vec::with_capacity(records * IMAGE_BYTES);
     let mut labels = vec![Vec::with_capacity(records); fields.len()];
     for (index, record) in bytes.chunks_exact(record_len).enumerate() {
@@ -118,6 +126,26 @@ pub(crate) fn check_record_size(
         size,
         expected,
         records,
+        record_len,
+    })
+}
+
+/// The number of records in `size` bytes: fails with [`DataError::NotWholeRecords`] unless they
+/// are 1 to `max_records` whole records of `record_len` bytes.
+pub(crate) fn whole_records(
+    path: &Path,
+    size: usize,
+    max_records: usize,
+    record_len: usize,
+) -> Result<usize> {
+    let records = size / record_len;
+    if size.is_multiple_of(record_len) && (1..=max_records).contains(&records) {
+        return Ok(records);
+    }
+    Err(DataError::NotWholeRecords {
+        path: path.to_path_buf(),
+        size: size as u64,
+        max_records,
         record_len,
     })
 }

@@ -4,11 +4,13 @@
 //! Images are 3x32x32, channel-planar (R, G, B planes of row-major pixels), stored as raw
 //! bytes in a [`Dataset`]; labels are `u32` class indices.
 //!
-//! - [`Cifar10`] / [`Cifar100`] read the official binary versions, validating sizes and labels.
+//! - [`Cifar10`] / [`Cifar100`] read the official binary versions, validating sizes and labels;
+//!   [`Cifar10::parse_batch`] parses one CIFAR-10 record file already in memory.
 //! - [`Cifar10::download`] fetches, checks and extracts the official archive (feature
 //!   `download`, on by default).
 //! - [`SyntheticConfig`] generates a deterministic CIFAR-format stand-in with ten procedural
-//!   classes, cached on disk and read by the same reader.
+//!   classes, cached on disk and read by the same reader; [`SyntheticGenerator`] makes it a
+//!   chunk at a time.
 //! - [`Cifar10::load_or_synthetic`] picks real data when it can and says which it got
 //!   ([`DataOrigin`]): synthetic data when the real data is absent, an error when it is there
 //!   but damaged.
@@ -75,5 +77,5 @@ pub use extract::extract_tar_gz;
 pub use format::{CHANNELS, HEIGHT, IMAGE_BYTES, WIDTH};
 pub use loader::{Batch, Batches, DataLoader, LoaderConfig};
 pub use source::{DataOrigin, DataSource};
-pub use synthetic::{SyntheticConfig, SYNTHETIC_CLASSES};
+pub use synthetic::{SyntheticConfig, SyntheticGenerator, SYNTHETIC_CLASSES};
 pub use transform::{Transform, Transforms};

@@ -199,28 +199,18 @@ impl SyntheticConfig {
     /// Generates `(train, test)` in memory. Classes are balanced (counts differ by at most one)
     /// and in a seeded random order.
     pub fn generate(&self) -> (Dataset, Dataset) {
-        (
-            self.generate_split(TRAIN_SPLIT, self.train),
-            self.generate_split(TEST_SPLIT, self.test),
-        )
+        self.generator().finish()
     }
 
-    fn generate_split(&self, split: u64, n: usize) -> Dataset {
-        let mut labels: Vec<u32> = (0..n)
-            .map(|i| (i % SYNTHETIC_CLASSES.len()) as u32)
-            .collect();
-        Rng::from_key(&[self.seed, split, LABEL_STREAM]).shuffle(&mut labels);
-        let mut images = vec![0u8; n * IMAGE_BYTES];
-        images
-            .par_chunks_mut(IMAGE_BYTES)
-            .zip(labels.par_iter())
-            .enumerate()
-            .for_each(|(i, (image, &label))| {
-                let mut rng = Rng::from_key(&[self.seed, split, i as u64]);
-                render(label, &mut rng, image);
-            });
-        let names = SYNTHETIC_CLASSES.iter().map(|s| s.to_string()).collect();
-        Dataset::new(images, labels, names).expect("generated labels index the class names")
+    /// The data of [`SyntheticConfig::generate`], to be drawn a chunk of images at a time: for a
+    /// caller that has other work between chunks, such as a web page that must keep answering
+    /// its reader.
+    pub fn generator(&self) -> SyntheticGenerator {
+        SyntheticGenerator {
+            seed: self.seed,
+            train: PartialSplit::new(self.seed, TRAIN_SPLIT, self.train),
+            test: PartialSplit::new(self.seed, TEST_SPLIT, self.test),
+        }
     }
 
     /// Makes sure `<dir>/<folder_name()>/cifar-10-batches-bin/` holds this dataset in the
@@ -300,6 +290,93 @@ impl SyntheticConfig {
             }
             loaded => loaded,
         }
+    }
+}
+
+/// Synthetic data in the making ([`SyntheticConfig::generator`]): [`SyntheticGenerator::draw`]
+/// draws the next images, training images first, and [`SyntheticGenerator::finish`] returns
+/// `(train, test)`, exactly those of [`SyntheticConfig::generate`] however the work was cut.
+#[derive(Debug)]
+pub struct SyntheticGenerator {
+    seed: u64,
+    train: PartialSplit,
+    test: PartialSplit,
+}
+
+impl SyntheticGenerator {
+    /// Draws the next `count` images (fewer when fewer are left), in parallel; returns whether
+    /// every image is drawn.
+    pub fn draw(&mut self, count: usize) -> bool {
+        let drawn = self.train.draw(self.seed, count);
+        self.test.draw(self.seed, count - drawn);
+        self.drawn() == self.total()
+    }
+
+    /// Images drawn so far.
+    pub fn drawn(&self) -> usize {
+        self.train.drawn + self.test.drawn
+    }
+
+    /// Images to draw in all: the training and test images.
+    pub fn total(&self) -> usize {
+        self.train.labels.len() + self.test.labels.len()
+    }
+
+    /// Draws the images left and returns `(train, test)`.
+    pub fn finish(mut self) -> (Dataset, Dataset) {
+        self.draw(usize::MAX);
+        (self.train.finish(), self.test.finish())
+    }
+}
+
+/// One split of a [`SyntheticGenerator`]: every label, and the images drawn so far.
+#[derive(Debug)]
+struct PartialSplit {
+    /// [`TRAIN_SPLIT`] or [`TEST_SPLIT`].
+    split: u64,
+    labels: Vec<u32>,
+    /// Room for every image; the first `drawn` are drawn.
+    images: Vec<u8>,
+    drawn: usize,
+}
+
+impl PartialSplit {
+    /// `n` images of `split`, none drawn yet, with their labels in a seeded random order.
+    fn new(seed: u64, split: u64, n: usize) -> Self {
+        let mut labels: Vec<u32> = (0..n)
+            .map(|i| (i % SYNTHETIC_CLASSES.len()) as u32)
+            .collect();
+        Rng::from_key(&[seed, split, LABEL_STREAM]).shuffle(&mut labels);
+        Self {
+            split,
+            labels,
+            images: vec![0u8; n * IMAGE_BYTES],
+            drawn: 0,
+        }
+    }
+
+    /// Draws up to `count` more images, each from its own stream keyed by `(seed, split,
+    /// index)`; returns how many it drew.
+    fn draw(&mut self, seed: u64, count: usize) -> usize {
+        let start = self.drawn;
+        let end = start + count.min(self.labels.len() - start);
+        let split = self.split;
+        self.images[start * IMAGE_BYTES..end * IMAGE_BYTES]
+            .par_chunks_mut(IMAGE_BYTES)
+            .zip(self.labels[start..end].par_iter())
+            .enumerate()
+            .for_each(|(i, (image, &label))| {
+                let mut rng = Rng::from_key(&[seed, split, (start + i) as u64]);
+                render(label, &mut rng, image);
+            });
+        self.drawn = end;
+        end - start
+    }
+
+    fn finish(self) -> Dataset {
+        let names = SYNTHETIC_CLASSES.iter().map(|s| s.to_string()).collect();
+        Dataset::new(self.images, self.labels, names)
+            .expect("generated labels index the class names")
     }
 }
 

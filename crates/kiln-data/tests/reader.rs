@@ -166,6 +166,60 @@ fn label_out_of_range_reports_file_record_and_value() {
     assert!(msg.contains("below 10"), "{msg}");
 }
 
+/// Records `first_seq..first_seq + n` as `common` writes them, labelled `seq % 10`, in memory.
+fn record_bytes(first_seq: usize, n: usize) -> Vec<u8> {
+    (first_seq..first_seq + n)
+        .flat_map(|seq| {
+            std::iter::once((seq % 10) as u8).chain((0..IMAGE_BYTES).map(move |p| pixel(seq, p)))
+        })
+        .collect()
+}
+
+#[test]
+fn a_batch_in_memory_parses_as_the_reader_reads_it() {
+    let dataset = Cifar10::parse_batch("data_batch_2.bin", &record_bytes(7, 4)).unwrap();
+    assert_eq!(dataset.len(), 4);
+    assert_eq!(dataset.class_names(), NAMES);
+    for i in 0..4 {
+        assert_eq!(dataset.label(i), ((7 + i) % 10) as u32);
+        assert!((0..IMAGE_BYTES).all(|p| dataset.image(i)[p] == pixel(7 + i, p)));
+    }
+    // The official size is accepted too.
+    let full = Cifar10::parse_batch("test_batch.bin", &record_bytes(0, 10_000)).unwrap();
+    assert_eq!(full.len(), 10_000);
+}
+
+#[test]
+fn a_batch_in_memory_of_the_wrong_size_is_refused_with_its_name_and_size() {
+    let expected = |size: usize| {
+        format!(
+            "data_batch_1.bin: size {size} bytes, expected 1 to 10000 whole records of 3073 \
+             bytes (a multiple of 3073, at most 30730000 bytes)"
+        )
+    };
+    // Not whole records, empty, one record too many.
+    let mut cut = record_bytes(0, 3);
+    cut.truncate(3 * 3073 - 10);
+    let too_many = record_bytes(0, 10_001);
+    for bytes in [cut, Vec::new(), too_many] {
+        let err = Cifar10::parse_batch("data_batch_1.bin", &bytes).unwrap_err();
+        assert!(
+            matches!(err, DataError::NotWholeRecords { size, max_records: 10_000, record_len: 3073, .. } if size == bytes.len() as u64),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), expected(bytes.len()));
+    }
+    // A bad label byte names the file and the record.
+    let mut bytes = record_bytes(0, 3);
+    bytes[2 * 3073] = 10;
+    let err = Cifar10::parse_batch("test_batch.bin", &bytes).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("test_batch.bin: record 2 has class label 10"),
+        "{err}"
+    );
+}
+
 #[test]
 fn wrong_number_of_class_names() {
     let dir = tempfile::tempdir().unwrap();

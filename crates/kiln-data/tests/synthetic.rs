@@ -43,6 +43,36 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
 }
 
 #[test]
+fn drawn_a_chunk_at_a_time_the_data_is_the_same() {
+    let config = SyntheticConfig {
+        seed: 5,
+        train: 50,
+        test: 20,
+    };
+    let (train, test) = config.generate();
+    // Chunks of uneven sizes, one across the end of the training split.
+    let mut generator = config.generator();
+    assert_eq!((generator.drawn(), generator.total()), (0, 70));
+    let mut progress = Vec::new();
+    for count in [1, 7, 45, 3] {
+        assert!(!generator.draw(count));
+        progress.push(generator.drawn());
+    }
+    assert_eq!(progress, [1, 8, 53, 56]);
+    assert!(generator.draw(100));
+    assert_eq!(generator.drawn(), 70);
+    let (chunked_train, chunked_test) = generator.finish();
+    assert_eq!(chunked_train.images(), train.images());
+    assert_eq!(chunked_train.labels(), train.labels());
+    assert_eq!(chunked_test.images(), test.images());
+    assert_eq!(chunked_test.labels(), test.labels());
+    // Finishing early draws what is left.
+    let mut generator = config.generator();
+    generator.draw(10);
+    assert_eq!(generator.finish().1.images(), test.images());
+}
+
+#[test]
 fn classes_are_balanced_and_named() {
     let (train, test) = small(0).generate();
     assert_eq!((train.len(), test.len()), (2_000, 1_000));
