@@ -80,7 +80,8 @@ struct Settings {
     /// Peak learning rate with batch norm.
     #[arg(long, default_value_t = experiment::config::recipe::LR, value_parser = positive_finite)]
     lr: f32,
-    /// Peak learning rate without batch norm [default: the largest that trains in the sweep].
+    /// Peak learning rate without batch norm [default: the largest that does not diverge in
+    /// the sweep].
     #[arg(long, value_parser = positive_finite)]
     no_bn_lr: Option<f32>,
 }
@@ -216,7 +217,7 @@ fn run() -> anyhow::Result<ExitCode> {
         match config.no_bn_lr {
             Some(lr) => say!("  no-bn lr: {lr} (given)"),
             None => say!(
-                "  no-bn lr: the largest of {:?} that trains in {sweep_epochs} epochs",
+                "  no-bn lr: the largest of {:?} that does not diverge in {sweep_epochs} epochs",
                 config.sweep_runs().iter().map(|r| r.lr).collect::<Vec<_>>()
             ),
         }

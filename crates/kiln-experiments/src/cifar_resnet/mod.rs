@@ -1,6 +1,6 @@
 //! The batch-norm question asked of a modern network, behind `examples/cifar_resnet`: ResNet-9
 //! trained on CIFAR-10 with the fast record's recipe, with batch norm and without it (at the
-//! largest learning rate a short sweep finds that trains), with accuracy curves, a summary
+//! largest learning rate that does not diverge in a short sweep), with accuracy curves, a summary
 //! table and files to keep.
 
 pub mod config;
@@ -54,7 +54,9 @@ pub fn run(
         let lr = lr.unwrap_or_else(|| {
             let smallest = config.sweep_runs().last().map_or(config.lr, |r| r.lr);
             if !stopped() {
-                note!("no rate of the sweep trains without batch norm; the run takes {smallest}");
+                note!(
+                    "every rate of the sweep diverges without batch norm; the run takes {smallest}"
+                );
             }
             smallest
         });
@@ -79,8 +81,8 @@ pub fn run(
 }
 
 // ANCHOR: sweep
-/// The sweep without batch norm, largest rate first, until one trains: its rate, or `None`
-/// when none does (or a signal stopped the sweep). The runs are appended to `sweep`.
+/// The sweep without batch norm, largest rate first, until one does not diverge: its rate, or
+/// `None` when every one does (or a signal stopped the sweep). The runs are appended to `sweep`.
 fn sweep_rate(
     config: &ResNetConfig,
     train: &Dataset,
@@ -91,13 +93,13 @@ fn sweep_rate(
 ) -> anyhow::Result<Option<f32>> {
     for spec in config.sweep_runs() {
         let result = train::run(config, &spec, train, test, stop)?;
-        let trains = report::sweep_point(&result).trains;
+        let diverged = report::sweep_point(&result).diverged;
         sweep.push(result);
         report::write_all(config, origin, sweep, &[])?;
         if stop.load(Ordering::Relaxed) {
             return Ok(None);
         }
-        if trains {
+        if !diverged {
             return Ok(Some(spec.lr));
         }
     }

@@ -10,15 +10,18 @@ use kiln::data::DataOrigin;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-// ANCHOR: targets
 /// Test accuracies whose first reaching is reported (the record's target is 94%).
 pub const TARGETS: [f32; 5] = [0.5, 0.7, 0.8, 0.9, 0.94];
 
-/// A sweep run trains when its loss stayed finite and its last [`SMOOTHING`] steps' mean
-/// fell below this fraction of its first step's loss; the sweep keeps the largest rate that
-/// trains.
-pub const SWEEP_FALL: f32 = 0.9;
-// ANCHOR_END: targets
+// ANCHOR: diverged
+/// A sweep run diverges when a loss is not finite or the mean of its last [`SMOOTHING`]
+/// steps is above its first step's loss; the sweep keeps the largest rate that does not.
+pub fn diverged(losses: &[f32]) -> bool {
+    let last = smoothed(losses).last().copied();
+    !losses.iter().all(|l| l.is_finite())
+        || matches!((losses.first(), last), (Some(&a), Some(b)) if b > a)
+}
+// ANCHOR_END: diverged
 
 /// When a run first reached a test accuracy.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -59,8 +62,8 @@ pub struct SweepPoint {
     pub first_loss: Option<f32>,
     /// Mean training loss of the last steps.
     pub final_loss: Option<f32>,
-    /// Whether it trains (see [`SWEEP_FALL`]).
-    pub trains: bool,
+    /// Whether it diverged (see [`diverged`]).
+    pub diverged: bool,
 }
 
 /// Everything `summary.json` holds.
@@ -87,21 +90,15 @@ fn target_key(target: f32) -> String {
     format!("{target}")
 }
 
-/// Whether a sweep run trains: finite losses whose last mean fell below [`SWEEP_FALL`] of the
-/// first.
+/// What a sweep run says: its losses and whether it [`diverged`].
 pub fn sweep_point(r: &RunResult) -> SweepPoint {
     let losses = &r.record.train_loss;
-    let first_loss = losses.first().copied();
-    let final_loss = smoothed(losses).last().copied();
-    let trains = r.record.stopped.is_none()
-        && losses.iter().all(|l| l.is_finite())
-        && matches!((first_loss, final_loss), (Some(a), Some(b)) if b < SWEEP_FALL * a);
     SweepPoint {
         lr: r.spec.lr,
         steps: losses.len(),
-        first_loss,
-        final_loss,
-        trains,
+        first_loss: losses.first().copied(),
+        final_loss: smoothed(losses).last().copied(),
+        diverged: diverged(losses),
     }
 }
 
@@ -235,7 +232,11 @@ pub fn table(s: &Summary) -> String {
                 opt(p.first_loss, |v| format!("{v:.3}")),
                 opt(p.final_loss, |v| format!("{v:.3}")),
                 p.steps,
-                if p.trains { "trains" } else { "does not train" }
+                if p.diverged {
+                    "diverges"
+                } else {
+                    "does not diverge"
+                }
             );
         }
     }
@@ -284,4 +285,23 @@ pub fn table(s: &Summary) -> String {
         s.smoothing_steps
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweep_run_diverges_on_a_non_finite_loss_or_a_rising_mean() {
+        assert!(!diverged(&[2.3, 2.3, 2.2]));
+        assert!(!diverged(&[2.3, 2.3, 2.3]), "a flat loss does not diverge");
+        assert!(diverged(&[2.3, 2.2, 2.5]), "the mean 2.33 rose above 2.3");
+        assert!(diverged(&[2.3, f32::NAN, 1.0]));
+        assert!(diverged(&[2.3, f32::INFINITY]));
+        // Only the last ten steps count: an early spike that settles is not divergence.
+        let mut settled = vec![2.3, 9.0];
+        settled.extend([2.0; 10]);
+        assert!(!diverged(&settled));
+        assert!(!diverged(&[]), "no steps, nothing diverged");
+    }
 }
