@@ -11,15 +11,12 @@
 //!
 //! Output folders, `--resume`, `--overwrite` and signals work as in `cifar_bn`.
 
-use anyhow::bail;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
-use kiln::data::{Cifar10, DataSource};
 use kiln::tensor::Device;
 use kiln_experiments::cifar_resnet::{self as experiment, Preset, ResNetConfig, Study, PROGRAM};
-use kiln_experiments::cli::{self, at_least_one, positive_finite, DeviceArg, Signals};
+use kiln_experiments::cli::{self, at_least_one, positive_finite, RunArgs, Signals};
 use kiln_experiments::resnet9::RECORD_WIDTH;
-use kiln_experiments::{cifar_bn, folder, say};
-use std::path::{Path, PathBuf};
+use kiln_experiments::{cifar_bn, say};
 use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -88,35 +85,12 @@ struct Settings {
 
 /// Trains ResNet-9 on CIFAR-10 with and without batch normalization.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
-    /// Where to train.
-    #[arg(long, value_enum, default_value = "auto")]
-    device: DeviceArg,
-    /// Folder holding (or receiving) `cifar-10-batches-bin/`, and the synthetic data cache.
-    #[arg(long, default_value = "data")]
-    data: PathBuf,
-    /// Do not try to download CIFAR-10 when it is missing.
-    #[arg(long)]
-    no_download: bool,
-    /// Fail instead of falling back to synthetic data when real CIFAR-10 cannot be had.
-    #[arg(long, conflicts_with = "synthetic")]
-    require_real_data: bool,
+    #[command(flatten)]
+    run: RunArgs,
     #[command(flatten)]
     settings: Settings,
-    /// Output folder [default: a new runs/cifar_resnet/<timestamp>]; it must not hold an
-    /// earlier run.
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Replace the earlier run's files in --out.
-    #[arg(long, requires = "out")]
-    overwrite: bool,
-    /// Save a checkpoint every N steps into <out>/checkpoints (0: never).
-    #[arg(long, default_value_t = 0)]
-    checkpoint_every: usize,
-    /// Continue the run in this output folder from its checkpoints, with its settings.
-    #[arg(long, conflicts_with = "overwrite")]
-    resume: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -127,20 +101,8 @@ fn run() -> anyhow::Result<ExitCode> {
     let signals = Signals::register()?;
     let matches = Args::command().get_matches();
     let args = Args::from_arg_matches(&matches)?;
-    let device = cli::device(args.device)?;
-    let mut settings = match &args.resume {
-        Some(folder) => {
-            if let Some(out) = args.out.as_ref().filter(|out| *out != folder) {
-                bail!(
-                    "--resume {} continues in its own folder; --out {} names another",
-                    folder.display(),
-                    out.display()
-                );
-            }
-            cli::resumed_settings(&PROGRAM, folder, &args.settings, &matches)?
-        }
-        None => args.settings.clone(),
-    };
+    let device = cli::device(args.run.device)?;
+    let mut settings = args.run.settings(&PROGRAM, &args.settings, &matches)?;
     // The protocol's sizes fill what the flags leave open, and are stored in `run.json` as
     // resolved, so a resumed run keeps them.
     let preset = settings
@@ -157,33 +119,13 @@ fn run() -> anyhow::Result<ExitCode> {
     settings.train_images = settings.train_images.or(preset.train_images);
     settings.eval_images = settings.eval_images.or(preset.eval_images);
 
-    let source = if settings.synthetic {
-        DataSource::Synthetic(Default::default())
-    } else if args.require_real_data {
-        DataSource::Real {
-            download: !args.no_download,
-        }
-    } else {
-        DataSource::Auto {
-            download: !args.no_download,
-        }
-    };
-    let (train, test, origin) = Cifar10::load_or_synthetic(&args.data, source)?;
+    let (train, test, origin) = args.run.load_data(settings.synthetic)?;
     if signals.stopped() {
         return Ok(signals.exit_code());
     }
     let all_train_images = train.len();
     let train = cifar_bn::train::head(&train, settings.train_images)?;
-    let out = match &args.resume {
-        Some(folder) => folder.clone(),
-        None => folder::create(
-            &PROGRAM,
-            args.out.as_deref(),
-            Path::new("runs/cifar_resnet"),
-            args.overwrite,
-            &cli::settings_json(&settings)?,
-        )?,
-    };
+    let out = args.run.output_folder(&PROGRAM, &settings)?;
     let config = ResNetConfig {
         device,
         protocol: preset.name,
@@ -197,8 +139,8 @@ fn run() -> anyhow::Result<ExitCode> {
         no_bn_lr: settings.no_bn_lr,
         seed: settings.seed,
         out,
-        checkpoint_every: args.checkpoint_every,
-        resume: args.resume.clone(),
+        checkpoint_every: args.run.checkpoint_every,
+        resume: args.run.resume.clone(),
         progress: true,
     };
 

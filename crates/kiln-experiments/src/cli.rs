@@ -5,8 +5,9 @@ use crate::folder::{self, Program, RUN_FILE};
 use anyhow::{bail, Context};
 use clap::parser::ValueSource;
 use clap::ArgMatches;
+use kiln::data::{Cifar10, DataOrigin, DataSource, Dataset};
 use kiln::tensor::{Device, DeviceChoice};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -35,6 +36,95 @@ pub fn describe(device: Device) -> String {
     match device {
         Device::Gpu => device.describe(),
         Device::Cpu => format!("cpu ({} threads)", rayon::current_num_threads()),
+    }
+}
+
+/// The flags every example program has besides the settings of its runs: device, data, output
+/// folder, checkpoints and `--resume`. A program flattens them into its arguments, beside a
+/// settings group that has a `synthetic` flag.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Where to train.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceArg,
+    /// Folder holding (or receiving) `cifar-10-batches-bin/`, and the synthetic data cache.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Do not try to download CIFAR-10 when it is missing.
+    #[arg(long)]
+    pub no_download: bool,
+    /// Fail instead of falling back to synthetic data when real CIFAR-10 cannot be had.
+    #[arg(long, conflicts_with = "synthetic")]
+    pub require_real_data: bool,
+    /// Output folder [default: a new runs/<program>/<timestamp>]; it must not hold an earlier
+    /// run.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace the earlier run's files in --out.
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
+    /// Save a checkpoint every N steps into <out>/checkpoints (0: never).
+    #[arg(long, default_value_t = 0)]
+    pub checkpoint_every: usize,
+    /// Continue the run in this output folder from its checkpoints, with its settings.
+    #[arg(long, conflicts_with = "overwrite")]
+    pub resume: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// The settings of the runs: with `--resume`, those stored in its folder (see
+    /// [`resumed_settings`]), else `given`.
+    pub fn settings<S: Clone + serde::Serialize + serde::de::DeserializeOwned>(
+        &self,
+        program: &Program,
+        given: &S,
+        matches: &ArgMatches,
+    ) -> anyhow::Result<S> {
+        let Some(folder) = &self.resume else {
+            return Ok(given.clone());
+        };
+        if let Some(out) = self.out.as_ref().filter(|out| *out != folder) {
+            bail!(
+                "--resume {} continues in its own folder; --out {} names another",
+                folder.display(),
+                out.display()
+            );
+        }
+        resumed_settings(program, folder, given, matches)
+    }
+
+    /// Training and test sets: synthetic when asked, else CIFAR-10 from `--data` (downloaded
+    /// unless `--no-download`), falling back to the synthetic stand-in unless
+    /// `--require-real-data`.
+    pub fn load_data(&self, synthetic: bool) -> anyhow::Result<(Dataset, Dataset, DataOrigin)> {
+        let download = !self.no_download;
+        let source = if synthetic {
+            DataSource::Synthetic(Default::default())
+        } else if self.require_real_data {
+            DataSource::Real { download }
+        } else {
+            DataSource::Auto { download }
+        };
+        Ok(Cifar10::load_or_synthetic(&self.data, source)?)
+    }
+
+    /// The output folder: `--resume`'s, or a new one claimed with `settings` (see
+    /// [`folder::create`]) at `--out` or under `runs/<program>/`.
+    pub fn output_folder(
+        &self,
+        program: &Program,
+        settings: &impl serde::Serialize,
+    ) -> anyhow::Result<PathBuf> {
+        if let Some(folder) = &self.resume {
+            return Ok(folder.clone());
+        }
+        folder::create(
+            program,
+            self.out.as_deref(),
+            &Path::new("runs").join(program.name),
+            self.overwrite,
+            &settings_json(settings)?,
+        )
     }
 }
 

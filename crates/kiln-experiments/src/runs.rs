@@ -41,6 +41,16 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// Training images per second at `batch_size` images a step (evaluation excluded; 0 before
+    /// any step).
+    pub fn images_per_second(&self, batch_size: usize) -> f64 {
+        if self.train_seconds > 0.0 {
+            (self.train_loss.len() * batch_size) as f64 / self.train_seconds
+        } else {
+            0.0
+        }
+    }
+
     /// Fails unless the record is one this program could have written for a run of `steps`.
     pub fn check(&self, steps: usize) -> anyhow::Result<()> {
         let done = self.train_loss.len();

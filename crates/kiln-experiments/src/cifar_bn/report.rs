@@ -92,11 +92,7 @@ fn summarize(r: &RunResult) -> RunSummary {
             .map(|&l| (level_key(l), steps_to(&smooth, l)))
             .collect(),
         wall_seconds: rec.wall_seconds,
-        images_per_second: if rec.train_seconds > 0.0 {
-            (rec.train_loss.len() * r.batch_size) as f64 / rec.train_seconds
-        } else {
-            0.0
-        },
+        images_per_second: rec.images_per_second(r.batch_size),
         stopped: rec.stopped.clone(),
     }
 }
