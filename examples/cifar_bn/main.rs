@@ -143,7 +143,9 @@ fn run() -> anyhow::Result<ExitCode> {
         return Ok(signals.exit_code());
     }
     let all_train_images = train.len();
-    let train = experiment::train::head(&train, settings.train_images)?;
+    let train = settings
+        .train_images
+        .map_or(train.clone(), |n| train.first(n));
     let out = args.run.output_folder(&PROGRAM, &settings)?;
     let config = ExperimentConfig {
         device,

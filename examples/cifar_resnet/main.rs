@@ -16,7 +16,7 @@ use kiln::tensor::Device;
 use kiln_experiments::cifar_resnet::{self as experiment, Preset, ResNetConfig, Study, PROGRAM};
 use kiln_experiments::cli::{self, at_least_one, positive_finite, RunArgs, Signals};
 use kiln_experiments::resnet9::RECORD_WIDTH;
-use kiln_experiments::{cifar_bn, say};
+use kiln_experiments::say;
 use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -124,7 +124,9 @@ fn run() -> anyhow::Result<ExitCode> {
         return Ok(signals.exit_code());
     }
     let all_train_images = train.len();
-    let train = cifar_bn::train::head(&train, settings.train_images)?;
+    let train = settings
+        .train_images
+        .map_or(train.clone(), |n| train.first(n));
     let out = args.run.output_folder(&PROGRAM, &settings)?;
     let config = ResNetConfig {
         device,

@@ -88,6 +88,20 @@ impl Dataset {
         self.class_names.len()
     }
 
+    /// The first `n` images (all of them when `n >= len()`) and their labels, with the same
+    /// class names.
+    pub fn first(&self, n: usize) -> Dataset {
+        let n = n.min(self.len());
+        if n == self.len() {
+            return self.clone();
+        }
+        Dataset {
+            images: self.images[..n * IMAGE_BYTES].into(),
+            labels: self.labels[..n].into(),
+            class_names: self.class_names.clone(),
+        }
+    }
+
     /// Images per class, indexed by label.
     pub fn class_counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.num_classes()];
@@ -142,6 +156,18 @@ mod tests {
         let ds = Dataset::new(vec![7; 2 * 3072], vec![1, 0], names(2)).unwrap();
         assert_eq!((ds.len(), ds.label(0), ds.image(1).len()), (2, 1, 3072));
         assert_eq!(ds.class_counts(), vec![1, 1]);
+    }
+
+    #[test]
+    fn first_keeps_the_leading_images_and_labels() {
+        let images: Vec<u8> = (0..3).flat_map(|i| vec![i as u8; IMAGE_BYTES]).collect();
+        let ds = Dataset::new(images, vec![2, 0, 1], names(3)).unwrap();
+        let two = ds.first(2);
+        assert_eq!((two.len(), two.labels()), (2, &[2, 0][..]));
+        assert_eq!(two.image(1), ds.image(1));
+        assert_eq!(two.class_names(), ds.class_names());
+        assert_eq!(ds.first(0).len(), 0);
+        assert_eq!(ds.first(7).len(), 3);
     }
 
     #[test]

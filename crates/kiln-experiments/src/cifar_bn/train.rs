@@ -34,7 +34,9 @@ pub fn loaders(
     let batch_size = config.protocol.batch_size.min(train.len());
     let train_data = loader(train, batch_size, config.device, true)?;
     let test_data = loader(
-        &head(test, config.eval_limit)?,
+        &config
+            .eval_limit
+            .map_or_else(|| test.clone(), |n| test.first(n)),
         batch_size.min(1000),
         config.device,
         false,
@@ -104,20 +106,6 @@ impl Trainer for ArticleTrainer {
     fn state(&self) -> StateDict {
         checkpoint::state_dict(&self.model, Some(&self.adam))
     }
-}
-
-/// The first `limit` images of `data` (all if `None`).
-pub fn head(data: &Dataset, limit: Option<usize>) -> anyhow::Result<Dataset> {
-    let n = limit.map_or(data.len(), |l| l.min(data.len()));
-    if n == data.len() {
-        return Ok(data.clone());
-    }
-    let bytes = data.images()[..n * data.images().len() / data.len()].to_vec();
-    Ok(Dataset::new(
-        bytes,
-        data.labels()[..n].to_vec(),
-        data.class_names().to_vec(),
-    )?)
 }
 
 /// Trains one run of the comparison.

@@ -95,7 +95,9 @@ pub fn loaders(
             .then(Transform::Standardize { mean, std }),
         ..LoaderConfig::new(batch_size.min(1000))
     };
-    let test = crate::cifar_bn::train::head(test, config.eval_limit)?;
+    let test = config
+        .eval_limit
+        .map_or_else(|| test.clone(), |n| test.first(n));
     Ok((
         batch_size,
         DataLoader::new(train, train_loader)?,
