@@ -56,14 +56,14 @@ pub struct RunArgs {
     /// Fail instead of falling back to synthetic data when real CIFAR-10 cannot be had.
     #[arg(long, conflicts_with = "synthetic")]
     pub require_real_data: bool,
-    /// Output folder [default: a new runs/<program>/<timestamp>]; it must not hold an earlier
-    /// run.
+    /// Output folder [default: a new folder in runs/, named for the program and the start
+    /// time]; it must not hold an earlier run.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the earlier run's files in --out.
     #[arg(long, requires = "out")]
     pub overwrite: bool,
-    /// Save a checkpoint every N steps into <out>/checkpoints (0: never).
+    /// Save a checkpoint every N steps into the output folder's checkpoints/ (0: never).
     #[arg(long, default_value_t = 0)]
     pub checkpoint_every: usize,
     /// Continue the run in this output folder from its checkpoints, with its settings.
