@@ -8,7 +8,10 @@ use experiment::report::{smoothed, steps_to, LEVELS};
 use experiment::{BnPlacement, ExperimentConfig, Protocol, Study};
 use kiln::data::{Cifar10, DataOrigin, DataSource, Dataset, SyntheticConfig};
 use kiln::tensor::Device;
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
+use std::task::Poll;
 
 fn tiny_config(out: &std::path::Path, study: Study) -> ExperimentConfig {
     ExperimentConfig {
@@ -267,8 +270,25 @@ fn resume_refuses_a_progress_record_it_could_not_have_written() {
     }
 }
 
+/// A yield that suspends once, as the page's does, and counts how often it is awaited.
+fn counting_yield(count: Rc<Cell<usize>>) -> experiment::live::Yield {
+    Box::new(move || {
+        count.set(count.get() + 1);
+        let mut suspended = false;
+        Box::pin(std::future::poll_fn(move |cx| {
+            if std::mem::replace(&mut suspended, true) {
+                Poll::Ready(())
+            } else {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }))
+    })
+}
+
 /// The page's driver (`live`, which never waits for the device) trains exactly as `cifar_bn`
-/// does: the same losses and evaluations, step for step.
+/// does: the same losses and evaluations, step for step, though it lets the page run between
+/// the parts of a step.
 #[test]
 fn the_live_comparison_matches_the_runs_of_cifar_bn() {
     let dir = tempfile::tempdir().unwrap();
@@ -279,7 +299,10 @@ fn the_live_comparison_matches_the_runs_of_cifar_bn() {
     };
     let started = std::time::Instant::now();
     let clock = Box::new(move || started.elapsed().as_secs_f64());
-    let mut live = experiment::live::Live::new(config.clone(), &train, &test, clock).unwrap();
+    let yields = Rc::new(Cell::new(0));
+    let yield_now = counting_yield(yields.clone());
+    let mut live =
+        experiment::live::Live::new(config.clone(), &train, &test, clock, yield_now).unwrap();
     let mut progress = Vec::new();
     while let Some(p) = pollster::block_on(live.step()).unwrap() {
         progress.push(p);
@@ -299,4 +322,7 @@ fn the_live_comparison_matches_the_runs_of_cifar_bn() {
     }
     // An epoch is 2 batches of 40 here: the runs went through several.
     assert_eq!(progress.len(), 6 + 4);
+    // After the one test batch of each of the 4 evaluations, and after recording the first
+    // step of each run and the step after its first evaluation.
+    assert_eq!(yields.get(), 4 + 2 * 2);
 }

@@ -142,6 +142,26 @@ function notice(text) {
 
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+// Measures how long the page's thread is held while it trains: the longest gap, in ms, between
+// two animation frames (the browser paints only while the thread is free).
+function pauseMeter() {
+  let last = performance.now(), longest = 0, frame;
+  const tick = () => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  };
+  const loop = () => {
+    tick();
+    frame = requestAnimationFrame(loop);
+  };
+  frame = requestAnimationFrame(loop);
+  return {
+    stop() { tick(); cancelAnimationFrame(frame); },
+    longest: () => Math.round(longest),
+  };
+}
+
 function median(values) {
   const s = [...values].sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
@@ -283,31 +303,39 @@ async function train(settings, choice) {
   for (const n of JSON.parse(session.runs())) runs[n] = { loss: [], evals: [], seconds: [] };
   const total = settings.steps_no_bn + settings.steps_bn;
   let done = 0, lastDraw = 0;
-  for (;;) {
-    if (stopRequested) break;
-    const json = await session.step();
-    if (json === null) break;
-    const p = JSON.parse(json);
-    const r = runs[p.name];
-    r.loss.push(p.loss);
-    r.seconds.push(p.seconds);
-    if (p.eval) r.evals.push(p.eval);
-    done++;
-    const step = median(r.seconds.slice(-10));
-    $('step-time').textContent = `${(step * 1000).toFixed(step < 0.1 ? 1 : 0)} ms`;
-    $('ips').textContent = Math.round(Math.min(settings.batch_size, settings.train_images) / step).toLocaleString();
-    $('progress').textContent = `${p.name} ${p.step} · ${Math.round(100 * done / total)}%`;
-    if (p.eval || performance.now() - lastDraw > 100) {
-      redraw(runs, settings);
-      $('table').textContent = session.table();
-      lastDraw = performance.now();
+  const meter = pauseMeter();
+  try {
+    for (;;) {
+      if (stopRequested) break;
+      const json = await session.step();
+      if (json === null) break;
+      const p = JSON.parse(json);
+      const r = runs[p.name];
+      r.loss.push(p.loss);
+      r.seconds.push(p.seconds);
+      if (p.eval) r.evals.push(p.eval);
+      done++;
+      const step = median(r.seconds.slice(-10));
+      $('step-time').textContent = `${(step * 1000).toFixed(step < 0.1 ? 1 : 0)} ms`;
+      $('ips').textContent = Math.round(Math.min(settings.batch_size, settings.train_images) / step).toLocaleString();
+      $('progress').textContent = `${p.name} ${p.step} · ${Math.round(100 * done / total)}%`;
+      if (p.eval || performance.now() - lastDraw > 100) {
+        redraw(runs, settings);
+        $('table').textContent = session.table();
+        lastDraw = performance.now();
+      }
+      await nextTask();
     }
-    await nextTask();
+  } finally {
+    meter.stop();
   }
   redraw(runs, settings);
   $('table').textContent = session.table();
   $('message').textContent = stopRequested ? 'Stopped.' : 'Done.';
-  return { device, adapter: name, dataset, synthetic, data_seconds: dataSeconds, runs, table: session.table() };
+  return {
+    device, adapter: name, dataset, synthetic, data_seconds: dataSeconds, runs, table: session.table(),
+    longest_pause_ms: meter.longest(),
+  };
 }
 
 // Posts what the run measured to the local test server (`?report=TAG`).

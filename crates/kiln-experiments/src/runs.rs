@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kiln::data::{Batch, DataLoader};
 use kiln::nn::{accuracy_async, cross_entropy, Module, Sequential, StateDict};
 use kiln::tensor::no_grad;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -75,17 +76,31 @@ impl RunRecord {
 /// Mean loss and accuracy of `model` (in eval mode) on `data`. Every batch is recorded before
 /// any result is awaited, so the device runs them back to back.
 pub async fn evaluate(model: &mut Sequential, data: &DataLoader) -> anyhow::Result<(f32, f32)> {
+    evaluate_yielding(model, data, || std::future::ready(())).await
+}
+
+/// [`evaluate`], awaiting `yield_now()` after each batch is recorded. On a page's only thread,
+/// where a batch on the CPU device is computed as it is recorded, the browser then gets its
+/// turn between batches; on the GPU the batches still run back to back.
+pub async fn evaluate_yielding<F: Future<Output = ()>>(
+    model: &mut Sequential,
+    data: &DataLoader,
+    yield_now: impl Fn() -> F,
+) -> anyhow::Result<(f32, f32)> {
     model.eval();
-    let recorded: anyhow::Result<Vec<_>> = data
-        .epoch(0)
-        .map(|batch| {
+    let recorded: anyhow::Result<Vec<_>> = async {
+        let mut recorded = Vec::new();
+        for batch in data.epoch(0) {
             let batch = batch?;
             let logits = no_grad(|| model.forward(&batch.images))?;
             let loss = cross_entropy(&logits, &batch.labels)?.item_async();
             let accuracy = accuracy_async(&logits, &batch.labels);
-            Ok((batch.labels.len(), loss, accuracy))
-        })
-        .collect();
+            recorded.push((batch.labels.len(), loss, accuracy));
+            yield_now().await;
+        }
+        Ok(recorded)
+    }
+    .await;
     model.train();
     let (mut loss, mut correct, mut count) = (0.0f64, 0.0f64, 0usize);
     for (n, batch_loss, batch_accuracy) in recorded? {

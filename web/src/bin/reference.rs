@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use kiln::tensor::Device;
-use kiln_experiments::cifar_bn::live::Live;
+use kiln_experiments::cifar_bn::live::{self, Live};
 use kiln_web::data::{Cifar10Files, TrainingData};
 use kiln_web::settings::Settings;
 use std::path::PathBuf;
@@ -41,6 +41,7 @@ fn main() -> anyhow::Result<()> {
         &data.train,
         &data.test,
         clock,
+        live::native_yield(),
     )?;
     while let Some(progress) = pollster::block_on(live.step())? {
         println!("{}", serde_json::to_string(&progress)?);

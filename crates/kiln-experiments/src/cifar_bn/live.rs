@@ -1,13 +1,15 @@
 //! The comparison stepped from outside, never waiting for the device: what the web page
 //! drives. Each [`Live::step`] records the next training step, then returns the loss of the step
 //! before, which travelled back while the device ran the new one. Losses, evaluations and the
-//! summary are those of [`super::train::run`] for the same settings.
+//! summary are those of [`super::train::run`] for the same settings. On the CPU device a step is
+//! computed as it is recorded, so a long piece of work (an evaluation, batch after batch) awaits
+//! an injected [`Yield`] between its parts: the page's event loop runs there.
 
 use super::config::{ExperimentConfig, RunSpec};
 use super::model;
 use super::report::{self, Summary};
 use super::train::{loaders, RunResult};
-use crate::runs::{evaluate, EvalPoint, RunRecord};
+use crate::runs::{evaluate_yielding, EvalPoint, RunRecord};
 use kiln::data::{Batches, DataLoader, Dataset};
 use kiln::nn::{Adam, AdamConfig, Module, Sequential};
 use std::future::Future;
@@ -15,6 +17,15 @@ use std::pin::Pin;
 
 /// Seconds since a fixed origin: the page's clock in the browser, which has no `Instant`.
 pub type Clock = Box<dyn Fn() -> f64>;
+
+/// A future that resolves once the host has had its turn: in the browser, on a later task of
+/// the event loop, so that the page repaints and answers in between; natively, at once.
+pub type Yield = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
+
+/// The [`Yield`] of a native run, which has no event loop to let run: it resolves at once.
+pub fn native_yield() -> Yield {
+    Box::new(|| -> Pin<Box<dyn Future<Output = ()>>> { Box::pin(std::future::ready(())) })
+}
 
 /// A step's loss on its way back from the device.
 type PendingLoss = Pin<Box<dyn Future<Output = kiln::tensor::Result<f32>>>>;
@@ -61,18 +72,21 @@ pub struct Live {
     test: DataLoader,
     batch_size: usize,
     clock: Clock,
+    yield_now: Yield,
     finished: Vec<RunResult>,
     run: Option<Run>,
 }
 
 impl Live {
     /// The runs of `config` on `train`/`test`, batched as [`super::train::run`] batches them;
-    /// nothing is recorded before the first [`Live::step`].
+    /// nothing is recorded before the first [`Live::step`]. `clock` times the steps;
+    /// `yield_now` is awaited between the parts of a long [`Live::step`].
     pub fn new(
         config: ExperimentConfig,
         train: &Dataset,
         test: &Dataset,
         clock: Clock,
+        yield_now: Yield,
     ) -> anyhow::Result<Live> {
         let (batch_size, train_data, test_data) = loaders(&config, train, test)?;
         Ok(Live {
@@ -82,6 +96,7 @@ impl Live {
             test: test_data,
             batch_size,
             clock,
+            yield_now,
             finished: Vec::new(),
             run: None,
         })
@@ -91,6 +106,8 @@ impl Live {
     /// Records the next step and returns the loss of the one before, once it has arrived;
     /// `None` when every run has finished. A step after which the test set is evaluated is
     /// waited for before the next one is recorded, so that the evaluation sees its weights.
+    /// `yield_now` is awaited between two steps recorded in one call (at the start of a run and
+    /// after an evaluation) and between the test batches of an evaluation.
     pub async fn step(&mut self) -> anyhow::Result<Option<Progress>> {
         loop {
             let Some(run) = self.run.as_mut() else {
@@ -122,7 +139,7 @@ impl Live {
                         record: run.record,
                     });
                 }
-                None => {}
+                None => (self.yield_now)().await,
             }
         }
     }
@@ -162,7 +179,8 @@ impl Live {
         }
         let due = step.is_multiple_of(self.config.protocol.eval_every) || step == run.spec.steps;
         let eval = if loss.is_finite() && due {
-            let (loss, accuracy) = evaluate(&mut run.model, &self.test).await?;
+            let (loss, accuracy) =
+                evaluate_yielding(&mut run.model, &self.test, &self.yield_now).await?;
             // The evaluation is not training time: the next step's clock starts after it.
             run.last = (self.clock)();
             let point = EvalPoint {
