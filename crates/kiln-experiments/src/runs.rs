@@ -179,10 +179,9 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// Restores a run of `steps` steps saved in the checkpoint at this path in the folder
-    /// `resume_from` (rather than the output folder): `restore` loads the state, and the
-    /// record is returned. `None` when no checkpoint was completed (the run starts from step
-    /// 0). A checkpoint of another configuration, or whose parts disagree, is an error.
+    /// Restores a run of `steps` steps from this checkpoint: `restore` loads the state, and
+    /// the record is returned. `None` when no checkpoint was completed (the run starts from
+    /// step 0). A checkpoint of another configuration, or whose parts disagree, is an error.
     pub fn resume(
         &self,
         steps: usize,

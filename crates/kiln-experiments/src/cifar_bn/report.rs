@@ -169,7 +169,8 @@ pub fn write_all(
     Ok(summary)
 }
 
-fn opt<T: std::fmt::Display>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+/// `f(v)`, or `-` for a missing value: a cell of a summary table.
+pub(crate) fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map_or("-".to_string(), f)
 }
 

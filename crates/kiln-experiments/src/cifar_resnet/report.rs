@@ -4,7 +4,7 @@
 
 use super::config::ResNetConfig;
 use super::train::RunResult;
-use crate::cifar_bn::report::{smoothed, SMOOTHING};
+use crate::cifar_bn::report::{opt, smoothed, SMOOTHING};
 use crate::folder::write_output;
 use kiln::data::DataOrigin;
 use std::collections::BTreeMap;
@@ -204,10 +204,6 @@ pub fn write_all(
         serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
     Ok(summary)
-}
-
-fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
-    v.map_or("-".to_string(), f)
 }
 
 /// The summary as text: the sweep's verdicts, then a row per run.
