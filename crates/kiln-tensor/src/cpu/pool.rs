@@ -5,8 +5,12 @@
 //! a quarter of a CPU training step of the example's model. Storage returns its vector here
 //! when it drops, and kernels take their outputs from here, so buffers are reused instead.
 //!
-//! Buffers are kept by exact length, only from [`MIN_POOLED_BYTES`] up, and at most [`MAX_BYTES`] in
-//! all (per element type); past that a returned buffer is freed.
+//! Buffers are kept by exact length, only from [`MIN_POOLED_BYTES`] up. As the GPU's buffer
+//! pool does, the pool of each element type keeps idle buffers up to the larger of
+//! [`FLOOR_BYTES`] and the most bytes that were ever live at once; past that a returned buffer
+//! is freed. A step with gigabytes of temporaries (the example's model at batch 5000) then
+//! recycles all of them, step after step, while a program that only ever needed a little
+//! keeps little.
 //!
 //! Allocation is fallible: a buffer the allocator refuses is an [`AllocError`] naming its
 //! size, which the kernels turn into an [`Error::OutOfMemory`] naming their operation, instead
@@ -20,14 +24,66 @@ use std::sync::Mutex;
 
 /// Buffers smaller than this are left to the allocator, which recycles them well.
 pub const MIN_POOLED_BYTES: usize = 64 << 10;
-/// The most memory the pool keeps idle for one element type.
-pub const MAX_BYTES: usize = 512 << 20;
+/// Idle bytes kept at least (per element type), whatever the peak of live bytes.
+pub const FLOOR_BYTES: usize = 512 << 20;
 
-/// Idle buffers of one element type, by length.
-#[derive(Default)]
+/// Idle buffers of one element type, by length, and the count of pooled-size bytes in use.
 pub struct Pool<T> {
     free: HashMap<usize, Vec<Vec<T>>>,
+    /// Bytes in `free`.
     bytes: usize,
+    /// Bytes of pooled-size buffers handed out (reused or new) and not yet returned, and the
+    /// most there ever were. A buffer that never comes back (a vector handed to a caller)
+    /// stays counted, which can only raise the bound.
+    live: usize,
+    peak: usize,
+    /// Idle bytes kept at least.
+    floor: usize,
+}
+
+impl<T> Pool<T> {
+    /// An empty pool that keeps at least `floor` idle bytes.
+    fn new(floor: usize) -> Self {
+        Pool {
+            free: HashMap::new(),
+            bytes: 0,
+            live: 0,
+            peak: 0,
+            floor,
+        }
+    }
+
+    /// Counts `len` elements handed out.
+    fn hand_out(&mut self, len: usize) {
+        self.live += len * size_of::<T>();
+        self.peak = self.peak.max(self.live);
+    }
+
+    /// An idle buffer of exactly `len` elements, if there is one.
+    fn take(&mut self, len: usize) -> Option<Vec<T>> {
+        let found = self.free.get_mut(&len).and_then(Vec::pop)?;
+        self.bytes -= len * size_of::<T>();
+        self.hand_out(len);
+        Some(found)
+    }
+
+    /// Keeps `v` for reuse (true), or lets it go when that would exceed the bound (false).
+    fn give(&mut self, v: Vec<T>) -> bool {
+        let bytes = v.capacity() * size_of::<T>();
+        self.live = self.live.saturating_sub(bytes);
+        let keep = v.capacity() == v.len() && self.bytes + bytes <= self.peak.max(self.floor);
+        if keep {
+            self.bytes += bytes;
+            self.free.entry(v.len()).or_default().push(v);
+        }
+        keep
+    }
+}
+
+impl<T> Default for Pool<T> {
+    fn default() -> Self {
+        Pool::new(FLOOR_BYTES)
+    }
 }
 
 /// The pool of one element type (each [`Element`] names its own static).
@@ -55,13 +111,21 @@ impl AllocError {
 
 /// An empty vector with room for exactly `len` elements, or an error naming the size when the
 /// allocator refuses (or the byte count overflows).
-pub fn with_capacity<T>(len: usize) -> Result<Vec<T>, AllocError> {
+pub fn with_capacity<T: Element>(len: usize) -> Result<Vec<T>, AllocError> {
     let mut v = Vec::new();
     v.try_reserve_exact(len).map_err(|_| AllocError {
         len,
         element_bytes: size_of::<T>(),
     })?;
+    if pooled::<T>(len) {
+        T::pool().lock().expect("pool lock").hand_out(len);
+    }
     Ok(v)
+}
+
+/// Whether buffers of `len` elements are pooled.
+fn pooled<T>(len: usize) -> bool {
+    len.saturating_mul(size_of::<T>()) >= MIN_POOLED_BYTES
 }
 
 /// A zero-filled vector of `len` elements, reusing an idle buffer of that length if any.
@@ -98,30 +162,16 @@ pub fn for_overwrite<T: Element>(len: usize) -> Result<Vec<T>, AllocError> {
 
 /// An idle buffer of exactly `len` elements, if the pool has one.
 fn reuse<T: Element>(len: usize) -> Option<Vec<T>> {
-    if len.saturating_mul(size_of::<T>()) < MIN_POOLED_BYTES {
+    if !pooled::<T>(len) {
         return None;
     }
-    let mut pool = T::pool().lock().expect("pool lock");
-    let found = pool.free.get_mut(&len).and_then(Vec::pop);
-    if found.is_some() {
-        pool.bytes -= len * size_of::<T>();
-    }
-    found
+    T::pool().lock().expect("pool lock").take(len)
 }
 
 /// Hands a buffer back for reuse (or frees it: small, or the pool is full).
-pub fn recycle<T: Element>(mut v: Vec<T>) {
-    let bytes = v.len() * size_of::<T>();
-    if bytes < MIN_POOLED_BYTES || v.capacity() != v.len() {
-        return;
-    }
-    let mut pool = T::pool().lock().expect("pool lock");
-    if pool.bytes + bytes <= MAX_BYTES {
-        pool.bytes += bytes;
-        pool.free
-            .entry(v.len())
-            .or_default()
-            .push(std::mem::take(&mut v));
+pub fn recycle<T: Element>(v: Vec<T>) {
+    if pooled::<T>(v.capacity()) {
+        T::pool().lock().expect("pool lock").give(v);
     }
 }
 
@@ -164,7 +214,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn buffers_are_reused_zeroed_and_bounded() {
+    fn buffers_are_reused_zeroed_and_small_ones_are_not() {
         let len = MIN_POOLED_BYTES; // f64: 8x the minimum
         let mut v = zeros::<f64>(len).unwrap();
         v[3] = 7.0;
@@ -176,7 +226,37 @@ mod tests {
         // Small buffers are not kept.
         recycle(zeros::<f64>(8).unwrap());
         assert!(!f64::pool().lock().unwrap().free.contains_key(&8));
-        assert!(f64::pool().lock().unwrap().bytes <= MAX_BYTES);
+    }
+
+    #[test]
+    fn the_pool_keeps_up_to_the_peak_of_live_bytes() {
+        let mib = (1 << 20) / size_of::<f32>();
+        let mut pool = Pool::<f32>::new(1 << 20);
+        let new = |pool: &mut Pool<f32>, len: usize| {
+            pool.hand_out(len);
+            vec![0.0f32; len]
+        };
+        // Four MiB live at once: all four are kept when they come back, over the 1 MiB floor.
+        let first: Vec<_> = (0..4).map(|_| new(&mut pool, mib)).collect();
+        for v in first {
+            assert!(pool.give(v));
+        }
+        assert_eq!((pool.live, pool.peak, pool.bytes), (0, 4 << 20, 4 << 20));
+        // Reused: taken from the pool, and back again.
+        let again: Vec<_> = (0..4).map(|_| pool.take(mib).unwrap()).collect();
+        assert!(pool.take(mib).is_none());
+        for v in again {
+            assert!(pool.give(v));
+        }
+        // 3 MiB more on top of the four idle MiB would exceed the 4 MiB peak: let go.
+        let big = new(&mut pool, 3 * mib);
+        assert!(!pool.give(big));
+        assert_eq!((pool.live, pool.bytes), (0, 4 << 20));
+        // A vector with spare capacity is not kept (its length is not its size).
+        let mut short = new(&mut pool, mib);
+        short.pop();
+        assert!(!pool.give(short));
+        assert_eq!(pool.live, 0);
     }
 
     #[test]
