@@ -18,6 +18,7 @@ prints 'torch <version> model=M device=D batch=B bn=X step_ms=... images_per_s=.
 --matmul N, 'sgemm N GFLOP/s ...'. Needs `pip install torch`.
 """
 import argparse
+import math
 import time
 
 import torch
@@ -126,7 +127,9 @@ def main():
         q = torch.rand(n, n, device=dev)
         for _ in range(3):
             p @ q
-        dt = timed(lambda: p @ q, 10, dev)
+        # At least 10 products and about 2e11 flops in all, as in kiln's `train_step`.
+        reps = max(10, math.ceil(2e11 / (2 * n ** 3)))
+        dt = timed(lambda: p @ q, reps, dev)
         print(f"sgemm {n} GFLOP/s {2 * n ** 3 / dt / 1e9:.1f}")
 
 

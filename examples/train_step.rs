@@ -132,7 +132,7 @@ fn main() -> anyhow::Result<()> {
         for _ in 0..3 {
             a.matmul(&b)?.sum_all()?.item()?;
         }
-        let reps = 10;
+        let reps = matmul_reps(n);
         let t = Instant::now();
         let mut last = None;
         for _ in 0..reps {
@@ -155,4 +155,12 @@ fn main() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Timed repetitions of an `n x n` product: at least 10, and about 2e11 flops in all (about a
+/// second on a CPU), so that small products are timed over many calls, as in
+/// `benches/torch_reference.py`.
+fn matmul_reps(n: usize) -> usize {
+    let flops = 2.0 * (n as f64).powi(3);
+    (2e11 / flops).ceil().max(10.0) as usize
 }
