@@ -78,19 +78,28 @@ fn gather<T: Element>(
 ) -> Alloc<Vec<T>> {
     let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
     let mut gx = pool::for_overwrite(d.planes * in_plane)?;
+    // The covering ranges of every input row and column, computed once.
+    let rows: Vec<_> = (0..d.h)
+        .map(|iy| covering(iy, d.stride.0, d.pad.0, d.kh, d.oh))
+        .collect();
+    let cols: Vec<_> = (0..d.w)
+        .map(|ix| covering(ix, d.stride.1, d.pad.1, d.kw, d.ow))
+        .collect();
     gx.par_chunks_mut(in_plane.max(1))
         .enumerate()
         .for_each(|(plane, gx)| {
-            for (i, gx) in gx.iter_mut().enumerate() {
-                let (iy, ix) = (i / d.w, i % d.w);
-                let mut sum = T::zero();
-                for oy in covering(iy, d.stride.0, d.pad.0, d.kh, d.oh) {
-                    for ox in covering(ix, d.stride.1, d.pad.1, d.kw, d.ow) {
-                        let o = plane * out_plane + oy * d.ow + ox;
-                        sum = sum + f(gy, o, i);
+            for (iy, gx) in gx.chunks_exact_mut(d.w.max(1)).enumerate() {
+                for (ix, gx) in gx.iter_mut().enumerate() {
+                    let i = iy * d.w + ix;
+                    let mut sum = T::zero();
+                    for oy in rows[iy].clone() {
+                        let row = plane * out_plane + oy * d.ow;
+                        for ox in cols[ix].clone() {
+                            sum = sum + f(gy, row + ox, i);
+                        }
                     }
+                    *gx = sum;
                 }
-                *gx = sum;
             }
         });
     Ok(gx)
