@@ -17,10 +17,20 @@ const LANES: usize = 16;
 /// With `inner == 1` each result folds a contiguous run (see [`fold_run`]); otherwise the `len`
 /// rows of `inner` elements are folded into the result row by row, in order.
 pub(super) fn reduce<T: Element>(op: ReduceOp, x: &[T], d: ReduceDims) -> Alloc<Vec<T>> {
-    let (init, f): (T, fn(T, T) -> T) = match op {
-        ReduceOp::Sum => (T::zero(), |a, b| a + b),
-        ReduceOp::Max => (T::neg_infinity(), T::max_nan),
-    };
+    match op {
+        ReduceOp::Sum => fold(x, d, T::zero(), |a, b| a + b),
+        ReduceOp::Max => fold(x, d, T::neg_infinity(), T::max_nan),
+    }
+}
+
+/// [`reduce`] with `f` from `init`. Generic over `f`, so that each operation gets its own
+/// vectorized loops.
+fn fold<T: Element>(
+    x: &[T],
+    d: ReduceDims,
+    init: T,
+    f: impl Fn(T, T) -> T + Copy + Sync,
+) -> Alloc<Vec<T>> {
     let mut out = pool::filled(d.outer * d.inner, init)?;
     if out.is_empty() || d.len == 0 {
         return Ok(out);
@@ -53,7 +63,7 @@ pub(super) fn reduce<T: Element>(op: ReduceOp, x: &[T], d: ReduceDims) -> Alloc<
 /// `init` folded with every element of `x`: in [`LANES`] interleaved running results, which
 /// vectorizes (and for a sum rounds better than one running total), combined in order; long
 /// runs in parallel blocks of [`BLOCK`] elements whose results are combined in order.
-fn fold_run<T: Element>(x: &[T], init: T, f: fn(T, T) -> T) -> T {
+fn fold_run<T: Element>(x: &[T], init: T, f: impl Fn(T, T) -> T + Copy + Sync) -> T {
     if x.len() > BLOCK {
         let blocks: Vec<T> = x
             .par_chunks(BLOCK)
