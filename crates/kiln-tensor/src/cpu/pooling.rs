@@ -1,7 +1,8 @@
 //! 2-D max and average pooling over `[planes, h, w]` (see [`Pool2dDims`]), forward and backward.
 //!
-//! The backward passes gather: each input element sums the output gradients of the windows
-//! that cover it, in row-major output order, one plane per parallel task. The GPU kernels
+//! The backward passes add, for each input element, the output gradients of the windows that
+//! cover it in row-major output order, one plane per parallel task: average pooling gathers
+//! them, max pooling scatters each to its window's maximum in that order. The GPU kernels
 //! (`shaders/pooling.wgsl`) add in the same order, so both devices round alike.
 
 use super::{pool, Alloc, Element};
@@ -33,13 +34,20 @@ fn per_window<T: Element>(
 ) -> Alloc<Vec<T>> {
     let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
     let mut out = pool::for_overwrite(d.planes * out_plane)?;
+    // The windows of every output row and column, computed once.
+    let rows: Vec<_> = (0..d.oh)
+        .map(|oy| window(oy, d.stride.0, d.pad.0, d.kh, d.h))
+        .collect();
+    let cols: Vec<_> = (0..d.ow)
+        .map(|ox| window(ox, d.stride.1, d.pad.1, d.kw, d.w))
+        .collect();
     out.par_chunks_mut(out_plane.max(1))
         .zip(x.par_chunks(in_plane.max(1)))
         .for_each(|(out, x)| {
-            for (o, out) in out.iter_mut().enumerate() {
-                let rows = window(o / d.ow, d.stride.0, d.pad.0, d.kh, d.h);
-                let cols = window(o % d.ow, d.stride.1, d.pad.1, d.kw, d.w);
-                *out = f(x, rows, cols);
+            for (out, rows) in out.chunks_exact_mut(d.ow.max(1)).zip(&rows) {
+                for (out, cols) in out.iter_mut().zip(&cols) {
+                    *out = f(x, rows.clone(), cols.clone());
+                }
             }
         });
     Ok(out)
@@ -48,24 +56,30 @@ fn per_window<T: Element>(
 /// `(y, argmax)` of max pooling, as [`crate::Kernels::max_pool2d`] defines them.
 pub(super) fn max_forward<T: Element>(x: &[T], d: Pool2dDims) -> Alloc<(Vec<T>, Vec<T>)> {
     let argmax = per_window(x, d, |x, rows, cols| {
-        let mut best: Option<usize> = None;
+        // Every window holds an input value (the op bounds the padding by the window).
+        let mut best = rows.start * d.w + cols.start;
+        let mut max = x[best];
         for iy in rows {
-            for ix in cols.clone() {
-                let (at, v) = (iy * d.w + ix, x[iy * d.w + ix]);
+            let row = &x[iy * d.w..][cols.clone()];
+            for (ix, &v) in (cols.start..).zip(row) {
                 // Strictly larger, or the first NaN: ties keep the earlier index.
-                if best.is_none_or(|b| !x[b].is_nan() && (v > x[b] || v.is_nan())) {
-                    best = Some(at);
+                if !max.is_nan() && (v > max || v.is_nan()) {
+                    (best, max) = (iy * d.w + ix, v);
                 }
             }
         }
-        // Every window holds an input value (the op bounds the padding by the window).
-        T::from_usize(best.expect("a window inside the input")).expect("a plane index fits")
+        T::from_usize(best).expect("a plane index fits")
     })?;
     let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
     let mut y = pool::for_overwrite(argmax.len())?;
-    for (o, (y, at)) in y.iter_mut().zip(&argmax).enumerate() {
-        *y = x[o / out_plane * in_plane + at.to_usize().expect("an index")];
-    }
+    y.par_chunks_mut(out_plane.max(1))
+        .zip(argmax.par_chunks(out_plane.max(1)))
+        .zip(x.par_chunks(in_plane.max(1)))
+        .for_each(|((y, argmax), x)| {
+            for (y, at) in y.iter_mut().zip(argmax) {
+                *y = x[at.to_usize().expect("an index")];
+            }
+        });
     Ok((y, argmax))
 }
 
@@ -106,14 +120,21 @@ fn gather<T: Element>(
 }
 
 /// Gradient of max pooling: each `gy[o]` goes to the input element `argmax[o]` of its plane.
+/// Scattered in output order, these are the terms that [`gather`] would add for each input, in
+/// its order (the others are zeros).
 pub(super) fn max_backward<T: Element>(gy: &[T], argmax: &[T], d: Pool2dDims) -> Alloc<Vec<T>> {
-    gather(gy, d, |gy, o, i| {
-        if argmax[o].to_usize() == Some(i) {
-            gy[o]
-        } else {
-            T::zero()
-        }
-    })
+    let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
+    let mut gx = pool::zeros(d.planes * in_plane)?;
+    gx.par_chunks_mut(in_plane.max(1))
+        .zip(gy.par_chunks(out_plane.max(1)))
+        .zip(argmax.par_chunks(out_plane.max(1)))
+        .for_each(|((gx, gy), argmax)| {
+            for (&g, at) in gy.iter().zip(argmax) {
+                let i = at.to_usize().expect("an index");
+                gx[i] = gx[i] + g;
+            }
+        });
+    Ok(gx)
 }
 
 /// Average pooling: the in-bounds window sum over `kh * kw`.
