@@ -25,6 +25,19 @@ fn covering(i: usize, stride: usize, pad: usize, k: usize, out_len: usize) -> Ra
     first..last.max(first)
 }
 
+/// `range(i, stride, pad, k, limit)` ([`window`] or [`covering`]) of every row `i <
+/// count.0` and every column `i < count.1`, computed once for a whole batch of planes.
+fn per_axis(
+    d: &Pool2dDims,
+    count: (usize, usize),
+    limit: (usize, usize),
+    range: fn(usize, usize, usize, usize, usize) -> Range<usize>,
+) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+    let rows = (0..count.0).map(|i| range(i, d.stride.0, d.pad.0, d.kh, limit.0));
+    let cols = (0..count.1).map(|i| range(i, d.stride.1, d.pad.1, d.kw, limit.1));
+    (rows.collect(), cols.collect())
+}
+
 /// `out[o] = f(plane, window rows, window columns)` for every output `o`, where `plane` is
 /// the input plane of `o`, in parallel over planes.
 fn per_window<T: Element>(
@@ -34,13 +47,7 @@ fn per_window<T: Element>(
 ) -> Alloc<Vec<T>> {
     let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
     let mut out = pool::for_overwrite(d.planes * out_plane)?;
-    // The windows of every output row and column, computed once.
-    let rows: Vec<_> = (0..d.oh)
-        .map(|oy| window(oy, d.stride.0, d.pad.0, d.kh, d.h))
-        .collect();
-    let cols: Vec<_> = (0..d.ow)
-        .map(|ox| window(ox, d.stride.1, d.pad.1, d.kw, d.w))
-        .collect();
+    let (rows, cols) = per_axis(&d, (d.oh, d.ow), (d.h, d.w), window);
     out.par_chunks_mut(out_plane.max(1))
         .zip(x.par_chunks(in_plane.max(1)))
         .for_each(|(out, x)| {
@@ -92,13 +99,7 @@ fn gather<T: Element>(
 ) -> Alloc<Vec<T>> {
     let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
     let mut gx = pool::for_overwrite(d.planes * in_plane)?;
-    // The covering ranges of every input row and column, computed once.
-    let rows: Vec<_> = (0..d.h)
-        .map(|iy| covering(iy, d.stride.0, d.pad.0, d.kh, d.oh))
-        .collect();
-    let cols: Vec<_> = (0..d.w)
-        .map(|ix| covering(ix, d.stride.1, d.pad.1, d.kw, d.ow))
-        .collect();
+    let (rows, cols) = per_axis(&d, (d.h, d.w), (d.oh, d.ow), covering);
     gx.par_chunks_mut(in_plane.max(1))
         .enumerate()
         .for_each(|(plane, gx)| {
