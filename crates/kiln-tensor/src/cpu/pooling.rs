@@ -38,31 +38,48 @@ fn per_axis(
     (rows.collect(), cols.collect())
 }
 
-/// `out[o] = f(plane, window rows, window columns)` for every output `o`, where `plane` is
-/// the input plane of `o`, in parallel over planes.
-fn per_window<T: Element>(
+/// `outs[j][o] = f(plane, window rows, window columns)[j]` for every output `o` of each of
+/// the `N` outputs (`[planes, oh, ow]`), where `plane` is the input plane of `o`, in parallel
+/// over planes.
+fn per_window<T: Element, const N: usize>(
     x: &[T],
     d: Pool2dDims,
-    f: impl Fn(&[T], Range<usize>, Range<usize>) -> T + Sync,
-) -> Alloc<Vec<T>> {
+    f: impl Fn(&[T], Range<usize>, Range<usize>) -> [T; N] + Sync,
+) -> Alloc<[Vec<T>; N]> {
     let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
-    let mut out = pool::for_overwrite(d.planes * out_plane)?;
-    let (rows, cols) = per_axis(&d, (d.oh, d.ow), (d.h, d.w), window);
-    out.par_chunks_mut(out_plane.max(1))
-        .zip(x.par_chunks(in_plane.max(1)))
-        .for_each(|(out, x)| {
-            for (out, rows) in out.chunks_exact_mut(d.ow.max(1)).zip(&rows) {
-                for (out, cols) in out.iter_mut().zip(&cols) {
-                    *out = f(x, rows.clone(), cols.clone());
+    let mut outs = Vec::with_capacity(N);
+    for _ in 0..N {
+        outs.push(pool::for_overwrite(d.planes * out_plane)?);
+    }
+    if d.planes * out_plane > 0 {
+        let (rows, cols) = per_axis(&d, (d.oh, d.ow), (d.h, d.w), window);
+        // The planes of every output, by plane.
+        let mut chunks: Vec<_> = outs.iter_mut().map(|o| o.chunks_mut(out_plane)).collect();
+        let planes: Vec<[&mut [T]; N]> = (0..d.planes)
+            .map(|_| std::array::from_fn(|j| chunks[j].next().expect("a plane per output")))
+            .collect();
+        planes
+            .into_par_iter()
+            .zip(x.par_chunks(in_plane.max(1)))
+            .for_each(|(mut planes, x)| {
+                for (oy, rows) in rows.iter().enumerate() {
+                    for (ox, cols) in cols.iter().enumerate() {
+                        let values = f(x, rows.clone(), cols.clone());
+                        for (plane, v) in planes.iter_mut().zip(values) {
+                            plane[oy * d.ow + ox] = v;
+                        }
+                    }
                 }
-            }
-        });
-    Ok(out)
+            });
+    }
+    Ok(outs
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("N outputs")))
 }
 
 /// `(y, argmax)` of max pooling, as [`crate::Kernels::max_pool2d`] defines them.
 pub(super) fn max_forward<T: Element>(x: &[T], d: Pool2dDims) -> Alloc<(Vec<T>, Vec<T>)> {
-    let argmax = per_window(x, d, |x, rows, cols| {
+    let [y, argmax] = per_window(x, d, |x, rows, cols| {
         // Every window holds an input value (the op bounds the padding by the window).
         let mut best = rows.start * d.w + cols.start;
         let mut max = x[best];
@@ -75,18 +92,8 @@ pub(super) fn max_forward<T: Element>(x: &[T], d: Pool2dDims) -> Alloc<(Vec<T>, 
                 }
             }
         }
-        T::from_usize(best).expect("a plane index fits")
+        [max, T::from_usize(best).expect("a plane index fits")]
     })?;
-    let (in_plane, out_plane) = (d.h * d.w, d.oh * d.ow);
-    let mut y = pool::for_overwrite(argmax.len())?;
-    y.par_chunks_mut(out_plane.max(1))
-        .zip(argmax.par_chunks(out_plane.max(1)))
-        .zip(x.par_chunks(in_plane.max(1)))
-        .for_each(|((y, argmax), x)| {
-            for (y, at) in y.iter_mut().zip(argmax) {
-                *y = x[at.to_usize().expect("an index")];
-            }
-        });
     Ok((y, argmax))
 }
 
@@ -141,15 +148,16 @@ pub(super) fn max_backward<T: Element>(gy: &[T], argmax: &[T], d: Pool2dDims) ->
 /// Average pooling: the in-bounds window sum over `kh * kw`.
 pub(super) fn avg_forward<T: Element>(x: &[T], d: Pool2dDims) -> Alloc<Vec<T>> {
     let area = T::from_usize(d.kh * d.kw).expect("window size fits");
-    per_window(x, d, |x, rows, cols| {
+    let [y] = per_window(x, d, |x, rows, cols| {
         let mut sum = T::zero();
         for iy in rows {
             for ix in cols.clone() {
                 sum = sum + x[iy * d.w + ix];
             }
         }
-        sum / area
-    })
+        [sum / area]
+    })?;
+    Ok(y)
 }
 
 /// Gradient of average pooling: every covering window's `gy / (kh * kw)`.
