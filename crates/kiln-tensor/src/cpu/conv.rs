@@ -129,9 +129,10 @@ fn side_by_side(
 fn scratch<T: Element>(d: &Conv2dDims) -> Alloc<(Scratch<T>, Scratch<T>)> {
     let (g, spatial) = (group(d), d.oh * d.ow);
     let side = if g > 1 { d.c_out * g * spatial } else { 0 };
+    // Both are written in full before they are read: im2col writes the padding's zeros too.
     Ok((
-        Scratch::zeros(patch_len(d) * g * spatial)?,
-        Scratch::zeros(side)?,
+        Scratch::for_overwrite(patch_len(d) * g * spatial)?,
+        Scratch::for_overwrite(side)?,
     ))
 }
 

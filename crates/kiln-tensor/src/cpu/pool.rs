@@ -187,11 +187,6 @@ pub fn recycle<T: Element>(v: Vec<T>) {
 pub struct Scratch<T: Element>(Vec<T>);
 
 impl<T: Element> Scratch<T> {
-    /// A zero-filled work buffer of `len` elements.
-    pub fn zeros(len: usize) -> Result<Self, AllocError> {
-        Ok(Scratch(zeros(len)?))
-    }
-
     /// A work buffer of `len` elements that the caller overwrites entirely.
     pub fn for_overwrite(len: usize) -> Result<Self, AllocError> {
         Ok(Scratch(for_overwrite(len)?))
