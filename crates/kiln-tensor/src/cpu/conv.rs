@@ -8,9 +8,10 @@
 //!
 //! Images of small output maps are grouped: the im2col matrices of [`group`] images stand side
 //! by side in one `[c_in*kh*kw, images*oh*ow]` matrix, and `y` and `gy` are copied to and from
-//! the same layout, so that each product has at least [`GROUP_COLUMNS`] columns.
+//! the same layout, so that each product has at least [`GROUP_COLUMNS`] columns
+//! ([`WEIGHT_COLUMNS`] in backward-weight).
 
-use super::matmul::{gemm_into, MatRef};
+use super::matmul::{gemm_into, transpose_into, MatRef};
 use super::pool::{self, Scratch};
 use super::{Alloc, Element};
 use crate::kernels::Conv2dDims;
@@ -97,18 +98,21 @@ fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, stride: usize, gx: &mut [T]) {
 }
 
 // ANCHOR: group
-/// Columns of one im2col product at least. `gemm` computes a row-major product transposed,
-/// tiling its columns in blocks of 64 (four AVX-512 vectors of f32): a 4x4 output map fills a
-/// quarter of a tile, and backward-weight reduces over only 16 pixels per pass over `gW`.
-/// Grouping four such images cut a 512-channel 4x4 convolution's forward and backward at batch
-/// 512 from 0.94-1.06 s to 0.77-0.78 s; wider groups (128 to 512 columns) were slower.
+/// Columns of one forward or backward-data product at least. `gemm` computes a row-major
+/// product transposed, tiling its columns in blocks of 64 (four AVX-512 vectors of f32): a 4x4
+/// output map alone fills a quarter of a tile. Grouping four such images cut a 512-channel 4x4
+/// convolution's forward and backward at batch 512 from 0.94-1.06 s to 0.77-0.78 s; wider
+/// groups (128 to 512 columns) were slower in these two passes.
 const GROUP_COLUMNS: usize = 64;
 
-/// Images per im2col matrix: enough for [`GROUP_COLUMNS`] columns, at most the batch.
-fn group(d: &Conv2dDims) -> usize {
-    GROUP_COLUMNS
-        .div_ceil((d.oh * d.ow).max(1))
-        .clamp(1, d.n.max(1))
+/// Columns of one backward-weight product at least: its reduction runs over them, so more of
+/// them mean fewer passes over `gW`. 512 against 64 took backward-weight of a 512-channel 4x4
+/// convolution at batch 512 from about 320 to 290 ms.
+const WEIGHT_COLUMNS: usize = 512;
+
+/// Images per im2col matrix: enough for `columns` columns, at most the batch.
+fn group(d: &Conv2dDims, columns: usize) -> usize {
+    columns.div_ceil((d.oh * d.ow).max(1)).clamp(1, d.n.max(1))
 }
 
 /// For `images` images of `rows` runs of `spatial` elements each, the offset of every run in
@@ -124,10 +128,10 @@ fn side_by_side(
     })
 }
 
-/// The work buffers of one task: the group's im2col matrix, and its `[c_out, images*oh*ow]`
-/// side-by-side output (or output gradient) when the group has more than one image.
-fn scratch<T: Element>(d: &Conv2dDims) -> Alloc<(Scratch<T>, Scratch<T>)> {
-    let (g, spatial) = (group(d), d.oh * d.ow);
+/// The work buffers of one task: the im2col matrix of a group of `g` images, and its
+/// `[c_out, g*oh*ow]` side-by-side output (or output gradient) when `g` is more than one.
+fn scratch<T: Element>(d: &Conv2dDims, g: usize) -> Alloc<(Scratch<T>, Scratch<T>)> {
+    let spatial = d.oh * d.ow;
     let side = if g > 1 { d.c_out * g * spatial } else { 0 };
     // Both are written in full before they are read: im2col writes the padding's zeros too.
     Ok((
@@ -173,7 +177,7 @@ fn gy_side_by_side<'a, T: Element>(
 // ANCHOR: forward
 /// Forward: `x [n, c_in, h, w]`, `w [c_out, c_in, kh, kw]` to `y [n, c_out, oh, ow]`.
 pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Alloc<Vec<T>> {
-    let (k, spatial, g) = (patch_len(&d), d.oh * d.ow, group(&d));
+    let (k, spatial, g) = (patch_len(&d), d.oh * d.ow, group(&d, GROUP_COLUMNS));
     let mut y = pool::for_overwrite(d.n * d.c_out * spatial)?;
     if y.is_empty() {
         return Ok(y);
@@ -187,7 +191,7 @@ pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Alloc<Vec<
     y.par_chunks_mut(g * d.c_out * spatial)
         .zip(x.par_chunks(g * image))
         .try_for_each_init(
-            || scratch(&d),
+            || scratch(&d, g),
             |buffers, (yg, xg)| {
                 let (cols, side) = buffers.as_mut().map_err(|e| *e)?;
                 let width = im2col_group(xg, &d, cols);
@@ -211,7 +215,7 @@ pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Alloc<Vec<
 // ANCHOR: backward_data
 /// Backward-data: `gy [n, c_out, oh, ow]`, `w` to `gx [n, c_in, h, w]`.
 pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> Alloc<Vec<T>> {
-    let (k, spatial, g) = (patch_len(&d), d.oh * d.ow, group(&d));
+    let (k, spatial, g) = (patch_len(&d), d.oh * d.ow, group(&d, GROUP_COLUMNS));
     let mut gx = pool::zeros(d.n * d.c_in * d.h * d.w)?;
     if gx.is_empty() || gy.is_empty() {
         return Ok(gx);
@@ -220,7 +224,7 @@ pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> All
     gx.par_chunks_mut(g * image)
         .zip(gy.par_chunks(g * d.c_out * spatial))
         .try_for_each_init(
-            || scratch(&d),
+            || scratch(&d, g),
             |buffers, (gxg, gyg)| {
                 let (cols, side) = buffers.as_mut().map_err(|e| *e)?;
                 let gym = gy_side_by_side(gyg, &d, side);
@@ -251,8 +255,16 @@ const IMAGES_PER_TASK: usize = 8;
 /// Backward-weight: `x`, `gy` to `gw [c_out, c_in, kh, kw]`, summed over the batch. Each task
 /// sums a fixed chunk of images, a group at a time; the chunks' sums are added in order
 /// (deterministic).
+///
+/// Both factors of a product run along the group's pixels, contiguous in `cols` and in `gy`.
+/// `gemm` reads one of them in place and packs the other, the one indexed along the
+/// destination's rows, with a transposing gather: `cols` for `gW [c_out, K]`, `gy` for
+/// `gWᵀ [K, c_out]`. The sums are built in the layout that packs the smaller factor, and
+/// transposed once at the end. For the 64-to-128-channel 3x3 convolution of a 32x32 map at
+/// batch 512 (`K` = 576 against 128 channels) that took backward-weight from 880 to 510 ms.
 pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> Alloc<Vec<T>> {
-    let (k, spatial, g) = (patch_len(&d), d.oh * d.ow, group(&d));
+    let (k, spatial, g) = (patch_len(&d), d.oh * d.ow, group(&d, WEIGHT_COLUMNS));
+    let transposed = d.c_out < k;
     let per_task = IMAGES_PER_TASK.div_ceil(g) * g;
     let (image, gy_image) = (d.c_in * d.h * d.w, d.c_out * spatial);
     if x.is_empty() || gy.is_empty() {
@@ -263,12 +275,16 @@ pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> A
         .zip(gy.par_chunks(per_task * gy_image))
         .map(|(xs, gys)| {
             let mut gw = pool::zeros(d.c_out * k)?;
-            let (mut cols, mut side) = scratch(&d)?;
+            let (mut cols, mut side) = scratch(&d, g)?;
             for (xg, gyg) in xs.chunks(g * image).zip(gys.chunks(g * gy_image)) {
                 let width = im2col_group(xg, &d, &mut cols);
                 let gym = gy_side_by_side(gyg, &d, &mut side);
-                let colst = MatRef::new(&cols, width, true);
-                gemm_into(&mut gw, gym, colst, (d.c_out, width, k), true, false)?;
+                let colsm = MatRef::new(&cols, width, false);
+                if transposed {
+                    gemm_into(&mut gw, colsm, gym.t(), (k, width, d.c_out), true, false)?;
+                } else {
+                    gemm_into(&mut gw, gym, colsm.t(), (d.c_out, width, k), true, false)?;
+                }
             }
             Ok(gw)
         })
@@ -278,7 +294,13 @@ pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> A
         total.iter_mut().zip(&part).for_each(|(t, &p)| *t = *t + p);
         pool::recycle(part);
     }
-    Ok(total)
+    if !transposed {
+        return Ok(total);
+    }
+    let mut gw = pool::for_overwrite(d.c_out * k)?;
+    transpose_into(&mut gw, &total, (d.c_out, k), false);
+    pool::recycle(total);
+    Ok(gw)
 }
 // ANCHOR_END: backward_weight
 
@@ -344,6 +366,10 @@ mod tests {
                 },
             ),
             (3, 2, 2, (9, 9), (3, 3), (1, 1), Padding::Same),
+            // More channels out than im2col rows: backward-weight packs `cols`, not `gy`.
+            (4, 1, 12, (5, 5), (3, 3), (1, 1), Padding::Same),
+            // Several backward-weight groups of 128 images, the last one partial.
+            (300, 1, 2, (2, 2), (3, 3), (1, 1), Padding::Same),
         ];
         let mut rng = Rng::new(7);
         for (n, c_in, c_out, (h, w), (kh, kw), stride, padding) in cases {

@@ -35,6 +35,15 @@ impl<'a, T> MatRef<'a, T> {
         }
     }
 
+    /// The transposed matrix.
+    pub fn t(self) -> Self {
+        MatRef {
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+
     /// A row-major `[rows, cols]` matrix, read transposed when `trans` is set.
     pub fn new(data: &'a [T], cols: usize, trans: bool) -> Self {
         if trans {
@@ -157,7 +166,12 @@ fn gemm_strided<T: Element>(
 const TRANSPOSE_ROWS: usize = 16;
 
 /// `dst` (`[m, n]` row-major) `(+)= src`, where `src` holds the same matrix column-major.
-fn transpose_into<T: Element>(dst: &mut [T], src: &[T], (m, n): (usize, usize), accumulate: bool) {
+pub(super) fn transpose_into<T: Element>(
+    dst: &mut [T],
+    src: &[T],
+    (m, n): (usize, usize),
+    accumulate: bool,
+) {
     dst.par_chunks_mut(TRANSPOSE_ROWS * n)
         .enumerate()
         .for_each(|(chunk, rows)| {
