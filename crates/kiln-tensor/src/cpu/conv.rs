@@ -10,6 +10,9 @@
 //! by side in one `[c_in*kh*kw, images*oh*ow]` matrix, and `y` and `gy` are copied to and from
 //! the same layout, so that each product has at least [`GROUP_COLUMNS`] columns
 //! ([`WEIGHT_COLUMNS`] in backward-weight).
+//!
+//! Small maps, where the padding is a tenth or more of the im2col matrix, take the tap-by-tap
+//! path of `conv_by_tap` instead, which skips it.
 
 use super::matmul::{gemm_into, transpose_into, MatRef};
 use super::pool::{self, Scratch};
@@ -21,6 +24,17 @@ use std::ops::Range;
 /// Rows of the im2col matrix: `c_in * kh * kw`.
 fn patch_len(d: &Conv2dDims) -> usize {
     d.c_in * d.kh * d.kw
+}
+
+/// The outputs `o < out` whose input `o*stride + k - pad`, under tap `k` of the filter, lies
+/// inside `[0, size)`.
+pub(super) fn inside(out: usize, size: usize, pad: usize, k: usize, stride: usize) -> Range<usize> {
+    let first = pad.saturating_sub(k).div_ceil(stride);
+    let end = (size + pad)
+        .checked_sub(k)
+        .map_or(0, |limit| limit.div_ceil(stride))
+        .min(out);
+    first..end.max(first)
 }
 
 // ANCHOR: im2col
@@ -42,11 +56,7 @@ fn for_each_tap_row(d: &Conv2dDims, stride: usize, mut f: impl FnMut(TapRow)) {
         for ki in 0..d.kh {
             for kj in 0..d.kw {
                 // ix = ox*sw + kj - pl lies in [0, w) for ox in [first, end).
-                let first = d.pad.1.saturating_sub(kj).div_ceil(sw);
-                let end = (d.w + d.pad.1)
-                    .checked_sub(kj)
-                    .map_or(0, |limit| limit.div_ceil(sw))
-                    .min(d.ow);
+                let Range { start: first, end } = inside(d.ow, d.w, d.pad.1, kj, sw);
                 let row = ((ci * d.kh + ki) * d.kw + kj) * stride;
                 for oy in 0..d.oh {
                     let iy = (oy * sh + ki).checked_sub(d.pad.0).filter(|&y| y < d.h);
@@ -111,7 +121,7 @@ const GROUP_COLUMNS: usize = 64;
 const WEIGHT_COLUMNS: usize = 512;
 
 /// Images per im2col matrix: enough for `columns` columns, at most the batch.
-fn group(d: &Conv2dDims, columns: usize) -> usize {
+pub(super) fn group(d: &Conv2dDims, columns: usize) -> usize {
     columns.div_ceil((d.oh * d.ow).max(1)).clamp(1, d.n.max(1))
 }
 
@@ -250,7 +260,7 @@ pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> All
 // ANCHOR: backward_weight
 /// Images per task of the backward-weight reduction (at least): fixed, so that the partial
 /// sums and their order, and hence the rounding, do not depend on thread scheduling.
-const IMAGES_PER_TASK: usize = 8;
+pub(super) const IMAGES_PER_TASK: usize = 8;
 
 /// Backward-weight: `x`, `gy` to `gw [c_out, c_in, kh, kw]`, summed over the batch. Each task
 /// sums a fixed chunk of images, a group at a time; the chunks' sums are added in order
@@ -305,10 +315,52 @@ pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> A
 // ANCHOR_END: backward_weight
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::random::Rng;
     use crate::{Conv2dOptions, Padding, Shape};
+
+    /// A test geometry: `(n, c_in, c_out, (h, w), (kh, kw), stride, padding)`.
+    pub(in crate::cpu) type Case = (
+        usize,
+        usize,
+        usize,
+        (usize, usize),
+        (usize, usize),
+        (usize, usize),
+        Padding,
+    );
+
+    /// The three passes `[forward, backward-data, backward-weight]` of a convolution on
+    /// `(x, w, gy, dims)`.
+    pub(in crate::cpu) type Passes = fn(&[f64], &[f64], &[f64], Conv2dDims) -> [Vec<f64>; 3];
+
+    /// Checks `passes` against the definition on random `f64` data of every case, to 1e-12.
+    pub(in crate::cpu) fn match_the_definition(cases: &[Case], passes: Passes) {
+        let mut rng = Rng::new(7);
+        for &(n, c_in, c_out, (h, w), (kh, kw), stride, padding) in cases {
+            let (xs, ws) = (
+                Shape::new(&[n, c_in, h, w]),
+                Shape::new(&[c_out, c_in, kh, kw]),
+            );
+            let d = Conv2dOptions { stride, padding }.dims(&xs, &ws).unwrap();
+            let mut random = |len: usize| -> Vec<f64> {
+                (0..len).map(|_| rng.uniform_f64() * 2.0 - 1.0).collect()
+            };
+            let (x, wt) = (random(xs.numel()), random(ws.numel()));
+            let gy = random(n * c_out * d.oh * d.ow);
+            let got = passes(&x, &wt, &gy, d);
+            for (pass, (got, want)) in got.iter().zip(direct(&x, &wt, &gy, &d)).enumerate() {
+                assert_eq!(got.len(), want.len());
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert!(
+                        (g - w).abs() < 1e-12,
+                        "{d:?}: pass {pass}, element {i}: {g} != {w}"
+                    );
+                }
+            }
+        }
+    }
 
     /// `y`, `gx` and `gw` of a convolution by the definition, one multiply-add at a time.
     fn direct(x: &[f64], w: &[f64], gy: &[f64], d: &Conv2dDims) -> [Vec<f64>; 3] {
@@ -371,32 +423,12 @@ mod tests {
             // Several backward-weight groups of 128 images, the last one partial.
             (300, 1, 2, (2, 2), (3, 3), (1, 1), Padding::Same),
         ];
-        let mut rng = Rng::new(7);
-        for (n, c_in, c_out, (h, w), (kh, kw), stride, padding) in cases {
-            let (xs, ws) = (
-                Shape::new(&[n, c_in, h, w]),
-                Shape::new(&[c_out, c_in, kh, kw]),
-            );
-            let d = Conv2dOptions { stride, padding }.dims(&xs, &ws).unwrap();
-            let mut random = |len: usize| -> Vec<f64> {
-                (0..len).map(|_| rng.uniform_f64() * 2.0 - 1.0).collect()
-            };
-            let (x, wt) = (random(xs.numel()), random(ws.numel()));
-            let gy = random(n * c_out * d.oh * d.ow);
-            let got = [
-                forward(&x, &wt, d).unwrap(),
-                backward_data(&gy, &wt, d).unwrap(),
-                backward_weight(&x, &gy, d).unwrap(),
-            ];
-            for (pass, (got, want)) in got.iter().zip(direct(&x, &wt, &gy, &d)).enumerate() {
-                assert_eq!(got.len(), want.len());
-                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-                    assert!(
-                        (g - w).abs() < 1e-12,
-                        "{d:?}: pass {pass}, element {i}: {g} != {w}"
-                    );
-                }
-            }
-        }
+        match_the_definition(&cases, |x, w, gy, d| {
+            [
+                forward(x, w, d).unwrap(),
+                backward_data(gy, w, d).unwrap(),
+                backward_weight(x, gy, d).unwrap(),
+            ]
+        });
     }
 }

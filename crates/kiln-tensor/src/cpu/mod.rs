@@ -4,6 +4,7 @@
 
 mod batch_norm;
 mod conv;
+mod conv_by_tap;
 mod dropout;
 mod elementwise;
 mod layer_norm;
@@ -228,13 +229,21 @@ impl Kernels for CpuKernels {
         Ok(typed!(
             "conv2d",
             [x = x, w = w],
-            wrap(conv::forward(x, w, dims)?)
+            wrap(if conv_by_tap::pays(&dims) {
+                conv_by_tap::forward(x, w, dims)?
+            } else {
+                conv::forward(x, w, dims)?
+            })
         ))
     }
 
     fn conv2d_backward_data(&self, gy: &Storage, w: &Storage, dims: Conv2dDims) -> Result<Storage> {
         Ok(typed!("conv2d_backward_data", [gy = gy, w = w], {
-            wrap(conv::backward_data(gy, w, dims)?)
+            wrap(if conv_by_tap::pays(&dims) {
+                conv_by_tap::backward_data(gy, w, dims)?
+            } else {
+                conv::backward_data(gy, w, dims)?
+            })
         }))
     }
 
@@ -245,7 +254,11 @@ impl Kernels for CpuKernels {
         dims: Conv2dDims,
     ) -> Result<Storage> {
         Ok(typed!("conv2d_backward_weight", [x = x, gy = gy], {
-            wrap(conv::backward_weight(x, gy, dims)?)
+            wrap(if conv_by_tap::pays(&dims) {
+                conv_by_tap::backward_weight(x, gy, dims)?
+            } else {
+                conv::backward_weight(x, gy, dims)?
+            })
         }))
     }
 
