@@ -266,9 +266,69 @@ fn spread<T: Element>(src: &[T], w: &[T], d: &Conv2dDims, from: Side, to: Side) 
 
 /// Forward: `x [n, c_in, h, w]`, `w [c_out, c_in, kh, kw]` to `y [n, c_out, oh, ow]`.
 pub(super) fn forward<T: Element>(x: &[T], w: &[T], d: Conv2dDims) -> Alloc<Vec<T>> {
-    spread(x, w, &d, Side::input(&d), Side::output(&d))
+    let mut y = spread(x, w, &d, Side::input(&d), Side::output(&d))?;
+    nan_where_weights_meet_padding(&mut y, w, &d);
+    Ok(y)
 }
 // ANCHOR_END: forward
+
+/// Calls `f(t, p)` for every tap `t` of the `kh*kw` and output pixel `p` (`oy*ow + ox`) for
+/// which the tap reads padding.
+fn for_each_padding_read(d: &Conv2dDims, mut f: impl FnMut(usize, usize)) {
+    for t in 0..d.kh * d.kw {
+        let rows = inside(d.oh, d.h, d.pad.0, t / d.kw, d.stride.0);
+        let cols = inside(d.ow, d.w, d.pad.1, t % d.kw, d.stride.1);
+        for (oy, ox) in (0..d.oh).flat_map(|oy| (0..d.ow).map(move |ox| (oy, ox))) {
+            if !(rows.contains(&oy) && cols.contains(&ox)) {
+                f(t, oy * d.ow + ox);
+            }
+        }
+    }
+}
+
+/// im2col and the GPU's convolution multiply the padding's zeros like any input, and `0 · ∞`
+/// and `0 · NaN` are NaN. So that this path agrees with them, where `values` are not all
+/// finite, calls `poison(t, co, p)` for every tap `t`, filter `co` and output pixel `p` for
+/// which the tap reads padding and `finite(t, co, p)` is false.
+fn where_non_finite_meets_padding<T: Element>(
+    d: &Conv2dDims,
+    values: &[T],
+    finite: impl Fn(usize, usize, usize) -> bool,
+    mut poison: impl FnMut(usize, usize, usize),
+) {
+    if values.iter().all(|v| v.is_finite()) {
+        return;
+    }
+    for_each_padding_read(d, |t, p| {
+        for co in (0..d.c_out).filter(|&co| !finite(t, co, p)) {
+            poison(t, co, p);
+        }
+    });
+}
+
+/// Forward's outputs `y [n, c_out, oh, ow]` for which a tap with a non-finite weight reads
+/// padding are NaN.
+fn nan_where_weights_meet_padding<T: Element>(y: &mut [T], w: &[T], d: &Conv2dDims) {
+    let (taps, spatial) = (d.kh * d.kw, d.oh * d.ow);
+    let weights_finite = |t: usize, co: usize, _: usize| {
+        (0..d.c_in).all(|ci| w[(co * d.c_in + ci) * taps + t].is_finite())
+    };
+    where_non_finite_meets_padding(d, w, weights_finite, |_, co, p| {
+        (0..d.n).for_each(|b| y[(b * d.c_out + co) * spatial + p] = T::nan());
+    });
+}
+
+/// Backward-weight's gradients `gw [c_out, c_in, kh, kw]` of a tap that reads padding for an
+/// output whose gradient `gy` is not finite are NaN.
+fn nan_where_gradients_meet_padding<T: Element>(gw: &mut [T], gy: &[T], d: &Conv2dDims) {
+    let (taps, spatial) = (d.kh * d.kw, d.oh * d.ow);
+    let gradients_finite = |_: usize, co: usize, p: usize| {
+        (0..d.n).all(|b| gy[(b * d.c_out + co) * spatial + p].is_finite())
+    };
+    where_non_finite_meets_padding(d, gy, gradients_finite, |t, co, _| {
+        (0..d.c_in).for_each(|ci| gw[(co * d.c_in + ci) * taps + t] = T::nan());
+    });
+}
 
 /// Backward-data: `gy [n, c_out, oh, ow]`, `w` to `gx [n, c_in, h, w]`.
 pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> Alloc<Vec<T>> {
@@ -322,13 +382,17 @@ pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> A
     let mut gw = pool::for_overwrite(size)?;
     for_each_weight(&d, transposed, |i, j| gw[i] = total[j]);
     pool::recycle(total);
+    nan_where_gradients_meet_padding(&mut gw, gy, &d);
     Ok(gw)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cpu::conv::tests::{match_the_definition, Case};
+    use crate::cpu::conv::{
+        self,
+        tests::{match_the_definition, Case},
+    };
     use crate::{Conv2dOptions, Padding, Shape};
 
     /// Every pass matches the definition, over batches that end in a partial group, strides,
@@ -364,6 +428,41 @@ mod tests {
                 backward_weight(x, gy, d).unwrap(),
             ]
         });
+    }
+
+    /// A weight of infinity at a corner tap, and a NaN output gradient at a corner pixel, meet
+    /// the padding's zeros: the same outputs, input gradients and weight gradients as im2col's
+    /// are NaN, and the others are finite.
+    #[test]
+    fn non_finite_values_meet_the_padding_as_in_im2col() {
+        let (xs, ws) = (Shape::new(&[2, 2, 4, 4]), Shape::new(&[3, 2, 3, 3]));
+        let options = Conv2dOptions {
+            stride: (1, 1),
+            padding: Padding::Same,
+        };
+        let d = options.dims(&xs, &ws).unwrap();
+        assert!(pays(&d));
+        let values = |len: usize| (0..len).map(|i| (i % 7) as f64 - 3.0).collect::<Vec<_>>();
+        let (x, mut w, mut gy) = (values(xs.numel()), values(ws.numel()), values(2 * 3 * 16));
+        // Filter (1, 0), tap (0, 0); image 1, channel 2, output (0, 3).
+        w[9] = f64::INFINITY;
+        gy[(3 + 2) * 16 + 3] = f64::NAN;
+        let got = [
+            forward(&x, &w, d).unwrap(),
+            backward_data(&gy, &w, d).unwrap(),
+            backward_weight(&x, &gy, d).unwrap(),
+        ];
+        let want = [
+            conv::forward(&x, &w, d).unwrap(),
+            conv::backward_data(&gy, &w, d).unwrap(),
+            conv::backward_weight(&x, &gy, d).unwrap(),
+        ];
+        for (pass, (got, want)) in got.iter().zip(&want).enumerate() {
+            let nan = |v: &[f64]| v.iter().map(|x| x.is_nan()).collect::<Vec<_>>();
+            assert_eq!(nan(got), nan(want), "pass {pass}");
+            assert!(want.iter().any(|v| !v.is_nan()), "pass {pass}");
+        }
+        assert!(got[0].iter().any(|v| v.is_nan()) && got[2].iter().any(|v| v.is_nan()));
     }
 
     /// A 16x16 map with "same" padding (92% reached) stays with im2col; 8x8 (84%) does not, nor
