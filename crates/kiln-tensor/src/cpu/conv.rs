@@ -262,19 +262,50 @@ pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> All
 /// sums and their order, and hence the rounding, do not depend on thread scheduling.
 pub(super) const IMAGES_PER_TASK: usize = 8;
 
+/// Whether a backward-weight sum over `rows` rows of pixels (im2col rows, or a tap's input
+/// channels) against `c_out` output channels is built transposed, as `[rows, c_out]`.
+///
+/// Both factors of its products run along the pixels, contiguous in the gathered input and in
+/// `gy`. `gemm` reads one of them in place and packs the other, the one indexed along the
+/// destination's rows, with a transposing gather: the input for `gW [c_out, rows]`, `gy` for
+/// `gWᵀ [rows, c_out]`. The sum is built in the layout that packs the smaller factor. For the
+/// 64-to-128-channel 3x3 convolution of a 32x32 map at batch 512 (576 im2col rows against 128
+/// channels) that took backward-weight from 880 to 510 ms.
+pub(super) fn weight_sum_transposed(rows: usize, c_out: usize) -> bool {
+    c_out < rows
+}
+
+/// `sum += gy · inputᵀ`, laid out as [`weight_sum_transposed`] says: `input` is
+/// `[rows, width]`, `gy` `[c_out, width]`.
+pub(super) fn add_weight_product<T: Element>(
+    sum: &mut [T],
+    input: MatRef<T>,
+    gy: MatRef<T>,
+    (rows, width, c_out): (usize, usize, usize),
+) -> Alloc<()> {
+    if weight_sum_transposed(rows, c_out) {
+        gemm_into(sum, input, gy.t(), (rows, width, c_out), true, false)
+    } else {
+        gemm_into(sum, gy, input.t(), (c_out, width, rows), true, false)
+    }
+}
+
+/// The partial sums of fixed chunks of the batch, added in order (deterministic).
+pub(super) fn sum_in_order<T: Element>(partials: Vec<Vec<T>>, len: usize) -> Alloc<Vec<T>> {
+    let mut total = pool::zeros(len)?;
+    for part in partials {
+        total.iter_mut().zip(&part).for_each(|(t, &p)| *t = *t + p);
+        pool::recycle(part);
+    }
+    Ok(total)
+}
+
 /// Backward-weight: `x`, `gy` to `gw [c_out, c_in, kh, kw]`, summed over the batch. Each task
 /// sums a fixed chunk of images, a group at a time; the chunks' sums are added in order
-/// (deterministic).
-///
-/// Both factors of a product run along the group's pixels, contiguous in `cols` and in `gy`.
-/// `gemm` reads one of them in place and packs the other, the one indexed along the
-/// destination's rows, with a transposing gather: `cols` for `gW [c_out, K]`, `gy` for
-/// `gWᵀ [K, c_out]`. The sums are built in the layout that packs the smaller factor, and
-/// transposed once at the end. For the 64-to-128-channel 3x3 convolution of a 32x32 map at
-/// batch 512 (`K` = 576 against 128 channels) that took backward-weight from 880 to 510 ms.
+/// (deterministic). The sums are built transposed when [`weight_sum_transposed`] says so, and
+/// transposed back once at the end.
 pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> Alloc<Vec<T>> {
     let (k, spatial, g) = (patch_len(&d), d.oh * d.ow, group(&d, WEIGHT_COLUMNS));
-    let transposed = d.c_out < k;
     let per_task = IMAGES_PER_TASK.div_ceil(g) * g;
     let (image, gy_image) = (d.c_in * d.h * d.w, d.c_out * spatial);
     if x.is_empty() || gy.is_empty() {
@@ -290,21 +321,13 @@ pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> A
                 let width = im2col_group(xg, &d, &mut cols);
                 let gym = gy_side_by_side(gyg, &d, &mut side);
                 let colsm = MatRef::new(&cols, width, false);
-                if transposed {
-                    gemm_into(&mut gw, colsm, gym.t(), (k, width, d.c_out), true, false)?;
-                } else {
-                    gemm_into(&mut gw, gym, colsm.t(), (d.c_out, width, k), true, false)?;
-                }
+                add_weight_product(&mut gw, colsm, gym, (k, width, d.c_out))?;
             }
             Ok(gw)
         })
         .collect::<Alloc<_>>()?;
-    let mut total = pool::zeros(d.c_out * k)?;
-    for part in partials {
-        total.iter_mut().zip(&part).for_each(|(t, &p)| *t = *t + p);
-        pool::recycle(part);
-    }
-    if !transposed {
+    let total = sum_in_order(partials, d.c_out * k)?;
+    if !weight_sum_transposed(k, d.c_out) {
         return Ok(total);
     }
     let mut gw = pool::for_overwrite(d.c_out * k)?;

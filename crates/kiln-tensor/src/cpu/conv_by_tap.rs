@@ -12,7 +12,9 @@
 //! - backward-data: `W_tᵀ · gy_V` is added into the input pixels of `x_t`;
 //! - backward-weight: `gW_t += gy_V · x_tᵀ`, summed over the batch.
 
-use super::conv::{group, inside, IMAGES_PER_TASK};
+use super::conv::{
+    add_weight_product, group, inside, sum_in_order, weight_sum_transposed, IMAGES_PER_TASK,
+};
 use super::matmul::{gemm_into, MatRef};
 use super::pool::{self, Scratch};
 use super::{Alloc, Element};
@@ -337,13 +339,12 @@ pub(super) fn backward_data<T: Element>(gy: &[T], w: &[T], d: Conv2dDims) -> All
 
 /// Backward-weight: `x`, `gy` to `gw [c_out, c_in, kh, kw]`, summed over the batch in fixed
 /// chunks of images added in order (deterministic). Each tap's sum is built as `[c_in, c_out]`
-/// when `c_out < c_in`, so that `gemm`'s transposing pack gathers the smaller factor (see
-/// im2col's backward-weight).
+/// when [`weight_sum_transposed`] says so, as im2col's is.
 pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> Alloc<Vec<T>> {
     let (input, output) = (Side::input(&d), Side::output(&d));
     let g = group(&d, TAP_COLUMNS);
     let (size, per_tap) = (d.c_out * d.c_in * d.kh * d.kw, d.c_out * d.c_in);
-    let transposed = d.c_out < d.c_in;
+    let transposed = weight_sum_transposed(d.c_in, d.c_out);
     if x.is_empty() || gy.is_empty() {
         return pool::zeros(size);
     }
@@ -364,21 +365,13 @@ pub(super) fn backward_weight<T: Element>(x: &[T], gy: &[T], d: Conv2dDims) -> A
                         MatRef::new(&gyt, width, false),
                     );
                     let dst = &mut sums[tap.index * per_tap..][..per_tap];
-                    if transposed {
-                        gemm_into(dst, xm, gym.t(), (d.c_in, width, d.c_out), true, false)?;
-                    } else {
-                        gemm_into(dst, gym, xm.t(), (d.c_out, width, d.c_in), true, false)?;
-                    }
+                    add_weight_product(dst, xm, gym, (d.c_in, width, d.c_out))?;
                 }
             }
             Ok(sums)
         })
         .collect::<Alloc<_>>()?;
-    let mut total = pool::zeros(size)?;
-    for part in partials {
-        total.iter_mut().zip(&part).for_each(|(t, &p)| *t = *t + p);
-        pool::recycle(part);
-    }
+    let total = sum_in_order(partials, size)?;
     let mut gw = pool::for_overwrite(size)?;
     for_each_weight(&d, transposed, |i, j| gw[i] = total[j]);
     pool::recycle(total);
