@@ -31,7 +31,7 @@ pub const FLOOR_BYTES: usize = 512 << 20;
 /// its buffers only when the pool holds, for every length, as many as were ever live at once.
 /// That took 1.24 times the peak for the example's model at batch 5000 and 1.55 times for
 /// ResNet-9 at batch 512; bounded by the peak itself, ResNet-9 faulted in 1.6 GB of fresh
-/// pages every step.
+/// pages every step. The GPU's pool keeps the same bound, for the same reason.
 pub const IDLE_PER_PEAK: usize = 2;
 
 /// Idle buffers of one element type, by length, and the count of pooled-size bytes in use.

@@ -21,8 +21,8 @@ struct Key {
     params: Option<(u64, u64)>,
 }
 
-/// Bind groups by what they bind. A cached group keeps its buffers alive, so the cache is
-/// cleared whenever a buffer leaves the pool for good ([`BindGroupCache::clear`]).
+/// Bind groups by what they bind. A cached group keeps its buffers alive, so the groups that
+/// bind a buffer are dropped when it leaves the pool for good ([`BindGroupCache::forget`]).
 #[derive(Default)]
 pub(super) struct BindGroupCache {
     groups: Mutex<HashMap<Key, wgpu::BindGroup>>,
@@ -83,6 +83,14 @@ impl BindGroupCache {
     }
     // ANCHOR_END: get
 
+    /// Drops the cached groups that bind any of `buffers`, and with them their hold on those.
+    pub(super) fn forget(&self, buffers: &[wgpu::Buffer]) {
+        self.groups
+            .lock()
+            .expect("bind group cache")
+            .retain(|key, _| !key.buffers.iter().any(|b| buffers.contains(b)));
+    }
+
     /// Drops every cached group, and with them their hold on buffers.
     pub(super) fn clear(&self) {
         self.groups.lock().expect("bind group cache").clear();
@@ -91,5 +99,40 @@ impl BindGroupCache {
     /// Bind groups created so far.
     pub(super) fn created(&self) -> u64 {
         self.created.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BindGroupCache;
+    use crate::gpu::elementwise::FILL;
+    use crate::gpu::pipeline::PipelineCache;
+    use crate::gpu::GpuContext;
+    use crate::test_util::gpu_or_skip;
+
+    #[test]
+    fn forgetting_a_buffer_drops_only_the_groups_that_bind_it() {
+        let Some(_) = gpu_or_skip() else { return };
+        let ctx = GpuContext::get().unwrap();
+        let device = &ctx.device;
+        let pipeline = PipelineCache::default().get(device, &FILL, "fill").unwrap();
+        let ring = device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size: 512,
+            usage: wgpu::BufferUsages::UNIFORM,
+            mapped_at_creation: false,
+        });
+        let (a, b) = (ctx.alloc(64).unwrap(), ctx.alloc(64).unwrap());
+        let cache = BindGroupCache::default();
+        let bind = |buffer| cache.get(device, &pipeline, &[buffer], &ring, Some((256, 16)));
+        bind(&a);
+        bind(&b);
+        bind(&a);
+        assert_eq!(cache.created(), 2, "the second binding of `a` is cached");
+        cache.forget(&[a.raw().clone()]);
+        bind(&b);
+        assert_eq!(cache.created(), 2, "the group of `b` survives");
+        bind(&a);
+        assert_eq!(cache.created(), 3, "the group of `a` is created again");
     }
 }

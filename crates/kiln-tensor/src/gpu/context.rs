@@ -281,11 +281,12 @@ impl GpuContext {
         Ok(GpuBuffer::new(allocation, len, self.pool.clone()))
     }
 
-    /// Drops the cached bind groups when the pool let a buffer go since the last call, so that
-    /// none keeps its memory alive (called before allocating and before binding).
+    /// Drops the cached bind groups of the buffers the pool let go since the last call, so that
+    /// none keeps their memory alive (called before allocating and before binding).
     fn drop_released_bind_groups(&self) {
-        if self.pool.take_let_go() {
-            self.bind_groups.clear();
+        let gone = self.pool.take_let_go();
+        if !gone.is_empty() {
+            self.bind_groups.forget(&gone);
         }
     }
 
