@@ -8,8 +8,9 @@
 //! smoothing 0.2, backward, SGD with Nesterov momentum 0.9 and weight decay 5e-4).
 //!
 //! With `--matmul N` it also times an `N x N` f32 matrix product: `sgemm N GFLOP/s ...`. On the
-//! GPU, `--profile` adds the GPU time of every kernel of one step (timestamp queries), and the
-//! product's line its kernel's own GFLOP/s.
+//! GPU, a first line names the adapter (`adapter gpu (...)`), `--profile` adds the GPU time of
+//! every kernel of one step (timestamp queries), and the product's line its kernel's own
+//! GFLOP/s.
 
 use kiln_experiments::cifar_bn::{config, model};
 use kiln_experiments::cifar_resnet::{self, config::recipe};
@@ -69,6 +70,9 @@ fn main() -> anyhow::Result<()> {
     };
     if args.profile && device != Device::Gpu {
         anyhow::bail!("--profile times GPU kernels: it needs --device gpu");
+    }
+    if device == Device::Gpu {
+        println!("adapter {}", device.describe());
     }
     let bn = !args.no_bn;
     let x = Tensor::rand_uniform(&[args.batch, 3, 32, 32], 0.0, 1.0, 1).to_device(device)?;
