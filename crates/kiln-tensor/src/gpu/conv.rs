@@ -12,7 +12,8 @@
 //!   [`super::matmul::split_k`]).
 
 use super::matmul::{
-    dispatch_gemm, dispatch_split_gemm, gemm_kernel, split_k, Gemm, GemmKernel, TILE_64X64,
+    dispatch_gemm, dispatch_split_gemm, gemm_kernel, split_k, Gemm, GemmKernel, TILE_16X128,
+    TILE_64X64,
 };
 use super::pipeline::Shader;
 use super::{GpuBuffer, GpuContext};
@@ -30,6 +31,14 @@ macro_rules! conv_kernel {
 
 pub(super) const FORWARD: GemmKernel = conv_kernel!("conv2d_forward");
 pub(super) const BACKWARD_DATA: GemmKernel = conv_kernel!("conv2d_backward_data");
+/// Backward-data on the tile of few rows, for inputs of at most its 16 channels (a first layer's
+/// image).
+pub(super) const BACKWARD_DATA_FEW_ROWS: GemmKernel = gemm_kernel!(
+    "conv2d_backward_data_few_rows",
+    TILE_16X128,
+    "conv2d",
+    "conv2d_backward_data"
+);
 pub(super) const BACKWARD_WEIGHT: GemmKernel = conv_kernel!("conv2d_backward_weight");
 
 /// Parameters of the conv2d kernels (`Params` in `shaders/conv2d.wgsl`).
@@ -86,7 +95,8 @@ pub(crate) fn conv2d(
     Ok(y)
 }
 
-/// Backward-data: `gy [n, c_out, oh, ow]`, `w` to `gx [n, c_in, h, w]`.
+/// Backward-data: `gy [n, c_out, oh, ow]`, `w` to `gx [n, c_in, h, w]`, on the tile of few rows
+/// when `c_in` fits it.
 pub(crate) fn conv2d_backward_data(
     ctx: &GpuContext,
     gy: &GpuBuffer,
@@ -96,14 +106,12 @@ pub(crate) fn conv2d_backward_data(
     let gx = ctx.alloc(d.n * d.c_in * d.h * d.w)?;
     let gemm = Gemm::new(d.c_in, d.n * d.h * d.w, d.c_out * d.kh * d.kw);
     let p = ConvParams::new(&d, gemm);
-    dispatch_gemm(
-        ctx,
-        &BACKWARD_DATA,
-        [w, gy, &gx],
-        bytemuck::bytes_of(&p),
-        gemm,
-        1,
-    )?;
+    let kernel = if d.c_in <= BACKWARD_DATA_FEW_ROWS.tile.rows {
+        &BACKWARD_DATA_FEW_ROWS
+    } else {
+        &BACKWARD_DATA
+    };
+    dispatch_gemm(ctx, kernel, [w, gy, &gx], bytemuck::bytes_of(&p), gemm, 1)?;
     Ok(gx)
 }
 

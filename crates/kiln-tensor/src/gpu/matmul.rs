@@ -76,6 +76,18 @@ pub(crate) const TILE_64X64: Tile = Tile {
     micro_rows: 4,
     micro_cols: 4,
 };
+
+/// The tile of products with few rows, such as a first convolution's backward-data, whose rows
+/// are the image's channels: a workgroup of 32 x 4 invocations computes a 16 x 128 block of C,
+/// each invocation a 4 x 4 micro-tile, staging K in steps of 8. For 3 rows, 3 in 16 of its
+/// multiply-adds count, against 3 in 64 on [`TILE_64X64`].
+pub(crate) const TILE_16X128: Tile = Tile {
+    rows: 16,
+    cols: 128,
+    depth: 8,
+    micro_rows: 4,
+    micro_cols: 4,
+};
 // ANCHOR_END: tiles
 
 /// A GEMM-core kernel: its source and the tile shape that source declares.
@@ -112,6 +124,10 @@ pub(super) use gemm_kernel;
 
 /// The batched, strided matrix product.
 pub(super) const MATMUL: GemmKernel = gemm_kernel!("matmul_batched", TILE_128X64, "matmul_batched");
+/// The same on the tile of few rows, for products of at most its 16 rows (a dense layer at a
+/// small batch).
+pub(super) const MATMUL_FEW_ROWS: GemmKernel =
+    gemm_kernel!("matmul_batched_few_rows", TILE_16X128, "matmul_batched");
 
 /// Adds up split-K partials.
 pub(super) const REDUCE_SPLITS: Shader = shader!("gemm_reduce_splits", requires: ["grid"]);
@@ -247,7 +263,7 @@ struct MatmulParams {
 // ANCHOR: matmul
 /// Batched matrix product per [`MatmulDims`]: output `[batch, m, n]`. Transposed operands are
 /// read through swapped strides and shared ones with a batch stride of zero. A single product
-/// with few output blocks splits its K ([`split_k`]).
+/// with few output blocks splits its K ([`split_k`]); one of few rows runs on their tile.
 pub(crate) fn matmul(
     ctx: &GpuContext,
     a: &GpuBuffer,
@@ -257,9 +273,14 @@ pub(crate) fn matmul(
     let out = ctx.alloc(d.batch * d.m * d.n)?;
     let (a_row, a_col) = if d.trans_a { (1, d.m) } else { (d.k, 1) };
     let (b_row, b_col) = if d.trans_b { (1, d.k) } else { (d.n, 1) };
+    let kernel = if d.m <= MATMUL_FEW_ROWS.tile.rows {
+        &MATMUL_FEW_ROWS
+    } else {
+        &MATMUL
+    };
     let gemm = if d.batch == 1 {
-        let target = ctx.target_workgroups(MATMUL.tile.invocations());
-        split_k(MATMUL.tile, d.m, d.n, d.k, target)
+        let target = ctx.target_workgroups(kernel.tile.invocations());
+        split_k(kernel.tile, d.m, d.n, d.k, target)
     } else {
         Gemm::new(d.m, d.n, d.k)
     };
@@ -273,7 +294,7 @@ pub(crate) fn matmul(
         b_col: b_col as u32,
     };
     let params = bytemuck::bytes_of(&p);
-    dispatch_split_gemm(ctx, &MATMUL, [a, b], &out, params, gemm, d.batch)?;
+    dispatch_split_gemm(ctx, kernel, [a, b], &out, params, gemm, d.batch)?;
     Ok(out)
 }
 // ANCHOR_END: matmul
@@ -303,5 +324,20 @@ mod tests {
         assert_eq!(split_k(TILE_64X64, 1, 1, 3 * MIN_SPLIT, target).splits(), 3);
         assert_eq!(TILE_128X64.invocations(), 128);
         assert_eq!(TILE_64X64.invocations(), 256);
+    }
+
+    /// The core's loops assume that micro-tiles cover the block, hold whole vec4s, and that the
+    /// invocations load each staged tile in whole rounds (`LOADS_A`, `LOADS_B`).
+    #[test]
+    fn every_tile_fits_the_cores_loops() {
+        for t in [TILE_128X64, TILE_64X64, TILE_16X128] {
+            assert_eq!(t.rows % t.micro_rows, 0, "{t:?}");
+            assert_eq!(t.cols % t.micro_cols, 0, "{t:?}");
+            assert_eq!((t.micro_rows % 4, t.micro_cols % 4), (0, 0), "{t:?}");
+            assert_eq!((t.rows * t.depth) % t.invocations(), 0, "{t:?}");
+            assert_eq!((t.cols * t.depth) % t.invocations(), 0, "{t:?}");
+            assert!(t.rows * t.depth >= t.invocations(), "{t:?}");
+            assert!(t.cols * t.depth >= t.invocations(), "{t:?}");
+        }
     }
 }

@@ -158,9 +158,11 @@ pub fn compiled_shaders() -> Vec<(&'static str, &'static [&'static str], String)
         super::optim::SHADER,
         super::random::SHADER,
         super::matmul::MATMUL.shader,
+        super::matmul::MATMUL_FEW_ROWS.shader,
         super::matmul::REDUCE_SPLITS,
         super::conv::FORWARD.shader,
         super::conv::BACKWARD_DATA.shader,
+        super::conv::BACKWARD_DATA_FEW_ROWS.shader,
         super::conv::BACKWARD_WEIGHT.shader,
     ];
     shaders

@@ -54,11 +54,13 @@ fn check(
 // ANCHOR: matmul_cases
 /// `(batch, m, k, n, a_batched, b_batched)`.
 /// The single products with few output blocks and a long K are split along K.
-const MATMUL_CASES: [(usize, usize, usize, usize, bool, bool); 17] = [
+const MATMUL_CASES: [(usize, usize, usize, usize, bool, bool); 19] = [
     (1, 1, 1, 1, true, true),
     (1, 1, 7, 1, true, true),
     (1, 5, 1, 3, true, true),
     (1, 13, 17, 11, true, true),
+    (1, 16, 300, 130, true, true),
+    (2, 16, 9, 260, true, false),
     (1, 64, 64, 64, true, true),
     (1, 65, 31, 67, true, true),
     (1, 127, 16, 3, true, true),
@@ -144,6 +146,7 @@ fn conv_cases() -> Vec<Conv2dDims> {
         conv(3, (3, 3), (11, 7), (5, 3), (2, 2), (1, 2, 0, 1)),
         conv(1, (1, 2), (5, 4), (5, 3), (1, 2), (0, 1, 1, 1)),
         conv(7, (3, 2), (5, 5), (3, 3), (1, 1), (1, 1, 1, 1)),
+        conv(2, (16, 5), (6, 7), (3, 3), (1, 1), (1, 1, 1, 1)),
         conv(2, (17, 65), (5, 5), (3, 3), (1, 1), (1, 1, 1, 1)),
         conv(1, (67, 3), (4, 5), (3, 3), (1, 1), (0, 0, 0, 0)),
         conv(2, (3, 30), (17, 17), (3, 3), (2, 2), (0, 0, 0, 0)),
@@ -202,11 +205,12 @@ fn conv2d_backward_weight_gpu_matches_cpu() {
 
 /// Blocks of C past 65535, the most workgroups per dimension that Vulkan guarantees (and wgpu's
 /// default limit): the first convolution's backward-data at the article's batch of 5000 has
-/// 80000 of them. The GEMM core folds its blocks over two dimensions.
+/// 40000 of them (blocks of 128 columns). The GEMM core folds its blocks over two dimensions.
+/// The tiles' blocks are at most 128 long.
 #[test]
 fn gemms_with_more_blocks_than_a_dispatch_dimension_holds_gpu_matches_cpu() {
     let Some(_) = gpu_or_skip() else { return };
-    let long = 64 * 65535 + 67;
+    let long = 128 * 65535 + 67;
     for (m, k, n) in [(1, 3, long), (long, 3, 2)] {
         let d = MatmulDims {
             batch: 1,
