@@ -12,8 +12,8 @@
 //!   [`super::matmul::split_k`]).
 
 use super::matmul::{
-    dispatch_gemm, dispatch_split_gemm, gemm_kernel, split_k, Gemm, GemmKernel, TILE_16X128,
-    TILE_64X64,
+    by_rows, dispatch_gemm, dispatch_split_gemm, gemm_kernel, split_k, Gemm, GemmKernel,
+    TILE_16X128, TILE_64X64,
 };
 use super::pipeline::Shader;
 use super::{GpuBuffer, GpuContext};
@@ -31,8 +31,8 @@ macro_rules! conv_kernel {
 
 pub(super) const FORWARD: GemmKernel = conv_kernel!("conv2d_forward");
 pub(super) const BACKWARD_DATA: GemmKernel = conv_kernel!("conv2d_backward_data");
-/// Backward-data on the tile of few rows, for inputs of at most its 16 channels (a first layer's
-/// image).
+/// Backward-data on the tile of few rows, for inputs of at most 16 channels (a first layer's
+/// image; [`by_rows`]).
 pub(super) const BACKWARD_DATA_FEW_ROWS: GemmKernel = gemm_kernel!(
     "conv2d_backward_data_few_rows",
     TILE_16X128,
@@ -96,7 +96,7 @@ pub(crate) fn conv2d(
 }
 
 /// Backward-data: `gy [n, c_out, oh, ow]`, `w` to `gx [n, c_in, h, w]`, on the tile of few rows
-/// when `c_in` fits it.
+/// for few input channels.
 pub(crate) fn conv2d_backward_data(
     ctx: &GpuContext,
     gy: &GpuBuffer,
@@ -106,11 +106,7 @@ pub(crate) fn conv2d_backward_data(
     let gx = ctx.alloc(d.n * d.c_in * d.h * d.w)?;
     let gemm = Gemm::new(d.c_in, d.n * d.h * d.w, d.c_out * d.kh * d.kw);
     let p = ConvParams::new(&d, gemm);
-    let kernel = if d.c_in <= BACKWARD_DATA_FEW_ROWS.tile.rows {
-        &BACKWARD_DATA_FEW_ROWS
-    } else {
-        &BACKWARD_DATA
-    };
+    let kernel = by_rows(d.c_in, &BACKWARD_DATA, &BACKWARD_DATA_FEW_ROWS);
     dispatch_gemm(ctx, kernel, [w, gy, &gx], bytemuck::bytes_of(&p), gemm, 1)?;
     Ok(gx)
 }

@@ -77,10 +77,11 @@ pub(crate) const TILE_64X64: Tile = Tile {
     micro_cols: 4,
 };
 
-/// The tile of products with few rows, such as a first convolution's backward-data, whose rows
-/// are the image's channels: a workgroup of 32 x 4 invocations computes a 16 x 128 block of C,
-/// each invocation a 4 x 4 micro-tile, staging K in steps of 8. For 3 rows, 3 in 16 of its
-/// multiply-adds count, against 3 in 64 on [`TILE_64X64`].
+/// The tile of products with few rows ([`by_rows`]), such as a dense layer's at a small batch or
+/// a first convolution's backward-data, whose rows are the image's channels: a workgroup of
+/// 32 x 4 invocations computes a 16 x 128 block of C, each invocation a 4 x 4 micro-tile,
+/// staging K in steps of 8. For 3 rows, 3 in 16 of its multiply-adds count, against 3 in 64 on
+/// [`TILE_64X64`].
 pub(crate) const TILE_16X128: Tile = Tile {
     rows: 16,
     cols: 128,
@@ -124,10 +125,19 @@ pub(super) use gemm_kernel;
 
 /// The batched, strided matrix product.
 pub(super) const MATMUL: GemmKernel = gemm_kernel!("matmul_batched", TILE_128X64, "matmul_batched");
-/// The same on the tile of few rows, for products of at most its 16 rows (a dense layer at a
-/// small batch).
+/// The same on the tile of few rows ([`by_rows`]).
 pub(super) const MATMUL_FEW_ROWS: GemmKernel =
     gemm_kernel!("matmul_batched_few_rows", TILE_16X128, "matmul_batched");
+
+/// `few` (on [`TILE_16X128`]) for a product of `m` rows that would leave three quarters or more
+/// of every block of `wide` empty, else `wide`.
+pub(super) fn by_rows<'a>(m: usize, wide: &'a GemmKernel, few: &'a GemmKernel) -> &'a GemmKernel {
+    if 4 * m <= wide.tile.rows {
+        few
+    } else {
+        wide
+    }
+}
 
 /// Adds up split-K partials.
 pub(super) const REDUCE_SPLITS: Shader = shader!("gemm_reduce_splits", requires: ["grid"]);
@@ -273,11 +283,7 @@ pub(crate) fn matmul(
     let out = ctx.alloc(d.batch * d.m * d.n)?;
     let (a_row, a_col) = if d.trans_a { (1, d.m) } else { (d.k, 1) };
     let (b_row, b_col) = if d.trans_b { (1, d.k) } else { (d.n, 1) };
-    let kernel = if d.m <= MATMUL_FEW_ROWS.tile.rows {
-        &MATMUL_FEW_ROWS
-    } else {
-        &MATMUL
-    };
+    let kernel = by_rows(d.m, &MATMUL, &MATMUL_FEW_ROWS);
     let gemm = if d.batch == 1 {
         let target = ctx.target_workgroups(kernel.tile.invocations());
         split_k(kernel.tile, d.m, d.n, d.k, target)
@@ -324,6 +330,16 @@ mod tests {
         assert_eq!(split_k(TILE_64X64, 1, 1, 3 * MIN_SPLIT, target).splits(), 3);
         assert_eq!(TILE_128X64.invocations(), 128);
         assert_eq!(TILE_64X64.invocations(), 256);
+    }
+
+    #[test]
+    fn products_that_would_leave_three_quarters_of_a_block_empty_take_the_few_rows_tile() {
+        use crate::gpu::conv::{BACKWARD_DATA, BACKWARD_DATA_FEW_ROWS};
+        let pick = |m, wide, few| std::ptr::eq(by_rows(m, wide, few), few);
+        assert!(pick(32, &MATMUL, &MATMUL_FEW_ROWS));
+        assert!(!pick(33, &MATMUL, &MATMUL_FEW_ROWS));
+        assert!(pick(16, &BACKWARD_DATA, &BACKWARD_DATA_FEW_ROWS));
+        assert!(!pick(17, &BACKWARD_DATA, &BACKWARD_DATA_FEW_ROWS));
     }
 
     /// The core's loops assume that micro-tiles cover the block, hold whole vec4s, and that the
