@@ -41,6 +41,32 @@ fn pixel_coords(p: u32, width: u32, area: u32) -> vec3<u32> {
     return vec3(p / area, r / width, r % width);
 }
 
+// ANCHOR: digits
+// The sum of two numbers written as digits (high, middle, low) with radices (any, r_mid, r_lo):
+// the coordinates above are such digits, and adding those of BK advances one GEMM step along k
+// with two carries instead of the divisions that recomputing them takes.
+fn add_digits(x: vec3<u32>, y: vec3<u32>, r_mid: u32, r_lo: u32) -> vec3<u32> {
+    var lo = x.z + y.z;
+    let carry_lo = lo >= r_lo;
+    lo -= select(0u, r_lo, carry_lo);
+    var mid = x.y + y.y + u32(carry_lo);
+    let carry_mid = mid >= r_mid;
+    mid -= select(0u, r_mid, carry_mid);
+    return vec3(x.x + y.x + u32(carry_mid), mid, lo);
+}
+
+// patch_coords(q + BK), given q's coordinates.
+fn patch_next(q: vec3<u32>) -> vec3<u32> {
+    let c = params.conv;
+    return add_digits(q, patch_coords(BK), c.kh, c.kw);
+}
+
+// pixel_coords(p + BK, width, height * width), given p's coordinates.
+fn pixel_next(p: vec3<u32>, width: u32, height: u32) -> vec3<u32> {
+    return add_digits(p, pixel_coords(BK, width, height * width), height, width);
+}
+// ANCHOR_END: digits
+
 // x[plane + iy * w + ix], zero outside the image; `plane` is the start of one input channel.
 // Forward and backward-weight bind x as the GEMM operand b.
 fn x_at(plane: u32, iy: i32, ix: i32) -> f32 {

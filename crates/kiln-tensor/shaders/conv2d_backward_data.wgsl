@@ -20,10 +20,21 @@ fn a_row(batch: u32, row: u32) -> ARow {
     return ARow(row * params.conv.kh * params.conv.kw);
 }
 
-fn load_a(row: ARow, kk: u32) -> f32 {
+// Patch coordinates (co, ki, kj) of kk, for both operands.
+alias AKPos = vec3<u32>;
+alias BKPos = vec3<u32>;
+
+fn a_kpos(kk: u32) -> AKPos {
+    return patch_coords(kk);
+}
+
+fn a_kpos_next(q: AKPos) -> AKPos {
+    return patch_next(q);
+}
+
+fn load_a(row: ARow, q: AKPos) -> f32 {
     let c = params.conv;
-    let taps = c.kh * c.kw;
-    return a[(kk / taps) * c.c_in * taps + row.base + kk % taps];
+    return a[(q.x * c.c_in * c.kh + q.y) * c.kw + row.base + q.z];
 }
 
 fn b_col(batch: u32, col: u32) -> BCol {
@@ -36,18 +47,33 @@ fn b_col(batch: u32, col: u32) -> BCol {
     );
 }
 
+fn b_kpos(kk: u32) -> BKPos {
+    return a_kpos(kk);
+}
+
+fn b_kpos_next(q: BKPos) -> BKPos {
+    return a_kpos_next(q);
+}
+
 // ANCHOR: load_b
-fn load_b(col: BCol, kk: u32) -> f32 {
+fn load_b(col: BCol, q: BKPos) -> f32 {
     let c = params.conv;
-    let q = patch_coords(kk);
     let ty = col.ty - i32(q.y);
     let tx = col.tx - i32(q.z);
     if ty < 0 || tx < 0 {
         return 0.0;
     }
-    let oy = u32(ty) / c.stride_h;
-    let ox = u32(tx) / c.stride_w;
-    if oy * c.stride_h != u32(ty) || ox * c.stride_w != u32(tx) || oy >= c.oh || ox >= c.ow {
+    var oy = u32(ty);
+    var ox = u32(tx);
+    // Uniform across the dispatch, so the common stride 1 skips the divisions.
+    if c.stride_h != 1u || c.stride_w != 1u {
+        oy /= c.stride_h;
+        ox /= c.stride_w;
+        if oy * c.stride_h != u32(ty) || ox * c.stride_w != u32(tx) {
+            return 0.0;
+        }
+    }
+    if oy >= c.oh || ox >= c.ow {
         return 0.0;
     }
     return b[col.image + (q.x * c.oh + oy) * c.ow + ox];

@@ -19,10 +19,22 @@ fn a_row(batch: u32, row: u32) -> ARow {
     return ARow(row * params.conv.oh * params.conv.ow);
 }
 
-fn load_a(row: ARow, kk: u32) -> f32 {
-    let area = params.conv.oh * params.conv.ow;
-    let img = kk / area;
-    return a[img * params.conv.c_out * area + row.base + kk % area];
+// Output pixel coordinates (img, oy, ox) of kk, for both operands.
+alias AKPos = vec3<u32>;
+alias BKPos = vec3<u32>;
+
+fn a_kpos(kk: u32) -> AKPos {
+    let c = params.conv;
+    return pixel_coords(kk, c.ow, c.oh * c.ow);
+}
+
+fn a_kpos_next(p: AKPos) -> AKPos {
+    return pixel_next(p, params.conv.ow, params.conv.oh);
+}
+
+fn load_a(row: ARow, p: AKPos) -> f32 {
+    let c = params.conv;
+    return a[(p.x * c.c_out * c.oh + p.y) * c.ow + row.base + p.z];
 }
 
 fn b_col(batch: u32, col: u32) -> BCol {
@@ -31,9 +43,16 @@ fn b_col(batch: u32, col: u32) -> BCol {
     return BCol(q.x * c.h * c.w, i32(q.y) - i32(c.pad_top), i32(q.z) - i32(c.pad_left));
 }
 
-fn load_b(col: BCol, kk: u32) -> f32 {
+fn b_kpos(kk: u32) -> BKPos {
+    return a_kpos(kk);
+}
+
+fn b_kpos_next(p: BKPos) -> BKPos {
+    return a_kpos_next(p);
+}
+
+fn load_b(col: BCol, p: BKPos) -> f32 {
     let c = params.conv;
-    let p = pixel_coords(kk, c.ow, c.oh * c.ow);
     return x_at(
         p.x * c.c_in * c.h * c.w + col.plane,
         i32(p.y * c.stride_h) + col.ki,

@@ -18,7 +18,18 @@ fn a_row(batch: u32, row: u32) -> ARow {
     return ARow(row * params.gemm.k);
 }
 
-fn load_a(row: ARow, kk: u32) -> f32 {
+// A row's offset along k: kk itself.
+alias AKPos = u32;
+
+fn a_kpos(kk: u32) -> AKPos {
+    return kk;
+}
+
+fn a_kpos_next(kk: AKPos) -> AKPos {
+    return kk + BK;
+}
+
+fn load_a(row: ARow, kk: AKPos) -> f32 {
     return a[row.base + kk];
 }
 
@@ -32,8 +43,18 @@ fn b_col(batch: u32, col: u32) -> BCol {
     );
 }
 
-fn load_b(col: BCol, kk: u32) -> f32 {
-    let q = patch_coords(kk);
+// Patch coordinates (ci, ki, kj) of kk.
+alias BKPos = vec3<u32>;
+
+fn b_kpos(kk: u32) -> BKPos {
+    return patch_coords(kk);
+}
+
+fn b_kpos_next(q: BKPos) -> BKPos {
+    return patch_next(q);
+}
+
+fn load_b(col: BCol, q: BKPos) -> f32 {
     let c = params.conv;
     return x_at(col.image + q.x * c.h * c.w, col.iy + i32(q.y), col.ix + i32(q.z));
 }

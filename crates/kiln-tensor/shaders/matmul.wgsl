@@ -12,9 +12,12 @@
 // src/gpu/matmul.rs). The operand file declares:
 //   @group(0) @binding(3) var<uniform> params   a struct whose first member is `gemm: Gemm`
 //   struct ARow, fn a_row(batch: u32, row: u32) -> ARow     per-row part of A's addressing
-//   fn load_a(row: ARow, kk: u32) -> f32                    A[row, kk], called only in bounds
+//   AKPos (a type or alias), fn a_kpos(kk: u32) -> AKPos    per-k part of A's addressing
+//   fn a_kpos_next(p: AKPos) -> AKPos                       a_kpos(kk + BK), given a_kpos(kk)
+//   fn load_a(row: ARow, p: AKPos) -> f32                   A[row, kk], called only in bounds
 //   struct BCol, fn b_col(batch: u32, col: u32) -> BCol     per-column part of B's addressing
-//   fn load_b(col: BCol, kk: u32) -> f32                    B[kk, col], called only in bounds
+//   BKPos, fn b_kpos(kk: u32) -> BKPos, fn b_kpos_next      per-k part of B's addressing
+//   fn load_b(col: BCol, p: BKPos) -> f32                   B[kk, col], called only in bounds
 //   fn store_c(batch: u32, split: u32, row: u32, col: u32, value: f32)
 //   fn a_k_fast() -> bool, fn b_n_fast() -> bool            whether A (B) is contiguous along
 //                                                           k (n); picks the coalesced load order
@@ -26,8 +29,11 @@
 // micro-tile (rows ly*TM.., columns lx*TN..; TM and TN multiples of 4) in registers, per k TM/4
 // vec4 of A and TN/4 of B making TM*TN/4 vec4 fused multiply-adds. A thread's tile loads always
 // hit the same rows of A and columns of B, so their addressing (`a_row`, `b_col`) is worked out
-// once, outside the K loop. Each step's tiles are read from storage into registers during the
-// step before (`a_next`, `b_next`), so that the loads' latency hides behind multiply-adds; on
+// once, outside the K loop; and the same offsets along k, one step further each time, so the
+// k part (`a_kpos`, `b_kpos`) is worked out once and then advanced (`a_kpos_next`): a
+// convolution's k is a coordinate triple that advancing updates by carries, where working it
+// out afresh takes divisions at every load. Each step's tiles are read from storage into
+// registers during the step before (`a_next`, `b_next`), so that the loads' latency hides behind multiply-adds; on
 // an H100 this took the 4096 x 4096 product from 29.3 to 34.0 TFLOP/s.
 
 struct Gemm {
@@ -66,18 +72,20 @@ fn tile_slot(i: u32, tid: u32, len: u32, k_fast: bool) -> vec2<u32> {
 }
 // ANCHOR_END: constants
 
-// The element of A at tile slot `s` of the step starting at `k0`: zero past m or the split's K.
-fn fetch_a(row: ARow, s: vec2<u32>, row0: u32, k0: u32, k_end: u32) -> f32 {
+// The element of A at tile slot `s` of the step starting at `k0` (`p` addresses k0 + s.y): zero
+// past m or the split's K.
+fn fetch_a(row: ARow, p: AKPos, s: vec2<u32>, row0: u32, k0: u32, k_end: u32) -> f32 {
     if row0 + s.x < params.gemm.m && k0 + s.y < k_end {
-        return load_a(row, k0 + s.y);
+        return load_a(row, p);
     }
     return 0.0;
 }
 
-// The element of B at tile slot `s` of the step starting at `k0`: zero past n or the split's K.
-fn fetch_b(col: BCol, s: vec2<u32>, col0: u32, k0: u32, k_end: u32) -> f32 {
+// The element of B at tile slot `s` of the step starting at `k0` (`p` addresses k0 + s.y): zero
+// past n or the split's K.
+fn fetch_b(col: BCol, p: BKPos, s: vec2<u32>, col0: u32, k0: u32, k_end: u32) -> f32 {
     if col0 + s.x < params.gemm.n && k0 + s.y < k_end {
-        return load_b(col, k0 + s.y);
+        return load_b(col, p);
     }
     return 0.0;
 }
@@ -106,25 +114,29 @@ fn main(
 
     var a_slots: array<vec2<u32>, LOADS_A>;
     var a_rows: array<ARow, LOADS_A>;
+    var a_ks: array<AKPos, LOADS_A>;
     for (var i = 0u; i < LOADS_A; i++) {
         a_slots[i] = tile_slot(i, tid, BM, a_k_fast());
         a_rows[i] = a_row(batch, row0 + a_slots[i].x);
+        a_ks[i] = a_kpos(k_begin + a_slots[i].y);
     }
     var b_slots: array<vec2<u32>, LOADS_B>;
     var b_cols: array<BCol, LOADS_B>;
+    var b_ks: array<BKPos, LOADS_B>;
     for (var i = 0u; i < LOADS_B; i++) {
         b_slots[i] = tile_slot(i, tid, BN, !b_n_fast());
         b_cols[i] = b_col(batch, col0 + b_slots[i].x);
+        b_ks[i] = b_kpos(k_begin + b_slots[i].y);
     }
 
     // The first step's tiles; each step then fetches the next one's (see the header).
     var a_next: array<f32, LOADS_A>;
     var b_next: array<f32, LOADS_B>;
     for (var i = 0u; i < LOADS_A; i++) {
-        a_next[i] = fetch_a(a_rows[i], a_slots[i], row0, k_begin, k_end);
+        a_next[i] = fetch_a(a_rows[i], a_ks[i], a_slots[i], row0, k_begin, k_end);
     }
     for (var i = 0u; i < LOADS_B; i++) {
-        b_next[i] = fetch_b(b_cols[i], b_slots[i], col0, k_begin, k_end);
+        b_next[i] = fetch_b(b_cols[i], b_ks[i], b_slots[i], col0, k_begin, k_end);
     }
 
     var acc: array<vec4<f32>, TM * TN / 4u>;
@@ -139,10 +151,12 @@ fn main(
         }
         workgroupBarrier();
         for (var i = 0u; i < LOADS_A; i++) {
-            a_next[i] = fetch_a(a_rows[i], a_slots[i], row0, k0 + BK, k_end);
+            a_ks[i] = a_kpos_next(a_ks[i]);
+            a_next[i] = fetch_a(a_rows[i], a_ks[i], a_slots[i], row0, k0 + BK, k_end);
         }
         for (var i = 0u; i < LOADS_B; i++) {
-            b_next[i] = fetch_b(b_cols[i], b_slots[i], col0, k0 + BK, k_end);
+            b_ks[i] = b_kpos_next(b_ks[i]);
+            b_next[i] = fetch_b(b_cols[i], b_ks[i], b_slots[i], col0, k0 + BK, k_end);
         }
         // Not needed for correctness (the fetches write registers only). The H100 timings of
         // the prefetch were taken with it; without it lavapipe measured no difference, and

@@ -30,16 +30,38 @@ fn a_row(batch: u32, row: u32) -> ARow {
     return ARow(batch * params.a_batch + row * params.a_row);
 }
 
-fn load_a(row: ARow, kk: u32) -> f32 {
-    return a[row.base + kk * params.a_col];
+// A's offset along k: kk * a_col.
+alias AKPos = u32;
+
+fn a_kpos(kk: u32) -> AKPos {
+    return kk * params.a_col;
+}
+
+fn a_kpos_next(p: AKPos) -> AKPos {
+    return p + BK * params.a_col;
+}
+
+fn load_a(row: ARow, p: AKPos) -> f32 {
+    return a[row.base + p];
 }
 
 fn b_col(batch: u32, col: u32) -> BCol {
     return BCol(batch * params.b_batch + col * params.b_col);
 }
 
-fn load_b(col: BCol, kk: u32) -> f32 {
-    return b[col.base + kk * params.b_row];
+// B's offset along k: kk * b_row.
+alias BKPos = u32;
+
+fn b_kpos(kk: u32) -> BKPos {
+    return kk * params.b_row;
+}
+
+fn b_kpos_next(p: BKPos) -> BKPos {
+    return p + BK * params.b_row;
+}
+
+fn load_b(col: BCol, p: BKPos) -> f32 {
+    return b[col.base + p];
 }
 
 // C is [batch, m, n]; with split-K (batch 1) the partial sums [splits, m, n]. One of `batch` and
