@@ -11,7 +11,12 @@
 #     kernel profile of one step with batch norm;
 #   - an $SGEMM x $SGEMM f32 product, through the runtime and (kiln) its kernel's own time;
 #   - the ResNet-9 step at batch $RESNET_BATCH;
-#   - the cifar_bn example end to end ($PROTOCOL protocol, synthetic data generated first).
+#   - the cifar_bn example end to end ($PROTOCOL protocol, synthetic data generated first);
+#   - two variants of the GEMM kernels against this tree's, in the step with batch norm (total
+#     and the convolutions' kernel time) and the product's kernel: without the core's barrier
+#     after its prefetch (not needed for correctness; does a driver still overlap the fetches
+#     with the multiply-adds without it?), and with the operands' k coordinates recomputed by
+#     division at every load, as before they were carried.
 # It prints the table and writes it to $OUT (else ./gpu-session) as table.md, beside logs.tar.gz
 # with each program's output. Sizes come from the environment: BATCH (5000), SGEMM (4096), RESNET_BATCH (512),
 # PROTOCOL (article), STEPS (20), TORCH_DEVICE (cuda), and EXAMPLE_ARGS (more flags for the
@@ -36,6 +41,8 @@ prepare() {
     for p in train_step cifar_bn; do
         strip -o "$DIR/bin/$p" "target/release/examples/$p"
     done
+    variant no_barrier without_prefetch_barrier
+    variant divisions with_divisions
     # wgpu's Vulkan backend needs the loader, which such a machine may lack.
     local lists=/tmp/gpu-session-apt
     local o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 "-oDir::State::Lists=$lists")
@@ -43,6 +50,44 @@ prepare() {
     apt-get "${o[@]}" update -qq
     (cd "$DIR/deb" && apt-get "${o[@]}" download libvulkan1)
     du -sh "$DIR"
+}
+
+# Builds $DIR/bin/train_step_$1 from a copy of this tree changed by the function $2 (run in the
+# copy, given this tree's path). Every variant is built in one place into its own target folder:
+# cargo keys a workspace's build by paths relative to its root and by modification times, so a
+# variant built into this tree's target folder would pass for this tree's build, and one copied
+# with older times than the last build would pass for that build.
+variant() {
+    local name=$1 change=$2 tree=/tmp/gpu-session-variant root=$PWD
+    rm -rf "$tree" && mkdir -p "$tree"
+    git ls-files -co --exclude-standard | tar -cf - -T - | tar -xmf - -C "$tree"
+    (cd "$tree" && "$change" "$root" && touch crates/kiln-tensor/shaders/*.wgsl &&
+        CARGO_TARGET_DIR="$root/target/gpu-variants" cargo build --release --example train_step)
+    strip -o "$DIR/bin/train_step_$name" target/gpu-variants/release/examples/train_step
+}
+
+# The GEMM core without its barrier after the prefetch.
+without_prefetch_barrier() {
+    python3 - crates/kiln-tensor/shaders/matmul.wgsl <<'PY'
+import re, sys
+path = sys.argv[1]
+core = open(path).read()
+prefetch_barrier = r"(is untested\.\n)\s*workgroupBarrier\(\);\n"
+core, found = re.subn(prefetch_barrier, r"\1", core)
+assert found == 1, f"{path}: the prefetch barrier was not found once but {found} times"
+open(path, "w").write(core)
+PY
+}
+
+# The GEMM core and its operand files as they were before their k coordinates were carried
+# instead of divided (the parent of the commit that added `add_digits`), from the tree at $1.
+with_divisions() {
+    local added
+    added=$(git -C "$1" log --format=%H -S add_digits -- crates/kiln-tensor/shaders/conv2d.wgsl |
+        tail -1)
+    git -C "$1" archive "$added^" crates/kiln-tensor/shaders/{matmul,matmul_batched}.wgsl \
+        crates/kiln-tensor/shaders/conv2d{,_forward,_backward_data,_backward_weight}.wgsl |
+        tar -xf -
 }
 
 # Runs a program into $logs/$1.log (its command line first), bounded by $TIMEOUT; says whether
@@ -80,6 +125,11 @@ run() {
     logged torch_nobn "${torch[@]}" --batch "$BATCH" --steps "$STEPS" --no-bn
     logged kiln_sgemm "$kiln" --device gpu --batch 64 --steps 1 --matmul "$SGEMM" --profile
     logged torch_sgemm "${torch[@]}" --batch 64 --steps 1 --matmul "$SGEMM"
+    for v in no_barrier divisions; do
+        logged "kiln_bn_$v" "${kiln}_$v" --device gpu --batch "$BATCH" --steps "$STEPS" --profile
+        logged "kiln_sgemm_$v" "${kiln}_$v" --device gpu --batch 64 --steps 1 --matmul "$SGEMM" \
+            --profile
+    done
     logged kiln_resnet9 "$kiln" --device gpu --model resnet9 --batch "$RESNET_BATCH" --steps 10
     logged torch_resnet9 "${torch[@]}" --model resnet9 --batch "$RESNET_BATCH" --steps 10
 
@@ -130,8 +180,9 @@ row("ResNet-9 step", num("kiln_resnet9", step), num("torch_resnet9", step), "ms"
 gemm = r"sgemm \d+ GFLOP/s ([0-9.]+)"
 row("sgemm through the runtime (GFLOP/s)", num("kiln_sgemm", gemm), num("torch_sgemm", gemm),
     "GFLOP/s")
+kernel_gemm = r"kernel_GFLOP/s ([0-9.]+)"
 row("sgemm, kiln's kernel time against cuBLAS through PyTorch (GFLOP/s)",
-    num("kiln_sgemm", r"kernel_GFLOP/s ([0-9.]+)"), num("torch_sgemm", gemm), "GFLOP/s")
+    num("kiln_sgemm", kernel_gemm), num("torch_sgemm", gemm), "GFLOP/s")
 times = logs / "example.times"
 start, end = map(float, times.read_text().split()) if times.exists() else (None, None)
 example = end - start if times.exists() else None
@@ -141,6 +192,19 @@ print(f"| cifar_bn example end to end ({protocol.group(1) if protocol else '?'} 
 print()
 totals = re.search(r"^kernels .*$", log("kiln_bn"), re.M)
 print(f"profile of one step with BN: {totals.group(0) if totals else 'failed'}")
+
+def conv_ms(name):
+    times = re.findall(r"^conv2d_\S+\s+\d+\s+([0-9.]+)", log(name), re.M)
+    return sum(map(float, times)) if times else None
+
+print()
+print("| GEMM kernels | step with BN | its convolutions' kernels | sgemm kernel |")
+print("|---|---|---|---|")
+for name, what in [("", "this tree's"), ("_no_barrier", "without the prefetch barrier"),
+                   ("_divisions", "k coordinates divided at every load")]:
+    print(f"| {what} | {fmt(num('kiln_bn' + name, step), 'ms')} | "
+          f"{fmt(conv_ms('kiln_bn' + name), 'ms')} | "
+          f"{fmt(num('kiln_sgemm' + name, kernel_gemm), 'GFLOP/s')} |")
 PY
     tar -czf "$out/logs.tar.gz" -C "$logs" .
 }
