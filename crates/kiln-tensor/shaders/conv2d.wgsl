@@ -44,7 +44,7 @@ fn pixel_coords(p: u32, width: u32, area: u32) -> vec3<u32> {
 // ANCHOR: digits
 // The sum of two numbers written as digits (high, middle, low) with radices (any, r_mid, r_lo):
 // the coordinates above are such digits, and adding those of BK advances one GEMM step along k
-// with two carries instead of the divisions that recomputing them takes.
+// with two carries instead of the divisions that working them out afresh takes.
 fn add_digits(x: vec3<u32>, y: vec3<u32>, r_mid: u32, r_lo: u32) -> vec3<u32> {
     var lo = x.z + y.z;
     let carry_lo = lo >= r_lo;
@@ -55,15 +55,9 @@ fn add_digits(x: vec3<u32>, y: vec3<u32>, r_mid: u32, r_lo: u32) -> vec3<u32> {
     return vec3(x.x + y.x + u32(carry_mid), mid, lo);
 }
 
-// patch_coords(q + BK), given q's coordinates.
-fn patch_next(q: vec3<u32>) -> vec3<u32> {
-    let c = params.conv;
-    return add_digits(q, patch_coords(BK), c.kh, c.kw);
-}
-
-// pixel_coords(p + BK, width, height * width), given p's coordinates.
-fn pixel_next(p: vec3<u32>, width: u32, height: u32) -> vec3<u32> {
-    return add_digits(p, pixel_coords(BK, width, height * width), height, width);
+// patch_coords(q1 + q2), given patch_coords(q1) and patch_coords(q2).
+fn add_patches(x: vec3<u32>, y: vec3<u32>) -> vec3<u32> {
+    return add_digits(x, y, params.conv.kh, params.conv.kw);
 }
 // ANCHOR_END: digits
 

@@ -28,8 +28,8 @@ fn a_kpos(kk: u32) -> AKPos {
     return patch_coords(kk);
 }
 
-fn a_kpos_next(q: AKPos) -> AKPos {
-    return patch_next(q);
+fn a_kpos_add(q1: AKPos, q2: AKPos) -> AKPos {
+    return add_patches(q1, q2);
 }
 
 fn load_a(row: ARow, q: AKPos) -> f32 {
@@ -51,8 +51,8 @@ fn b_kpos(kk: u32) -> BKPos {
     return a_kpos(kk);
 }
 
-fn b_kpos_next(q: BKPos) -> BKPos {
-    return a_kpos_next(q);
+fn b_kpos_add(q1: BKPos, q2: BKPos) -> BKPos {
+    return a_kpos_add(q1, q2);
 }
 
 // ANCHOR: load_b

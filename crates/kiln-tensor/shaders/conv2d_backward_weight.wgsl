@@ -28,8 +28,8 @@ fn a_kpos(kk: u32) -> AKPos {
     return pixel_coords(kk, c.ow, c.oh * c.ow);
 }
 
-fn a_kpos_next(p: AKPos) -> AKPos {
-    return pixel_next(p, params.conv.ow, params.conv.oh);
+fn a_kpos_add(p1: AKPos, p2: AKPos) -> AKPos {
+    return add_digits(p1, p2, params.conv.oh, params.conv.ow);
 }
 
 fn load_a(row: ARow, p: AKPos) -> f32 {
@@ -47,8 +47,8 @@ fn b_kpos(kk: u32) -> BKPos {
     return a_kpos(kk);
 }
 
-fn b_kpos_next(p: BKPos) -> BKPos {
-    return a_kpos_next(p);
+fn b_kpos_add(p1: BKPos, p2: BKPos) -> BKPos {
+    return a_kpos_add(p1, p2);
 }
 
 fn load_b(col: BCol, p: BKPos) -> f32 {

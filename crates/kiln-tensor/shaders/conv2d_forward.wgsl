@@ -25,8 +25,8 @@ fn a_kpos(kk: u32) -> AKPos {
     return kk;
 }
 
-fn a_kpos_next(kk: AKPos) -> AKPos {
-    return kk + BK;
+fn a_kpos_add(k1: AKPos, k2: AKPos) -> AKPos {
+    return k1 + k2;
 }
 
 fn load_a(row: ARow, kk: AKPos) -> f32 {
@@ -50,8 +50,8 @@ fn b_kpos(kk: u32) -> BKPos {
     return patch_coords(kk);
 }
 
-fn b_kpos_next(q: BKPos) -> BKPos {
-    return patch_next(q);
+fn b_kpos_add(q1: BKPos, q2: BKPos) -> BKPos {
+    return add_patches(q1, q2);
 }
 
 fn load_b(col: BCol, q: BKPos) -> f32 {

@@ -37,8 +37,8 @@ fn a_kpos(kk: u32) -> AKPos {
     return kk * params.a_col;
 }
 
-fn a_kpos_next(p: AKPos) -> AKPos {
-    return p + BK * params.a_col;
+fn a_kpos_add(p: AKPos, q: AKPos) -> AKPos {
+    return p + q;
 }
 
 fn load_a(row: ARow, p: AKPos) -> f32 {
@@ -56,8 +56,8 @@ fn b_kpos(kk: u32) -> BKPos {
     return kk * params.b_row;
 }
 
-fn b_kpos_next(p: BKPos) -> BKPos {
-    return p + BK * params.b_row;
+fn b_kpos_add(p: BKPos, q: BKPos) -> BKPos {
+    return p + q;
 }
 
 fn load_b(col: BCol, p: BKPos) -> f32 {
