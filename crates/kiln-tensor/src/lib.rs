@@ -49,7 +49,9 @@ pub mod test_util;
 pub use autograd::{is_grad_enabled, no_grad, NoGradGuard};
 pub use device::Device;
 pub use error::{Error, Result};
-pub use gpu::{default_device, DeviceChoice};
+pub use gpu::{
+    default_device, matmul_precision, with_matmul_precision, DeviceChoice, MatmulPrecision,
+};
 pub(crate) use kernels::Kernels;
 pub use kernels::{AdamStep, Conv2dDims, SgdStep};
 pub use ops::activation::Gelu;

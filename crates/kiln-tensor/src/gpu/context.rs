@@ -186,7 +186,8 @@ impl GpuContext {
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("kiln"),
-                required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
+                required_features: adapter.features()
+                    & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SHADER_F16),
                 required_limits: limits.clone(),
                 ..Default::default()
             })
@@ -243,6 +244,11 @@ impl GpuContext {
     /// The adapter the context runs on.
     pub(crate) fn info(&self) -> &wgpu::AdapterInfo {
         &self.info
+    }
+
+    /// Whether shaders may use WGSL's `f16` (the device has `SHADER_F16`).
+    pub(crate) fn has_f16(&self) -> bool {
+        self.device.features().contains(wgpu::Features::SHADER_F16)
     }
 
     /// An uninitialized buffer of `len` elements, from the pool; an error naming the size and

@@ -12,8 +12,8 @@
 //!   [`super::matmul::split_k`]).
 
 use super::matmul::{
-    by_rows, dispatch_gemm, dispatch_split_gemm, gemm_kernel, split_k, Gemm, GemmKernel,
-    TILE_16X128, TILE_64X64,
+    by_rows, dispatch_gemm, dispatch_split_gemm, gemm_kernel, split_k, Gemm, GemmKernel, Staged,
+    Tile, TILE_16X128, TILE_64X64,
 };
 use super::pipeline::Shader;
 use super::{GpuBuffer, GpuContext};

@@ -21,15 +21,17 @@
 
 use super::occupancy::splits;
 use super::pipeline::{shader, Shader};
+use super::precision::{matmul_precision, MatmulPrecision};
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::MatmulDims;
-use crate::Result;
+use crate::{Error, Result};
 use bytemuck::{Pod, Zeroable};
 
 /// A GEMM-core tile shape: a workgroup of `(cols / micro_cols) x (rows / micro_rows)`
 /// invocations computes a `rows x cols` block of C (`BM x BN` in the WGSL), staging K `depth`
 /// at a time (`BK`), each invocation a `micro_rows x micro_cols` micro-tile (`TM x TN`,
-/// multiples of 4). The generated header declares it to the shader.
+/// multiples of 4), with the staged operands stored as `staged` (`Staged`). The generated
+/// header declares it to the shader.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tile {
     pub(crate) rows: usize,
@@ -37,6 +39,28 @@ pub(crate) struct Tile {
     pub(crate) depth: usize,
     pub(crate) micro_rows: usize,
     pub(crate) micro_cols: usize,
+    pub(crate) staged: Staged,
+}
+
+/// The type the GEMM core stores its staged operand tiles as in workgroup memory; the
+/// multiply-adds and sums are `f32` either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Staged {
+    /// The operands as they are.
+    F32,
+    /// Each operand rounded to `f16` as it is staged ([`MatmulPrecision::F16Operands`]); the
+    /// shader enables WGSL's `f16`, which needs the device's `SHADER_F16`.
+    F16,
+}
+
+impl Staged {
+    /// The WGSL scalar type.
+    pub(crate) fn wgsl(self) -> &'static str {
+        match self {
+            Staged::F32 => "f32",
+            Staged::F16 => "f16",
+        }
+    }
 }
 
 impl Tile {
@@ -62,6 +86,7 @@ pub(crate) const TILE_128X64: Tile = Tile {
     depth: 8,
     micro_rows: 8,
     micro_cols: 8,
+    staged: Staged::F32,
 };
 
 /// The convolutions' tile: a workgroup of 16 x 16 invocations computes a 64 x 64 block of C,
@@ -75,6 +100,7 @@ pub(crate) const TILE_64X64: Tile = Tile {
     depth: 8,
     micro_rows: 4,
     micro_cols: 4,
+    staged: Staged::F32,
 };
 
 /// The tile of products with few rows ([`by_rows`]), such as a dense layer's at a small batch or
@@ -88,13 +114,33 @@ pub(crate) const TILE_16X128: Tile = Tile {
     depth: 8,
     micro_rows: 4,
     micro_cols: 4,
+    staged: Staged::F32,
 };
 // ANCHOR_END: tiles
 
-/// A GEMM-core kernel: its source and the tile shape that source declares.
+/// A GEMM-core kernel: its source for each staging type, and the tile shape they declare.
 pub(super) struct GemmKernel {
+    /// Staging `f32` operands.
     pub(super) shader: Shader,
+    /// Staging `f16` operands ([`MatmulPrecision::F16Operands`]), named `<name>_f16`.
+    pub(super) shader_f16: Shader,
     pub(super) tile: Tile,
+}
+
+impl GemmKernel {
+    /// The source that `precision` asks for: an error naming the kernel and the adapter when
+    /// that is `f16` and the device lacks `SHADER_F16`.
+    fn shader(&self, ctx: &GpuContext, precision: MatmulPrecision) -> Result<&Shader> {
+        match precision {
+            MatmulPrecision::F32 => Ok(&self.shader),
+            MatmulPrecision::F16Operands if ctx.has_f16() => Ok(&self.shader_f16),
+            MatmulPrecision::F16Operands => Err(Error::Gpu(format!(
+                "{}: f16 operands need the adapter's shader-f16 feature, which {} lacks",
+                self.shader.name,
+                ctx.info().name
+            ))),
+        }
+    }
 }
 
 /// Fewest K per split, so that a split's work outweighs its partial sums.
@@ -103,20 +149,28 @@ const MIN_SPLIT: usize = 128;
 // ANCHOR: gemm_shader
 /// `gemm_kernel!("name", TILE, "part", ..)`: the [`GemmKernel`] `name` on the tile shape
 /// `TILE`, whose source is the GEMM core `shaders/matmul.wgsl` and `shaders/<part>.wgsl` for
-/// each part, compiled after a header that declares the tile.
+/// each part, compiled after a header that declares the tile: once staging `f32`, once `f16`.
 macro_rules! gemm_kernel {
     ($name:literal, $tile:expr $(, $part:literal)+) => {
         GemmKernel {
-            shader: Shader {
-                name: $name,
-                files: &["matmul" $(, $part)+],
-                source: concat!(
-                    include_str!("../../shaders/matmul.wgsl")
-                    $(, include_str!(concat!("../../shaders/", $part, ".wgsl")))+
-                ),
-                tile: Some($tile),
-            },
+            shader: gemm_kernel!(@shader $name, $tile $(, $part)+),
+            shader_f16: gemm_kernel!(
+                @shader concat!($name, "_f16"),
+                Tile { staged: Staged::F16, ..$tile }
+                $(, $part)+
+            ),
             tile: $tile,
+        }
+    };
+    (@shader $name:expr, $tile:expr $(, $part:literal)+) => {
+        Shader {
+            name: $name,
+            files: &["matmul" $(, $part)+],
+            source: concat!(
+                include_str!("../../shaders/matmul.wgsl")
+                $(, include_str!(concat!("../../shaders/", $part, ".wgsl")))+
+            ),
+            tile: Some($tile),
         }
     };
 }
@@ -179,7 +233,8 @@ impl Gemm {
 /// Records a dispatch of a GEMM-core kernel: one workgroup per block of C for each of `slices`
 /// slices (batch entries, or split-K splits), the blocks of a slice folded over x and y
 /// ([`GpuContext::grid`]). `buffers` are A, B and C; `params` is the kernel's parameter struct,
-/// whose first member is `gemm`. The profiler counts `2 m n k` operations per batch entry.
+/// whose first member is `gemm`. The calling thread's [`matmul_precision`] picks the kernel's
+/// staging. The profiler counts `2 m n k` operations per batch entry.
 pub(super) fn dispatch_gemm(
     ctx: &GpuContext,
     kernel: &GemmKernel,
@@ -197,7 +252,8 @@ pub(super) fn dispatch_gemm(
             .iter()
             .product::<u64>()
         * batch as u64;
-    ctx.dispatch_counted(&kernel.shader, "main", &buffers, params, workgroups, flops)
+    let shader = kernel.shader(ctx, matmul_precision())?;
+    ctx.dispatch_counted(shader, "main", &buffers, params, workgroups, flops)
 }
 
 // ANCHOR: split_k

@@ -144,6 +144,8 @@ fn compile(device: &wgpu::Device, shader: &Shader) -> wgpu::ShaderModule {
 
 /// Every shader the runtime compiles: its name, its files of `shaders/` (in order, without
 /// `.wgsl`) and the WGSL exactly as compiled, the generated header of shared constants first.
+/// The GEMM kernels come twice, staging `f32` and staging `f16` (named `<name>_f16`, WGSL's
+/// `f16` enabled: [`super::MatmulPrecision`]).
 /// For reading, validating or timing kiln's kernels outside its runtime.
 pub fn compiled_shaders() -> Vec<(&'static str, &'static [&'static str], String)> {
     let shaders = [
@@ -157,16 +159,22 @@ pub fn compiled_shaders() -> Vec<(&'static str, &'static [&'static str], String)
         super::layout::SHADER,
         super::optim::SHADER,
         super::random::SHADER,
-        super::matmul::MATMUL.shader,
-        super::matmul::MATMUL_FEW_ROWS.shader,
         super::matmul::REDUCE_SPLITS,
-        super::conv::FORWARD.shader,
-        super::conv::BACKWARD_DATA.shader,
-        super::conv::BACKWARD_DATA_FEW_ROWS.shader,
-        super::conv::BACKWARD_WEIGHT.shader,
     ];
+    let gemm_kernels = [
+        &super::matmul::MATMUL,
+        &super::matmul::MATMUL_FEW_ROWS,
+        &super::conv::FORWARD,
+        &super::conv::BACKWARD_DATA,
+        &super::conv::BACKWARD_DATA_FEW_ROWS,
+        &super::conv::BACKWARD_WEIGHT,
+    ];
+    let gemm_shaders = gemm_kernels
+        .into_iter()
+        .flat_map(|k| [&k.shader, &k.shader_f16]);
     shaders
         .iter()
+        .chain(gemm_shaders)
         .map(|s| (s.name, s.files, s.wgsl()))
         .collect()
 }

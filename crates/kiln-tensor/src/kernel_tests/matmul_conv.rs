@@ -9,11 +9,11 @@
 //! being the length of the sum behind it (f32 rounding grows with it).
 
 use crate::cpu::CpuKernels;
-use crate::gpu::GpuKernels;
+use crate::gpu::{GpuContext, GpuKernels};
 use crate::kernels::{Conv2dDims, MatmulDims};
 use crate::random::Rng;
 use crate::test_util::gpu_or_skip;
-use crate::{Kernels, Result, Storage};
+use crate::{with_matmul_precision, Kernels, MatmulPrecision, Result, Storage};
 
 /// Seeded values in `[-1, 1)`.
 fn random(len: usize, seed: u64) -> Vec<f32> {
@@ -234,5 +234,111 @@ fn gemms_with_more_blocks_than_a_dispatch_dimension_holds_gpu_matches_cpu() {
     ];
     check(&format!("{d:?}"), &inputs, d.c_out * d.kh * d.kw, |k, s| {
         k.conv2d_backward_data(&s[0], &s[1], d)
+    });
+}
+
+/// The product of two 1 x 1 matrices.
+const SCALAR_PRODUCT: MatmulDims = MatmulDims {
+    batch: 1,
+    m: 1,
+    k: 1,
+    n: 1,
+    trans_a: false,
+    trans_b: false,
+    a_batched: true,
+    b_batched: true,
+};
+
+/// Seeded values in `[-1, 1]` that `f16` holds exactly: multiples of 2^-11.
+fn random_f16(len: usize, seed: u64) -> Vec<f32> {
+    random(len, seed)
+        .into_iter()
+        .map(|v| (v * 2048.0).round() / 2048.0)
+        .collect()
+}
+
+/// With f16 operands, every GEMM kernel (the product on both tiles, the three convolution
+/// passes) matches the CPU on operands that `f16` holds exactly, where staging loses nothing;
+/// on an adapter without `shader-f16` a product is an error that says so.
+#[test]
+fn f16_operands_gpu_matches_cpu_on_values_f16_holds() {
+    let Some(_) = gpu_or_skip() else { return };
+    with_matmul_precision(MatmulPrecision::F16Operands, || {
+        if !GpuContext::get().expect("gpu").has_f16() {
+            let x = GpuKernels.upload(&Storage::F32(vec![1.0])).expect("upload");
+            let e = GpuKernels
+                .matmul(&x, &x, SCALAR_PRODUCT)
+                .expect_err("f16 without shader-f16");
+            assert!(e.to_string().contains("shader-f16"), "{e}");
+            return;
+        }
+        for (case, &(batch, m, k, n, a_batched, b_batched)) in MATMUL_CASES.iter().enumerate() {
+            let d = MatmulDims {
+                batch,
+                m,
+                k,
+                n,
+                trans_a: case % 2 == 1,
+                trans_b: case % 3 == 1,
+                a_batched,
+                b_batched,
+            };
+            let a_len = if a_batched { batch } else { 1 } * m * k;
+            let b_len = if b_batched { batch } else { 1 } * k * n;
+            let seed = 4000 + case as u64 * 8;
+            let inputs = [random_f16(a_len, seed), random_f16(b_len, seed + 1)];
+            check(&format!("f16 {d:?}"), &inputs, k, |kern, s| {
+                kern.matmul(&s[0], &s[1], d)
+            });
+        }
+        for (case, d) in conv_cases().into_iter().enumerate() {
+            let seed = 5000 + case as u64 * 8;
+            let x = random_f16(d.n * d.c_in * d.h * d.w, seed);
+            let w = random_f16(d.c_out * d.c_in * d.kh * d.kw, seed + 1);
+            let gy = random_f16(d.n * d.c_out * d.oh * d.ow, seed + 2);
+            let what = format!("f16 {d:?}");
+            let patch = d.c_in * d.kh * d.kw;
+            check(&what, &[x.clone(), w.clone()], patch, |k, s| {
+                k.conv2d(&s[0], &s[1], d)
+            });
+            check(&what, &[gy.clone(), w], d.c_out * d.kh * d.kw, |k, s| {
+                k.conv2d_backward_data(&s[0], &s[1], d)
+            });
+            check(&what, &[x, gy], d.n * d.oh * d.ow, |k, s| {
+                k.conv2d_backward_weight(&s[0], &s[1], d)
+            });
+        }
+    });
+}
+
+/// With f16 operands a value `f16` does not hold is rounded to a neighbour (WGSL lets the
+/// conversion take either), one beyond its range becomes infinite, and NaN stays NaN; with the
+/// default precision the same product is exact.
+#[test]
+fn f16_operands_are_rounded_to_f16() {
+    let Some(_) = gpu_or_skip() else { return };
+    if !GpuContext::get().expect("gpu").has_f16() {
+        eprintln!("skipped: the adapter has no shader-f16");
+        return;
+    }
+    let one = GpuKernels.upload(&Storage::F32(vec![1.0])).expect("upload");
+    let product = |value: f32| {
+        let x = GpuKernels
+            .upload(&Storage::F32(vec![value]))
+            .expect("upload");
+        let out = GpuKernels.matmul(&x, &one, SCALAR_PRODUCT).expect("matmul");
+        GpuKernels.read_f64(&out).expect("read")[0]
+    };
+    let fine = 1.0 + 2f32.powi(-12);
+    assert_eq!(product(fine), f64::from(fine));
+    with_matmul_precision(MatmulPrecision::F16Operands, || {
+        let rounded = product(fine);
+        assert!(
+            rounded == 1.0 || rounded == 1.0 + 2f64.powi(-10),
+            "1 + 2^-12 staged as f16 gave {rounded}"
+        );
+        assert_eq!(product(1e5), f64::INFINITY);
+        assert_eq!(product(-1e5), f64::NEG_INFINITY);
+        assert!(product(f32::NAN).is_nan());
     });
 }

@@ -65,14 +65,17 @@ fn requires(source: &str) -> Vec<String> {
         .collect()
 }
 
-/// Parses and validates one WGSL source, returning the rendered error.
+/// Parses and validates one WGSL source, returning the rendered error. Only a source that
+/// enables `f16` may use it.
 fn validate(source: &str) -> Result<(), String> {
     let module = naga::front::wgsl::parse_str(source).map_err(|e| e.emit_to_string(source))?;
-    naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::empty(),
-    )
-    .validate(&module)
-    .map_err(|e| e.emit_to_string(source))?;
+    let capabilities = if source.contains("enable f16;") {
+        naga::valid::Capabilities::SHADER_FLOAT16
+    } else {
+        naga::valid::Capabilities::empty()
+    };
+    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), capabilities)
+        .validate(&module)
+        .map_err(|e| e.emit_to_string(source))?;
     Ok(())
 }
