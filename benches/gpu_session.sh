@@ -12,11 +12,12 @@
 #   - an $SGEMM x $SGEMM f32 product, through the runtime and (kiln) its kernel's own time;
 #   - the ResNet-9 step at batch $RESNET_BATCH;
 #   - the cifar_bn example end to end ($PROTOCOL protocol, synthetic data generated first);
-#   - two variants of the GEMM kernels against this tree's, in the step with batch norm (total
+#   - three variants of the GEMM kernels against this tree's, in the step with batch norm (total
 #     and the convolutions' kernel time) and the product's kernel: without the core's barrier
 #     after its prefetch (not needed for correctness; does a driver still overlap the fetches
-#     with the multiply-adds without it?), and with the operands' k coordinates recomputed by
-#     division at every load, as before they were carried.
+#     with the multiply-adds without it?), with the operands' k coordinates recomputed by
+#     division at every load, as before they were carried, and the opt-in f16 operands
+#     (`--f16-operands`: tiles staged as f16, half the workgroup memory traffic).
 # It prints the table and writes it to $OUT (else ./gpu-session) as table.md, beside logs.tar.gz
 # with each program's output. Sizes come from the environment: BATCH (5000), SGEMM (4096), RESNET_BATCH (512),
 # PROTOCOL (article), STEPS (20), TORCH_DEVICE (cuda), and EXAMPLE_ARGS (more flags for the
@@ -125,10 +126,14 @@ run() {
     logged torch_nobn "${torch[@]}" --batch "$BATCH" --steps "$STEPS" --no-bn
     logged kiln_sgemm "$kiln" --device gpu --batch 64 --steps 1 --matmul "$SGEMM" --profile
     logged torch_sgemm "${torch[@]}" --batch 64 --steps 1 --matmul "$SGEMM"
-    for v in no_barrier divisions; do
-        logged "kiln_bn_$v" "${kiln}_$v" --device gpu --batch "$BATCH" --steps "$STEPS" --profile
-        logged "kiln_sgemm_$v" "${kiln}_$v" --device gpu --batch 64 --steps 1 --matmul "$SGEMM" \
-            --profile
+    local variants=(no_barrier "${kiln}_no_barrier" divisions "${kiln}_divisions"
+        f16 "$kiln --f16-operands")
+    for ((i = 0; i < ${#variants[@]}; i += 2)); do
+        local v=${variants[i]} program
+        read -ra program <<<"${variants[i + 1]}"
+        logged "kiln_bn_$v" "${program[@]}" --device gpu --batch "$BATCH" --steps "$STEPS" --profile
+        logged "kiln_sgemm_$v" "${program[@]}" --device gpu --batch 64 --steps 1 \
+            --matmul "$SGEMM" --profile
     done
     logged kiln_resnet9 "$kiln" --device gpu --model resnet9 --batch "$RESNET_BATCH" --steps 10
     logged torch_resnet9 "${torch[@]}" --model resnet9 --batch "$RESNET_BATCH" --steps 10
@@ -201,7 +206,8 @@ print()
 print("| GEMM kernels | step with BN | its convolutions' kernels | sgemm kernel |")
 print("|---|---|---|---|")
 for name, what in [("", "this tree's"), ("_no_barrier", "without the prefetch barrier"),
-                   ("_divisions", "k coordinates divided at every load")]:
+                   ("_divisions", "k coordinates divided at every load"),
+                   ("_f16", "this tree's, f16 operands (opt-in)")]:
     print(f"| {what} | {fmt(num('kiln_bn' + name, step), 'ms')} | "
           f"{fmt(conv_ms('kiln_bn' + name), 'ms')} | "
           f"{fmt(num('kiln_sgemm' + name, kernel_gemm), 'GFLOP/s')} |")

@@ -10,7 +10,8 @@
 //! With `--matmul N` it also times an `N x N` f32 matrix product: `sgemm N GFLOP/s ...`. On the
 //! GPU, a first line names the adapter (`adapter gpu (...)`), `--profile` adds the GPU time of
 //! every kernel of one step (timestamp queries), and the product's line its kernel's own
-//! GFLOP/s.
+//! GFLOP/s. `--f16-operands` runs the GPU's products and convolutions with operands rounded to
+//! f16 (`MatmulPrecision::F16Operands`).
 
 use kiln_experiments::cifar_bn::{config, model};
 use kiln_experiments::cifar_resnet::{self, config::recipe};
@@ -18,7 +19,7 @@ use kiln_experiments::resnet9;
 
 use clap::{Parser, ValueEnum};
 use kiln::nn::{Adam, AdamConfig, Module};
-use kiln::tensor::{gpu, Device, Result, Tensor};
+use kiln::tensor::{gpu, with_matmul_precision, Device, MatmulPrecision, Result, Tensor};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,10 +61,25 @@ struct Args {
     /// GPU only: print the time of each kernel of one more step, from timestamp queries.
     #[arg(long)]
     profile: bool,
+    /// GPU only: round the operands of matrix products and convolutions to f16.
+    #[arg(long)]
+    f16_operands: bool,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.f16_operands && args.device != DeviceArg::Gpu {
+        anyhow::bail!("--f16-operands rounds GPU kernels' operands: it needs --device gpu");
+    }
+    let precision = if args.f16_operands {
+        MatmulPrecision::F16Operands
+    } else {
+        MatmulPrecision::F32
+    };
+    with_matmul_precision(precision, || run(&args))
+}
+
+fn run(args: &Args) -> anyhow::Result<()> {
     let device = match args.device {
         DeviceArg::Cpu => Device::Cpu,
         DeviceArg::Gpu => Device::Gpu,
@@ -147,7 +163,11 @@ fn main() -> anyhow::Result<()> {
         let dt = t.elapsed().as_secs_f64() / reps as f64;
         let kernel = if args.profile {
             let (_, profile) = gpu::profile(|| a.matmul(&b)?.sum_all()?.item())?;
-            let gemm = profile.kernel("matmul_batched:main");
+            // `matmul_batched:main`, or its f16 twin.
+            let gemm = profile
+                .kernels
+                .iter()
+                .find(|k| k.kernel.starts_with("matmul_batched"));
             let gflops = gemm.and_then(|k| k.gflops_per_s()).unwrap_or(0.0);
             format!(" kernel_GFLOP/s {gflops:.1}")
         } else {

@@ -129,10 +129,10 @@ impl Kernel {
             Kernel::RegisterTiled1d => TILED_1D.source(include_str!("ladder/matmul_1d.wgsl")),
             Kernel::RegisterBlocked2d => BLOCKED_2D.source(include_str!("ladder/matmul_2d.wgsl")),
             // Exactly what kiln's runtime compiles: its generated header (tile shape, workgroup
-            // size), the GEMM core and the batched entry point.
+            // size), the GEMM core and the batched entry point, staging f32.
             Kernel::RegisterBlocked => kiln::tensor::gpu::compiled_shaders()
                 .into_iter()
-                .find(|(_, files, _)| files.contains(&"matmul_batched"))
+                .find(|(name, _, _)| *name == "matmul_batched")
                 .map(|(_, _, wgsl)| wgsl)
                 .expect("kiln compiles the batched GEMM"),
         }

@@ -16,7 +16,8 @@ pub enum MatmulPrecision {
     F32,
     /// Each operand rounded to `f16` (11 significant bits) as the GEMM kernel stages it in
     /// workgroup memory, halving that memory's traffic; products and sums stay `f32`. Operands
-    /// beyond `f16`'s range (magnitude above 65504) become infinite. Needs an adapter with
+    /// beyond `f16`'s range (magnitude above 65504) become infinite, and below 6e-5 they keep
+    /// fewer bits, down to zero under 3e-8 (no loss scale is applied). Needs an adapter with
     /// `shader-f16`: elsewhere a product is an error that says so.
     F16Operands,
 }
