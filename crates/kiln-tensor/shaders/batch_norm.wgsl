@@ -4,9 +4,11 @@
 //
 // Per-channel sums run in two passes so that the GPU fills even when channels are few: the
 // host splits each channel's M values into `splits` chunks of `chunk`; a `*_partial` entry
-// gives every (channel, chunk) pair a workgroup that reduces its chunk by a tree in workgroup
-// memory, and a `*_finalize` entry gives every channel a workgroup that tree-reduces its
-// `splits` partials. Statistics are (count, mean, m2) triples merged with Chan's formula
+// gives every (channel, chunk) pair a workgroup that reduces its chunk by a tree, and a
+// `*_finalize` entry gives every channel a workgroup that tree-reduces its `splits` partials.
+// The tree (`tree`, and `Invocation`, the builtins a reduction entry takes) comes from the
+// file compiled before this one: tree_workgroup.wgsl, or tree_subgroup.wgsl where subgroup
+// reductions are asked for. Statistics are (count, mean, m2) triples merged with Chan's formula
 // (Welford's update is its one-value case), so no sum of squares ever cancels.
 // Value j of channel ch is x[((j / spatial) * c + ch) * spatial + j % spatial].
 //
@@ -76,19 +78,12 @@ fn chan(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
     return vec4(n, a.y + d * (b.x / n), a.z + b.z + d * d * (a.x * b.x / n), 0.0);
 }
 
-// Tree-merges the workgroup's slots into slot 0: Chan merges when `statistics`, else sums.
-fn tree(l: u32, statistics: bool) {
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s = s / 2u) {
-        if l < s {
-            if statistics {
-                slots[l] = chan(slots[l], slots[l + s]);
-            } else {
-                slots[l] += slots[l + s];
-            }
-        }
-        workgroupBarrier();
+// What the trees merge with: Chan's formula for statistics, else sums.
+fn merge(a: vec4<f32>, b: vec4<f32>, statistics: bool) -> vec4<f32> {
+    if statistics {
+        return chan(a, b);
     }
+    return a + b;
 }
 // ANCHOR_END: chan
 
@@ -97,9 +92,10 @@ fn tree(l: u32, statistics: bool) {
 fn stats_partial(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) l: u32,
+    inv: Invocation,
 ) {
     let p = params2;
+    let l = inv.index;
     let group = workgroup_index(wid, nwg);
     let ch = group / p.splits;
     let split = group % p.splits;
@@ -111,7 +107,7 @@ fn stats_partial(
         }
     }
     slots[l] = acc;
-    tree(l, true);
+    tree(inv, true);
     if ch < p.c && l == 0u {
         stats_partials[ch * p.splits + split] = slots[0];
     }
@@ -119,32 +115,27 @@ fn stats_partial(
 // ANCHOR_END: stats_partial
 
 // Reduces channel ch's `splits` partials into slot 0 (Chan merges or sums).
-fn reduce_partials(p: Params, ch: u32, l: u32, statistics: bool) {
+fn reduce_partials(p: Params, ch: u32, inv: Invocation, statistics: bool) {
     var acc = vec4(0.0);
     if ch < p.c {
-        for (var s = l; s < p.splits; s += WG) {
-            let part = partials[ch * p.splits + s];
-            if statistics {
-                acc = chan(acc, part);
-            } else {
-                acc += part;
-            }
+        for (var s = inv.index; s < p.splits; s += WG) {
+            acc = merge(acc, partials[ch * p.splits + s], statistics);
         }
     }
-    slots[l] = acc;
-    tree(l, statistics);
+    slots[inv.index] = acc;
+    tree(inv, statistics);
 }
 
 @compute @workgroup_size(WG)
 fn stats_finalize(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) l: u32,
+    inv: Invocation,
 ) {
     let p = params3;
     let ch = workgroup_index(wid, nwg);
-    reduce_partials(p, ch, l, true);
-    if ch < p.c && l == 0u {
+    reduce_partials(p, ch, inv, true);
+    if ch < p.c && inv.index == 0u {
         first_out[ch] = slots[0].y;
         // Biased variance (0/0 for an empty channel, as on the CPU).
         second_out[ch] = slots[0].z / slots[0].x;
@@ -167,9 +158,10 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 fn backward_partial(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) l: u32,
+    inv: Invocation,
 ) {
     let p = params5;
+    let l = inv.index;
     let group = workgroup_index(wid, nwg);
     let ch = group / p.splits;
     let split = group % p.splits;
@@ -185,7 +177,7 @@ fn backward_partial(
         }
     }
     slots[l] = acc;
-    tree(l, false);
+    tree(inv, false);
     if ch < p.c && l == 0u {
         backward_partials[ch * p.splits + split] = slots[0];
     }
@@ -195,12 +187,12 @@ fn backward_partial(
 fn backward_finalize(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) l: u32,
+    inv: Invocation,
 ) {
     let p = params3;
     let ch = workgroup_index(wid, nwg);
-    reduce_partials(p, ch, l, false);
-    if ch < p.c && l == 0u {
+    reduce_partials(p, ch, inv, false);
+    if ch < p.c && inv.index == 0u {
         first_out[ch] = slots[0].x;
         second_out[ch] = slots[0].y;
     }

@@ -50,7 +50,8 @@ pub use autograd::{is_grad_enabled, no_grad, NoGradGuard};
 pub use device::Device;
 pub use error::{Error, Result};
 pub use gpu::{
-    default_device, matmul_precision, with_matmul_precision, DeviceChoice, MatmulPrecision,
+    default_device, matmul_precision, subgroup_reductions, with_matmul_precision,
+    with_subgroup_reductions, DeviceChoice, MatmulPrecision,
 };
 pub(crate) use kernels::Kernels;
 pub use kernels::{AdamStep, Conv2dDims, SgdStep};

@@ -3,12 +3,34 @@
 
 use super::header::WORKGROUP;
 use super::occupancy::splits;
+use super::options::subgroup_reductions;
 use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::BnDims;
-use crate::Result;
+use crate::{Error, Result};
 
-pub(super) const SHADER: Shader = shader!("batch_norm", requires: ["grid"]);
+/// With the workgroup-memory tree (the default).
+pub(super) const SHADER: Shader = shader!("batch_norm", requires: ["grid", "tree_workgroup"]);
+/// With the subgroup tree ([`super::with_subgroup_reductions`]).
+pub(super) const SHADER_SUBGROUPS: Shader = Shader {
+    name: "batch_norm_subgroups",
+    ..shader!("batch_norm", requires: ["grid", "tree_subgroup"])
+};
+
+/// The shader of the reductions: the one the calling thread asks for, or an error naming the
+/// adapter when that takes subgroups and the device has none.
+fn reduction_shader(ctx: &GpuContext) -> Result<&'static Shader> {
+    if !subgroup_reductions() {
+        Ok(&SHADER)
+    } else if ctx.has(wgpu::Features::SUBGROUP) {
+        Ok(&SHADER_SUBGROUPS)
+    } else {
+        Err(Error::Gpu(format!(
+            "batch_norm: subgroup reductions need the adapter's subgroups feature, which {} lacks",
+            ctx.info().name
+        )))
+    }
+}
 
 /// Fewest values per invocation worth a workgroup of its own.
 const MIN_PER_INVOCATION: usize = 16;
@@ -56,23 +78,18 @@ fn channel_sums(
     (partial_entry, finalize_entry): (&str, &str),
     inputs: &[&GpuBuffer],
 ) -> Result<(GpuBuffer, GpuBuffer)> {
+    let shader = reduction_shader(ctx)?;
     let c = p.c as usize;
     let partials = ctx.alloc(4 * c * p.splits as usize)?;
     let mut buffers = inputs.to_vec();
     buffers.push(&partials);
     let grid = ctx.grid(c * p.splits as usize);
-    ctx.dispatch(
-        &SHADER,
-        partial_entry,
-        &buffers,
-        bytemuck::bytes_of(p),
-        grid,
-    )?;
+    ctx.dispatch(shader, partial_entry, &buffers, bytemuck::bytes_of(p), grid)?;
     let (first, second) = (ctx.alloc(c)?, ctx.alloc(c)?);
     let buffers = [&partials, &first, &second];
     let grid = ctx.grid(c);
     ctx.dispatch(
-        &SHADER,
+        shader,
         finalize_entry,
         &buffers,
         bytemuck::bytes_of(p),

@@ -29,6 +29,13 @@ const MAX_PARAMS: u64 = 256;
 /// Largest tensor buffer whatever the adapter allows: 2^30 `f32` elements.
 const MAX_TENSOR_BYTES: u64 = 1 << 32;
 
+/// The features the device is opened with where the adapter has them: timestamp queries for
+/// the profiler, and WGSL's `f16` and subgroup operations for the opt-in kernel variants
+/// ([`super::options`]).
+const OPTIONAL_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY
+    .union(wgpu::Features::SHADER_F16)
+    .union(wgpu::Features::SUBGROUP);
+
 /// Uniform parameter blocks are padded to this many bytes (WGSL uniform struct alignment).
 const PARAM_ALIGN: usize = 16;
 
@@ -186,8 +193,7 @@ impl GpuContext {
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("kiln"),
-                required_features: adapter.features()
-                    & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SHADER_F16),
+                required_features: adapter.features() & OPTIONAL_FEATURES,
                 required_limits: limits.clone(),
                 ..Default::default()
             })
@@ -246,9 +252,9 @@ impl GpuContext {
         &self.info
     }
 
-    /// Whether shaders may use WGSL's `f16` (the device has `SHADER_F16`).
-    pub(crate) fn has_f16(&self) -> bool {
-        self.device.features().contains(wgpu::Features::SHADER_F16)
+    /// Whether the device has `feature` (one of [`OPTIONAL_FEATURES`]).
+    pub(crate) fn has(&self, feature: wgpu::Features) -> bool {
+        self.device.features().contains(feature)
     }
 
     /// An uninitialized buffer of `len` elements, from the pool; an error naming the size and
@@ -510,11 +516,7 @@ impl GpuContext {
     /// Starts timing every dispatch (see [`super::profile`]); what was recorded before is
     /// submitted untimed.
     pub(super) fn start_profile(&self) -> Result<()> {
-        if !self
-            .device
-            .features()
-            .contains(wgpu::Features::TIMESTAMP_QUERY)
-        {
+        if !self.has(wgpu::Features::TIMESTAMP_QUERY) {
             return Err(Error::Gpu(format!(
                 "{} has no timestamp queries, so kernels cannot be timed",
                 self.info.name

@@ -20,8 +20,8 @@
 //! hardware and software adapters, are in the book (chapter 5 and its results page).
 
 use super::occupancy::splits;
+use super::options::{matmul_precision, MatmulPrecision};
 use super::pipeline::{shader, Shader};
-use super::precision::{matmul_precision, MatmulPrecision};
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::MatmulDims;
 use crate::{Error, Result};
@@ -133,7 +133,9 @@ impl GemmKernel {
     fn shader(&self, ctx: &GpuContext, precision: MatmulPrecision) -> Result<&Shader> {
         match precision {
             MatmulPrecision::F32 => Ok(&self.shader),
-            MatmulPrecision::F16Operands if ctx.has_f16() => Ok(&self.shader_f16),
+            MatmulPrecision::F16Operands if ctx.has(wgpu::Features::SHADER_F16) => {
+                Ok(&self.shader_f16)
+            }
             MatmulPrecision::F16Operands => Err(Error::Gpu(format!(
                 "{}: f16 operands need the adapter's shader-f16 feature, which {} lacks",
                 self.shader.name,

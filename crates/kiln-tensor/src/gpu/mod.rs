@@ -61,9 +61,9 @@ mod layout;
 mod matmul;
 mod occupancy;
 mod optim;
+mod options;
 pub(crate) mod pipeline;
 mod pooling;
-mod precision;
 mod profile;
 mod random;
 mod readback;
@@ -74,6 +74,9 @@ pub(crate) use buffer::GpuBuffer;
 pub(crate) use context::GpuContext;
 pub use device_select::{adapter_summary, default_device, init, DeviceChoice, DEVICE_VAR};
 pub(crate) use kernels::GpuKernels;
+pub use options::{
+    matmul_precision, subgroup_reductions, with_matmul_precision, with_subgroup_reductions,
+    MatmulPrecision,
+};
 pub use pipeline::compiled_shaders;
-pub use precision::{matmul_precision, with_matmul_precision, MatmulPrecision};
 pub use profile::{profile, GpuProfile, KernelTime};

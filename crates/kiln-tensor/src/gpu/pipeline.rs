@@ -127,9 +127,10 @@ fn compile(device: &wgpu::Device, shader: &Shader) -> wgpu::ShaderModule {
         ..wgpu::ShaderRuntimeChecks::checked()
     };
     // SAFETY: every loop in `shaders/` ends. Each one runs over a compile-time constant range,
-    // halves a positive constant down to zero, counts a rank down to zero, or steps a `u32` by a
-    // positive amount (a constant, or `256 / tx` with `1 <= tx <= 256`) towards a bound below
-    // 2^32 - 256 (tensors are at most 2^30 elements, `GpuContext::alloc`), so it cannot wrap.
+    // halves a positive constant or the subgroup size down to zero, counts a rank down to zero,
+    // or steps a `u32` by a positive amount (a constant, the subgroup size, or `256 / tx` with
+    // `1 <= tx <= 256`) towards a bound below 2^32 - 256 (tensors are at most 2^30 elements,
+    // `GpuContext::alloc`), so it cannot wrap.
     // Bounds and division checks stay on.
     unsafe {
         device.create_shader_module_trusted(
@@ -154,6 +155,7 @@ pub fn compiled_shaders() -> Vec<(&'static str, &'static [&'static str], String)
         super::reduce::SHADER,
         super::softmax::SHADER,
         super::batch_norm::SHADER,
+        super::batch_norm::SHADER_SUBGROUPS,
         super::pooling::SHADER,
         super::layer_norm::SHADER,
         super::layout::SHADER,

@@ -5,10 +5,10 @@
 
 use super::support::*;
 use crate::cpu::CpuKernels;
-use crate::gpu::GpuKernels;
+use crate::gpu::{GpuContext, GpuKernels};
 use crate::kernels::*;
 use crate::test_util::gpu_or_skip;
-use crate::{DType, Kernels, Shape, Storage};
+use crate::{with_subgroup_reductions, DType, Kernels, Shape, Storage};
 
 const ATOL: f64 = 1e-4;
 const RTOL: f64 = 1e-3;
@@ -251,9 +251,27 @@ fn bn_cases(rng: &mut Rng) -> Vec<BnDims> {
     cases
 }
 
+/// Runs `check` with the batch-norm reductions' default tree, then with the subgroup tree where
+/// the adapter has subgroups (saying so where it has not).
+fn with_each_reduction_tree(check: impl Fn()) {
+    check();
+    if GpuContext::get()
+        .expect("gpu")
+        .has(wgpu::Features::SUBGROUP)
+    {
+        with_subgroup_reductions(true, check);
+    } else {
+        eprintln!("subgroup reductions not checked: the adapter has no subgroups");
+    }
+}
+
 #[test]
 fn bn_stats_gpu_matches_cpu() {
     let Some(_) = gpu_or_skip() else { return };
+    with_each_reduction_tree(bn_stats_check);
+}
+
+fn bn_stats_check() {
     let mut rng = Rng::new(7);
     for d in bn_cases(&mut rng) {
         // Values far from zero relative to their spread: naive sums of squares would cancel.
@@ -325,6 +343,10 @@ fn bn_normalize_gpu_matches_cpu() {
 #[test]
 fn bn_backward_gpu_matches_cpu() {
     let Some(_) = gpu_or_skip() else { return };
+    with_each_reduction_tree(bn_backward_check);
+}
+
+fn bn_backward_check() {
     let mut rng = Rng::new(9);
     for (case, d) in bn_cases(&mut rng).into_iter().enumerate() {
         let len = d.n * d.c * d.spatial;

@@ -264,7 +264,10 @@ fn random_f16(len: usize, seed: u64) -> Vec<f32> {
 fn f16_operands_gpu_matches_cpu_on_values_f16_holds() {
     let Some(_) = gpu_or_skip() else { return };
     with_matmul_precision(MatmulPrecision::F16Operands, || {
-        if !GpuContext::get().expect("gpu").has_f16() {
+        if !GpuContext::get()
+            .expect("gpu")
+            .has(wgpu::Features::SHADER_F16)
+        {
             let x = GpuKernels.upload(&Storage::F32(vec![1.0])).expect("upload");
             let e = GpuKernels
                 .matmul(&x, &x, SCALAR_PRODUCT)
@@ -317,7 +320,10 @@ fn f16_operands_gpu_matches_cpu_on_values_f16_holds() {
 #[test]
 fn f16_operands_are_rounded_to_f16() {
     let Some(_) = gpu_or_skip() else { return };
-    if !GpuContext::get().expect("gpu").has_f16() {
+    if !GpuContext::get()
+        .expect("gpu")
+        .has(wgpu::Features::SHADER_F16)
+    {
         eprintln!("skipped: the adapter has no shader-f16");
         return;
     }

@@ -66,15 +66,23 @@ fn requires(source: &str) -> Vec<String> {
 }
 
 /// Parses and validates one WGSL source, returning the rendered error. Only a source that
-/// enables `f16` may use it.
+/// enables `f16` may use it, and only one that takes a subgroup builtin may use subgroup
+/// operations (in compute shaders).
 fn validate(source: &str) -> Result<(), String> {
+    use naga::valid::{Capabilities, ShaderStages, SubgroupOperationSet};
     let module = naga::front::wgsl::parse_str(source).map_err(|e| e.emit_to_string(source))?;
-    let capabilities = if source.contains("enable f16;") {
-        naga::valid::Capabilities::SHADER_FLOAT16
-    } else {
-        naga::valid::Capabilities::empty()
-    };
-    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), capabilities)
+    let mut capabilities = Capabilities::empty();
+    capabilities.set(Capabilities::SHADER_FLOAT16, source.contains("enable f16;"));
+    let subgroups = source.contains("@builtin(subgroup_size)");
+    capabilities.set(Capabilities::SUBGROUP, subgroups);
+    let mut validator =
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), capabilities);
+    if subgroups {
+        validator
+            .subgroup_stages(ShaderStages::COMPUTE)
+            .subgroup_operations(SubgroupOperationSet::all());
+    }
+    validator
         .validate(&module)
         .map_err(|e| e.emit_to_string(source))?;
     Ok(())
