@@ -12,12 +12,13 @@
 #   - an $SGEMM x $SGEMM f32 product, through the runtime and (kiln) its kernel's own time;
 #   - the ResNet-9 step at batch $RESNET_BATCH;
 #   - the cifar_bn example end to end ($PROTOCOL protocol, synthetic data generated first);
-#   - three variants of the GEMM kernels against this tree's, in the step with batch norm (total
-#     and the convolutions' kernel time) and the product's kernel: without the core's barrier
-#     after its prefetch (not needed for correctness; does a driver still overlap the fetches
-#     with the multiply-adds without it?), with the operands' k coordinates recomputed by
-#     division at every load, as before they were carried, and the opt-in f16 operands
-#     (`--f16-operands`: tiles staged as f16, half the workgroup memory traffic).
+#   - variants of the kernels against this tree's, in the step with batch norm (total, the
+#     convolutions' and batch norm's kernel time) and the product's kernel: the GEMM core
+#     without its barrier after the prefetch (not needed for correctness; does a driver still
+#     overlap the fetches with the multiply-adds without it?), with the operands' k coordinates
+#     recomputed by division at every load, as before they were carried, and the two opt-in
+#     paths: f16 operands (`--f16-operands`: tiles staged as f16, half the workgroup memory
+#     traffic) and subgroup reductions in batch norm (`--subgroups`).
 # It prints the table and writes it to $OUT (else ./gpu-session) as table.md, beside logs.tar.gz
 # with each program's output. Sizes come from the environment: BATCH (5000), SGEMM (4096), RESNET_BATCH (512),
 # PROTOCOL (article), STEPS (20), TORCH_DEVICE (cuda), and EXAMPLE_ARGS (more flags for the
@@ -127,7 +128,7 @@ run() {
     logged kiln_sgemm "$kiln" --device gpu --batch 64 --steps 1 --matmul "$SGEMM" --profile
     logged torch_sgemm "${torch[@]}" --batch 64 --steps 1 --matmul "$SGEMM"
     local variants=(no_barrier "${kiln}_no_barrier" divisions "${kiln}_divisions"
-        f16 "$kiln --f16-operands")
+        f16 "$kiln --f16-operands" subgroups "$kiln --subgroups")
     for ((i = 0; i < ${#variants[@]}; i += 2)); do
         local v=${variants[i]} program
         read -ra program <<<"${variants[i + 1]}"
@@ -198,18 +199,21 @@ print()
 totals = re.search(r"^kernels .*$", log("kiln_bn"), re.M)
 print(f"profile of one step with BN: {totals.group(0) if totals else 'failed'}")
 
-def conv_ms(name):
-    times = re.findall(r"^conv2d_\S+\s+\d+\s+([0-9.]+)", log(name), re.M)
+def kernels_ms(name, prefix):
+    times = re.findall(rf"^{prefix}\S*\s+\d+\s+([0-9.]+)", log(name), re.M)
     return sum(map(float, times)) if times else None
 
 print()
-print("| GEMM kernels | step with BN | its convolutions' kernels | sgemm kernel |")
-print("|---|---|---|---|")
-for name, what in [("", "this tree's"), ("_no_barrier", "without the prefetch barrier"),
-                   ("_divisions", "k coordinates divided at every load"),
-                   ("_f16", "this tree's, f16 operands (opt-in)")]:
+print("| kernels | step with BN | its convolutions' kernels | its batch norm's kernels | "
+      "sgemm kernel |")
+print("|---|---|---|---|---|")
+for name, what in [("", "this tree's"), ("_no_barrier", "GEMM without the prefetch barrier"),
+                   ("_divisions", "GEMM k coordinates divided at every load"),
+                   ("_f16", "this tree's, f16 operands (opt-in)"),
+                   ("_subgroups", "this tree's, subgroup reductions (opt-in)")]:
     print(f"| {what} | {fmt(num('kiln_bn' + name, step), 'ms')} | "
-          f"{fmt(conv_ms('kiln_bn' + name), 'ms')} | "
+          f"{fmt(kernels_ms('kiln_bn' + name, 'conv2d_'), 'ms')} | "
+          f"{fmt(kernels_ms('kiln_bn' + name, 'batch_norm'), 'ms')} | "
           f"{fmt(num('kiln_sgemm' + name, kernel_gemm), 'GFLOP/s')} |")
 PY
     tar -czf "$out/logs.tar.gz" -C "$logs" .

@@ -11,7 +11,8 @@
 //! GPU, a first line names the adapter (`adapter gpu (...)`), `--profile` adds the GPU time of
 //! every kernel of one step (timestamp queries), and the product's line its kernel's own
 //! GFLOP/s. `--f16-operands` runs the GPU's products and convolutions with operands rounded to
-//! f16 (`MatmulPrecision::F16Operands`).
+//! f16 (`MatmulPrecision::F16Operands`), and `--subgroups` its batch-norm reductions with
+//! subgroup operations (`with_subgroup_reductions`).
 
 use kiln_experiments::cifar_bn::{config, model};
 use kiln_experiments::cifar_resnet::{self, config::recipe};
@@ -19,7 +20,9 @@ use kiln_experiments::resnet9;
 
 use clap::{Parser, ValueEnum};
 use kiln::nn::{Adam, AdamConfig, Module};
-use kiln::tensor::{gpu, with_matmul_precision, Device, MatmulPrecision, Result, Tensor};
+use kiln::tensor::{
+    gpu, with_matmul_precision, with_subgroup_reductions, Device, MatmulPrecision, Result, Tensor,
+};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -64,19 +67,29 @@ struct Args {
     /// GPU only: round the operands of matrix products and convolutions to f16.
     #[arg(long)]
     f16_operands: bool,
+    /// GPU only: batch-norm reductions with subgroup operations.
+    #[arg(long)]
+    subgroups: bool,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if args.f16_operands && args.device != DeviceArg::Gpu {
-        anyhow::bail!("--f16-operands rounds GPU kernels' operands: it needs --device gpu");
+    for (flag, set) in [
+        ("--f16-operands", args.f16_operands),
+        ("--subgroups", args.subgroups),
+    ] {
+        if set && args.device != DeviceArg::Gpu {
+            anyhow::bail!("{flag} picks a variant of GPU kernels: it needs --device gpu");
+        }
     }
     let precision = if args.f16_operands {
         MatmulPrecision::F16Operands
     } else {
         MatmulPrecision::F32
     };
-    with_matmul_precision(precision, || run(&args))
+    with_matmul_precision(precision, || {
+        with_subgroup_reductions(args.subgroups, || run(&args))
+    })
 }
 
 fn run(args: &Args) -> anyhow::Result<()> {
