@@ -1,5 +1,6 @@
 //! Host side of `shaders/batch_norm.wgsl`: per-channel statistics and backward sums in two
-//! tree-reduction passes, normalization and the input gradient elementwise.
+//! tree-reduction passes, normalization and the input gradient elementwise. The tree is one of
+//! two files compiled before it, picked per thread ([`super::with_subgroup_reductions`]).
 
 use super::header::WORKGROUP;
 use super::occupancy::splits;
@@ -9,9 +10,9 @@ use super::{GpuBuffer, GpuContext};
 use crate::kernels::BnDims;
 use crate::{Error, Result};
 
-/// With the workgroup-memory tree (the default).
+/// With the workgroup-memory tree of `shaders/tree_workgroup.wgsl` (the default).
 pub(super) const SHADER: Shader = shader!("batch_norm", requires: ["grid", "tree_workgroup"]);
-/// With the subgroup tree ([`super::with_subgroup_reductions`]).
+/// With the subgroup tree of `shaders/tree_subgroup.wgsl` ([`super::with_subgroup_reductions`]).
 pub(super) const SHADER_SUBGROUPS: Shader = Shader {
     name: "batch_norm_subgroups",
     ..shader!("batch_norm", requires: ["grid", "tree_subgroup"])
