@@ -9,7 +9,7 @@
 //! its operands through functions that an operand file supplies: `matmul_batched.wgsl`
 //! addresses A and B by strides (transposed and shared operands are read in place), the
 //! `conv2d_*.wgsl` files gather im2col entries. A kernel ([`GemmKernel`]) is a tile shape, the
-//! core and its operand files ([`gemm_shader!`]), dispatched by [`dispatch_gemm`].
+//! core and its operand files ([`gemm_kernel!`]), dispatched by [`dispatch_gemm`].
 //!
 //! A product with few output blocks and a long K (a dense layer at a small batch) would leave
 //! most of a GPU idle, so [`split_k`] cuts its K into chunks computed as separate slices of the
