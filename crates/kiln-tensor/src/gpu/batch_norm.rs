@@ -8,7 +8,7 @@ use super::options::subgroup_reductions;
 use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::BnDims;
-use crate::{Error, Result};
+use crate::Result;
 
 /// With the workgroup-memory tree of `shaders/tree_workgroup.wgsl` (the default).
 pub(super) const SHADER: Shader = shader!("batch_norm", requires: ["grid", "tree_workgroup"]);
@@ -22,15 +22,11 @@ pub(super) const SHADER_SUBGROUPS: Shader = Shader {
 /// adapter when that takes subgroups and the device has none.
 fn reduction_shader(ctx: &GpuContext) -> Result<&'static Shader> {
     if !subgroup_reductions() {
-        Ok(&SHADER)
-    } else if ctx.has(wgpu::Features::SUBGROUP) {
-        Ok(&SHADER_SUBGROUPS)
-    } else {
-        Err(Error::Gpu(format!(
-            "batch_norm: subgroup reductions need the adapter's subgroups feature, which {} lacks",
-            ctx.info().name
-        )))
+        return Ok(&SHADER);
     }
+    let what = "batch_norm with subgroup reductions";
+    ctx.require(wgpu::Features::SUBGROUP, "subgroups", what)?;
+    Ok(&SHADER_SUBGROUPS)
 }
 
 /// Fewest values per invocation worth a workgroup of its own.

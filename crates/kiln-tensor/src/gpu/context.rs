@@ -257,6 +257,18 @@ impl GpuContext {
         self.device.features().contains(feature)
     }
 
+    /// Nothing when the device has `feature` (spelled `name`, as in WebGPU), else an error
+    /// saying that `what` needs it and which adapter lacks it.
+    pub(crate) fn require(&self, feature: wgpu::Features, name: &str, what: &str) -> Result<()> {
+        if self.has(feature) {
+            return Ok(());
+        }
+        Err(Error::Gpu(format!(
+            "{what} needs the adapter's {name} feature, which {} lacks",
+            self.info.name
+        )))
+    }
+
     /// An uninitialized buffer of `len` elements, from the pool; an error naming the size and
     /// the limit when it exceeds what one storage binding can hold, or when the device is out of
     /// memory even after the pool let go of its free buffers.

@@ -24,7 +24,7 @@ use super::options::{matmul_precision, MatmulPrecision};
 use super::pipeline::{shader, Shader};
 use super::{GpuBuffer, GpuContext};
 use crate::kernels::MatmulDims;
-use crate::{Error, Result};
+use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
 /// A GEMM-core tile shape: a workgroup of `(cols / micro_cols) x (rows / micro_rows)`
@@ -128,19 +128,16 @@ pub(super) struct GemmKernel {
 }
 
 impl GemmKernel {
-    /// The source that `precision` asks for: an error naming the kernel and the adapter when
-    /// that is `f16` and the device lacks `SHADER_F16`.
-    fn shader(&self, ctx: &GpuContext, precision: MatmulPrecision) -> Result<&Shader> {
-        match precision {
+    /// The source that the calling thread's [`matmul_precision`] asks for: an error naming the
+    /// kernel and the adapter when that is `f16` and the device lacks `SHADER_F16`.
+    fn shader(&self, ctx: &GpuContext) -> Result<&Shader> {
+        match matmul_precision() {
             MatmulPrecision::F32 => Ok(&self.shader),
-            MatmulPrecision::F16Operands if ctx.has(wgpu::Features::SHADER_F16) => {
+            MatmulPrecision::F16Operands => {
+                let what = format!("{} with f16 operands", self.shader.name);
+                ctx.require(wgpu::Features::SHADER_F16, "shader-f16", &what)?;
                 Ok(&self.shader_f16)
             }
-            MatmulPrecision::F16Operands => Err(Error::Gpu(format!(
-                "{}: f16 operands need the adapter's shader-f16 feature, which {} lacks",
-                self.shader.name,
-                ctx.info().name
-            ))),
         }
     }
 }
@@ -254,7 +251,7 @@ pub(super) fn dispatch_gemm(
             .iter()
             .product::<u64>()
         * batch as u64;
-    let shader = kernel.shader(ctx, matmul_precision())?;
+    let shader = kernel.shader(ctx)?;
     ctx.dispatch_counted(shader, "main", &buffers, params, workgroups, flops)
 }
 
