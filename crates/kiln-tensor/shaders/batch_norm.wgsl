@@ -68,10 +68,14 @@ fn channel_offset(p: Params, ch: u32, j: u32) -> u32 {
 }
 
 // ANCHOR: chan
-// Chan et al.: the (count, mean, m2) of the union of two sets.
+// Chan et al.: the (count, mean, m2) of the union of two sets. An empty set changes nothing:
+// merged by the formula, a mean whose square overflows would give inf * 0 = NaN.
 fn chan(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
     if b.x == 0.0 {
         return a;
+    }
+    if a.x == 0.0 {
+        return b;
     }
     let n = a.x + b.x;
     let d = b.y - a.y;

@@ -301,6 +301,35 @@ fn bn_stats_check() {
 }
 
 #[test]
+fn bn_stats_of_values_whose_squares_overflow_match_cpu() {
+    let Some(_) = gpu_or_skip() else { return };
+    with_each_reduction_tree(bn_stats_overflow_check);
+}
+
+/// One value of 1e30 in each channel, the rest in [-1, 1]: the variance (1e55 and more) is inf
+/// in `f32`, as the CPU's in `f64` rounds to (0 for a channel of one value); never NaN.
+fn bn_stats_overflow_check() {
+    let mut rng = Rng::new(9);
+    for d in bn_cases(&mut rng) {
+        let mut x = rng.uniform_vec(d.n * d.c * d.spatial, -1.0, 1.0);
+        for ch in 0..d.c {
+            x[(ch + 1) * d.spatial - 1] = 1e30;
+        }
+        let (gm, gv) = GpuKernels.bn_stats(&gpu(&x), d).unwrap();
+        let (cm, cv) = CpuKernels.bn_stats(&cpu(&x), d).unwrap();
+        assert_close(
+            &format!("mean {d:?}"),
+            &read_gpu(&gm),
+            &read_cpu(&cm),
+            0.0,
+            RTOL,
+        );
+        let want: Vec<f64> = read_cpu(&cv).iter().map(|&v| v as f32 as f64).collect();
+        assert_close(&format!("var {d:?}"), &read_gpu(&gv), &want, 0.0, 0.0);
+    }
+}
+
+#[test]
 fn bn_normalize_gpu_matches_cpu() {
     let Some(_) = gpu_or_skip() else { return };
     let mut rng = Rng::new(8);
