@@ -116,6 +116,10 @@ fn empty_axes_without_a_result_are_errors() {
         Tensor::zeros(&[0, 0]).softmax_cross_entropy(&[]),
         &["softmax_cross_entropy", "no classes"],
     );
+    assert_error(
+        Tensor::zeros(&[0, 3]).softmax_cross_entropy(&[]),
+        &["softmax_cross_entropy", "[0, 3]", "no rows"],
+    );
     // Those with a result keep it: the sum over an empty axis is 0.
     assert_eq!(
         empty.sum(&[1], false).unwrap().to_vec().unwrap(),

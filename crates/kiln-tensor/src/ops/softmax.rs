@@ -28,8 +28,8 @@ impl Tensor {
         ))
     }
 
-    /// Mean softmax cross-entropy of logits `[n, classes]` against integer `labels` (`n` of
-    /// them, each `< classes`), computed in one numerically stable pass with its gradient. NaN
+    /// Mean softmax cross-entropy of logits `[n, classes]` (both at least 1) against integer
+    /// `labels` (`n` of them, each `< classes`), computed in one numerically stable pass with its gradient. NaN
     /// logits make the loss NaN, and the gradient of their rows NaN.
     pub fn softmax_cross_entropy(&self, labels: &[u32]) -> Result<Tensor> {
         self.softmax_cross_entropy_smoothed(labels, 0.0)
@@ -51,10 +51,15 @@ impl Tensor {
                 format!("logits must be [n, classes], got {}", self.shape()),
             ));
         };
-        if cols == 0 {
+        if cols == 0 || rows == 0 {
+            let what = if cols == 0 {
+                "no classes"
+            } else {
+                "no rows (the mean loss of an empty batch is undefined)"
+            };
             return Err(Error::invalid(
                 "softmax_cross_entropy",
-                format!("logits of shape {} have no classes", self.shape()),
+                format!("logits of shape {} have {what}", self.shape()),
             ));
         }
         if labels.len() != rows {
