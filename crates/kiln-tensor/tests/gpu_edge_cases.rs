@@ -137,6 +137,13 @@ fn dims() -> impl Strategy<Value = Vec<usize>> {
     prop::collection::vec(prop::sample::select(vec![0usize, 1, 2, 3, 5, 7]), 0..=4)
 }
 
+/// Batches of images `[n, c, h, w]`, for the convolutions and pools (empty ones included).
+fn images() -> impl Strategy<Value = Vec<usize>> {
+    let small = prop::sample::select(vec![0usize, 1, 2, 3]);
+    let side = prop::sample::select(vec![0usize, 1, 2, 3, 5, 7, 9]);
+    (small.clone(), small, side.clone(), side).prop_map(|(n, c, h, w)| vec![n, c, h, w])
+}
+
 /// Inputs of `dims` in `[-1, 1)`, one element replaced by a NaN, an infinity or 1e30 when
 /// `special` says so (its index a fraction of the length).
 fn input(dims: &[usize], seed: u64, special: Option<(f64, f32)>) -> Tensor {
@@ -210,8 +217,9 @@ fn check((name, op): (&str, Op), call: &Call, gpu: Device) {
     }
 }
 
-/// Calls with `a` of random dims, possibly holding one special value; `b` shaped like `a`, at
-/// random, or as a convolution weight for `a`; `channels` sized for `a` or that weight.
+/// Calls with `a` of random dims or a batch of images, possibly holding one special value; `b` shaped like `a`, at
+/// random, as a convolution weight for `a`, or like `a` with its last two axes swapped (a
+/// valid right operand of a batched product); `channels` sized for `a` or that weight.
 fn calls() -> impl Strategy<Value = Call> {
     let special = prop::option::weighted(
         0.5,
@@ -221,13 +229,28 @@ fn calls() -> impl Strategy<Value = Call> {
         ),
     );
     let s = [0usize..5, 0usize..5, 0usize..5];
-    (dims(), 0..3, dims(), s, special, any::<u64>(), 0u64..1000).prop_map(
-        |(a_dims, b_kind, any_dims, s, special, shuffle, seed)| {
+    (
+        prop_oneof![dims(), images()],
+        0..4,
+        dims(),
+        s,
+        special,
+        any::<u64>(),
+        0u64..1000,
+    )
+        .prop_map(|(a_dims, b_kind, any_dims, s, special, shuffle, seed)| {
             let axis1 = a_dims.get(1).copied().unwrap_or(1);
             let b_dims = match b_kind {
                 0 => a_dims.clone(),
                 1 => any_dims,
-                _ => vec![s[0] + 1, axis1, s[1] + 1, s[2] + 1],
+                2 => vec![s[0] + 1, axis1, s[1] + 1, s[2] + 1],
+                _ => {
+                    let (mut t, n) = (a_dims.clone(), a_dims.len());
+                    if n >= 2 {
+                        t.swap(n - 2, n - 1);
+                    }
+                    t
+                }
             };
             let channels = if b_kind == 2 { b_dims[0] } else { axis1 };
             let rows = a_dims.first().copied().unwrap_or(0);
@@ -243,8 +266,7 @@ fn calls() -> impl Strategy<Value = Call> {
                 s,
                 perm,
             }
-        },
-    )
+        })
 }
 
 #[test]
