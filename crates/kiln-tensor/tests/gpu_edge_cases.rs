@@ -5,7 +5,9 @@
 //! ops (argument checks, autograd, the choice of kernel) where they are easiest to get wrong.
 
 use kiln_tensor::test_util::{assert_close, gpu_or_skip};
-use kiln_tensor::{Conv2dOptions, Device, Gelu, Padding, Pool2dOptions, Result, Tensor};
+use kiln_tensor::{
+    AdamStep, Conv2dOptions, Device, Gelu, Padding, Pool2dOptions, Result, SgdStep, Tensor,
+};
 use proptest::prelude::*;
 
 /// What an op is called with: two inputs, a per-channel vector (of `a`'s axis 1, or of the
@@ -25,6 +27,18 @@ impl Call {
     /// `s[i]` as a number in `[0, 0.9]`.
     fn fraction(&self, i: usize) -> f32 {
         self.s[i].min(9) as f32 / 10.0
+    }
+
+    /// Flat copies, outside autograd, of `a` as a parameter, `b` as its gradient and first
+    /// moment, and `b²` as its second moment, for the optimizers' in-place updates.
+    fn optimizer_state(&self) -> Result<[Tensor; 4]> {
+        let b = self.b.detach().flatten()?;
+        Ok([
+            self.a.detach().copy()?.flatten()?,
+            b.clone(),
+            b.copy()?,
+            b.mul(&b)?,
+        ])
     }
 }
 
@@ -124,6 +138,31 @@ const OPS: &[(&str, Op)] = &[
     }),
     ("relu, sigmoid, tanh, neg", |c| {
         c.a.relu()?.add(&c.a.sigmoid()?)?.add(&c.a.tanh()?.neg()?)
+    }),
+    ("adam_update_", |c| {
+        let [param, grad, exp_avg, exp_avg_sq] = c.optimizer_state()?;
+        let hp = AdamStep {
+            lr: 1.0,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: c.fraction(2),
+            decoupled: c.s[1] % 2 == 0,
+            step: c.s[0] as u32 + 1,
+        };
+        param.adam_update_(&grad, &exp_avg, &exp_avg_sq, &hp)?;
+        Tensor::cat(&[param, exp_avg, exp_avg_sq], 0)
+    }),
+    ("sgd_update_", |c| {
+        let [param, grad, momentum_buffer, _] = c.optimizer_state()?;
+        let hp = SgdStep {
+            lr: 1.0,
+            momentum: c.fraction(0),
+            nesterov: c.s[1] % 2 == 0,
+            weight_decay: c.fraction(2),
+        };
+        param.sgd_update_(&grad, Some(&momentum_buffer), &hp)?;
+        Tensor::cat(&[param, momentum_buffer], 0)
     }),
     ("gelu, silu", |c| {
         c.a.gelu(Gelu::Erf)?
