@@ -17,7 +17,9 @@
 //!   checkpoint or the new one, whole.
 //! - **Integrity.** kiln stores a CRC-32 of every entry (name, dtype, shape, bytes) and of the
 //!   metadata under the metadata key `kiln.crc32`, and loading verifies it: flipped bytes are an
-//!   error naming the file. Files written by other tools (no `kiln.crc32`) load unverified.
+//!   error naming the file. Files written by other tools (no `kiln.crc32`) load unverified;
+//!   kiln's own also carry the mark `kiln.format`, so one whose checksum key is damaged is
+//!   refused rather than taken for another tool's.
 //! - **Consistent steps.** A checkpoint given a step ([`StateDict::set_step`]) loads into an
 //!   optimizer only if the optimizer state it holds is at that same step.
 

@@ -17,6 +17,10 @@ use std::path::{Path, PathBuf};
 pub(crate) const OPTIMIZER_PREFIX: &str = "optimizer.";
 /// Metadata key of the checksum kiln writes (CRC-32 of entries and metadata, 8 hex digits).
 const CHECKSUM_KEY: &str = "kiln.crc32";
+/// Metadata key and value that mark a file as kiln's, written beside the checksum (and covered
+/// by it): a file with the mark but no checksum key has a damaged header, not a foreign one.
+const FORMAT_KEY: &str = "kiln.format";
+const FORMAT_VERSION: &str = "1";
 /// Metadata key of the training step a checkpoint was taken after.
 const STEP_KEY: &str = "kiln.step";
 
@@ -267,9 +271,10 @@ impl StateDict {
         let mut metadata: HashMap<String, String> = self
             .metadata
             .iter()
-            .filter(|(k, _)| k.as_str() != CHECKSUM_KEY)
+            .filter(|(k, _)| ![CHECKSUM_KEY, FORMAT_KEY].contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        metadata.insert(FORMAT_KEY.to_string(), FORMAT_VERSION.to_string());
         let sum = checksum(
             entries
                 .iter()
@@ -281,12 +286,20 @@ impl StateDict {
     }
 
     /// Decodes a safetensors encoding: `F32` and `F64` tensors become CPU tensors, `U64` scalars
-    /// counters, the header's metadata metadata. A checksum written by kiln is verified.
+    /// counters, the header's metadata metadata. A checksum written by kiln is verified; a file
+    /// marked as kiln's whose checksum key is missing (damaged) is refused.
     pub fn from_bytes(bytes: &[u8]) -> CheckpointResult<StateDict> {
         let file = SafeTensors::deserialize(bytes).map_err(format_error)?;
         let (_, header) = SafeTensors::read_metadata(bytes).map_err(format_error)?;
         let mut metadata = header.metadata().clone().unwrap_or_default();
-        if let Some(stored) = metadata.remove(CHECKSUM_KEY) {
+        let stored = metadata.remove(CHECKSUM_KEY);
+        if stored.is_none() && metadata.contains_key(FORMAT_KEY) {
+            return Err(CheckpointError::Format(format!(
+                "metadata `{FORMAT_KEY}` marks the file as kiln's, but its checksum \
+                 `{CHECKSUM_KEY}` is missing: the header is damaged"
+            )));
+        }
+        if let Some(stored) = stored {
             let stored = u32::from_str_radix(&stored, 16).map_err(|_| {
                 CheckpointError::Format(format!("metadata `{CHECKSUM_KEY}` is `{stored}`"))
             })?;
@@ -301,6 +314,7 @@ impl StateDict {
                 return Err(CheckpointError::Corrupt { stored, computed });
             }
         }
+        metadata.remove(FORMAT_KEY);
         let mut dict = StateDict {
             metadata: metadata.into_iter().collect(),
             ..StateDict::default()

@@ -285,3 +285,25 @@ fn a_missing_file_is_named_with_what_was_being_done() {
     assert!(message.starts_with("checkpoint: reading "), "{message}");
     assert!(message.contains("absent.safetensors"), "{message}");
 }
+
+#[test]
+fn a_damaged_checksum_key_is_refused_not_taken_for_a_foreign_file() {
+    let mut dict = StateDict::new();
+    dict.insert_tensor("a", Tensor::from_vec(vec![1.0, 2.0], &[2]).unwrap());
+    let bytes = dict.to_bytes().unwrap();
+    let at = bytes
+        .windows(10)
+        .position(|w| w == b"kiln.crc32")
+        .expect("the checksum key is in the header");
+    // One bit flipped in the key, and another in the data, which the checksum would catch.
+    let mut damaged = bytes.clone();
+    damaged[at] ^= 0x04;
+    *damaged.last_mut().unwrap() ^= 0x01;
+    let err = StateDict::from_bytes(&damaged).unwrap_err();
+    assert!(matches!(err, CheckpointError::Format(_)), "{err}");
+    assert!(err.to_string().contains("checksum"), "{err}");
+    // Neither the format mark nor the checksum shows in the metadata of a sound file.
+    let back = StateDict::from_bytes(&bytes).unwrap();
+    assert_eq!(back.metadata("kiln.format"), None);
+    assert_eq!(back.metadata("kiln.crc32"), None);
+}
