@@ -266,16 +266,23 @@ fn long_reductions(device: Device) -> Result<()> {
 }
 
 fn max_gradient_flows_to_nan(device: Device) -> Result<()> {
-    // The maximum is NaN, so the gradient goes where the NaNs are.
+    // The maximum is NaN, so the gradient goes where the NaNs are, split between them.
     let x = tensor(&[1.0, NAN, 3.0, NAN], &[4], device)?.requires_grad();
     x.max_all()?.backward()?;
     let grad = x.grad().expect("x requires grad").to_vec()?;
-    assert_values("max grad", &grad, &[0.0, 1.0, 0.0, 1.0]);
-    // Per row: NaN in row 0 only.
-    let x = tensor(&[NAN, 2.0, 1.0, 2.0], &[2, 2], device)?.requires_grad();
+    assert_values("max grad", &grad, &[0.0, 0.5, 0.0, 0.5]);
+    // Per row: NaN in row 0 only; row 1 has no tie, row 2 a tie of three.
+    let x = tensor(
+        &[NAN, 2.0, 1.0, 2.0, 5.0, 1.0, 4.0, 4.0, 4.0],
+        &[3, 3],
+        device,
+    )?;
+    let x = x.requires_grad();
     x.max(&[1], false)?.sum_all()?.backward()?;
     let grad = x.grad().expect("x requires grad").to_vec()?;
-    assert_values("row max grad", &grad, &[1.0, 0.0, 0.0, 1.0]);
+    let third = 1.0 / 3.0;
+    let want = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, third, third, third];
+    assert_values("row max grad", &grad, &want);
     Ok(())
 }
 

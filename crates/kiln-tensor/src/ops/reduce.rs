@@ -93,9 +93,10 @@ impl Tensor {
         self.sum(&axes, keepdim)?.mul_scalar(1.0 / count as f32)
     }
 
-    /// Maximum over `axes`; NaN where the values include NaN. The gradient flows to every
-    /// position equal to the maximum (every NaN, where the maximum is NaN). An axis of length 0
-    /// has no maximum: an error.
+    /// Maximum over `axes`; NaN where the values include NaN. The gradient is split evenly
+    /// between the positions equal to the maximum (the NaNs, where the maximum is NaN), as
+    /// PyTorch's `amax` splits it, so that it adds up to the incoming gradient. An axis of
+    /// length 0 has no maximum: an error.
     pub fn max(&self, axes: &[usize], keepdim: bool) -> Result<Tensor> {
         let axes = check_axes("max", self.shape(), axes)?;
         if let Some(&axis) = axes.iter().find(|&&a| self.dims()[a] == 0) {
@@ -122,7 +123,8 @@ impl Tensor {
             &[self],
             move |g| {
                 let mask = x.matches(&m)?;
-                Ok(vec![Some(mask.mul(&g.reshape(kept.dims())?)?)])
+                let ties = mask.sum(&axes, true)?;
+                Ok(vec![Some(mask.mul(&g.reshape(kept.dims())?.div(&ties)?)?)])
             },
         ))
     }
