@@ -4,23 +4,55 @@
 //! maps the gradient of its output to the gradients of its inputs. [`backward`] sorts the graph
 //! topologically from the loss, walks it once in reverse, and accumulates gradients; the leaves
 //! keep theirs in [`Tensor::grad`]. Nodes are dropped as they are visited, so a graph's memory
-//! goes with its backward pass.
+//! goes with its backward pass. A node also notes the versions of the storages its op read and
+//! wrote; backward refuses to run a rule whose storages were written in place since.
 
+use crate::storage::SharedStorage;
 use crate::{Error, Result, Shape, Tensor};
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, Weak};
 
 // ANCHOR: node
 /// Maps the gradient of an op's output to the gradient of each input (`None`: not needed).
 pub(crate) type BackwardFn = Box<dyn Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + Send + Sync>;
 
 /// How a tensor was computed: the graph entries of its inputs (not the inputs themselves, so
-/// their values live only as long as a backward rule or a handle needs them) and the rule.
+/// their values live only as long as a backward rule or a handle needs them), the rule, and the
+/// versions of the storages it read and wrote.
 pub(crate) struct Node {
     pub(crate) inputs: Vec<Arc<Var>>,
     pub(crate) backward: BackwardFn,
+    pub(crate) seen: Vec<Seen>,
+}
+
+/// A storage an op read or wrote, its version then, and the shape it was used with (for the
+/// error). Weak: checking a storage does not keep its values alive.
+pub(crate) struct Seen {
+    storage: Weak<SharedStorage>,
+    version: u64,
+    shape: Shape,
+}
+
+impl Seen {
+    fn of(storage: &Arc<SharedStorage>, shape: &Shape) -> Seen {
+        Seen {
+            storage: Arc::downgrade(storage),
+            version: storage.version(),
+            shape: shape.clone(),
+        }
+    }
+
+    /// An error when the storage, still alive, was written in place since.
+    fn check(&self) -> Result<()> {
+        match self.storage.upgrade() {
+            Some(s) if s.version() != self.version => Err(Error::ModifiedInPlace {
+                shape: self.shape.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A tensor's entry in the graph, shared by its clones and reshapes of it.
@@ -93,14 +125,14 @@ impl Tensor {
         inputs: &[&Tensor],
         backward: impl Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + Send + Sync + 'static,
     ) -> Tensor {
-        Tensor::from_op_shared(Arc::new(RwLock::new(storage)), shape, inputs, backward)
+        Tensor::from_op_shared(SharedStorage::new(storage), shape, inputs, backward)
     }
 
     // ANCHOR: from_op
     /// [`Tensor::from_op`] over storage that other handles may share (a reshape, or a detached
     /// view of the output captured by its own backward).
     pub(crate) fn from_op_shared(
-        storage: Arc<RwLock<crate::Storage>>,
+        storage: Arc<SharedStorage>,
         shape: Shape,
         inputs: &[&Tensor],
         backward: impl Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + Send + Sync + 'static,
@@ -109,6 +141,11 @@ impl Tensor {
         let node = track.then(|| Node {
             inputs: inputs.iter().map(|t| t.0.var.clone()).collect(),
             backward: Box::new(backward),
+            seen: inputs
+                .iter()
+                .map(|t| Seen::of(&t.0.storage, t.shape()))
+                .chain([Seen::of(&storage, &shape)])
+                .collect(),
         });
         Tensor::with_storage(storage, shape, track, node)
     }
@@ -177,6 +214,9 @@ pub(crate) fn backward(root: &Tensor) -> Result<()> {
         let node = v.node.lock().expect("node lock").take();
         match node {
             Some(node) => {
+                for seen in &node.seen {
+                    seen.check()?;
+                }
                 let input_grads = (node.backward)(&grad)?;
                 for (input, g) in node.inputs.iter().zip(input_grads) {
                     if let (true, Some(g)) = (input.requires_grad, g) {

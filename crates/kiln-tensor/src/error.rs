@@ -56,6 +56,17 @@ pub enum Error {
     /// `backward` reached a part of the graph that an earlier backward pass already freed.
     #[error("backward: the graph was already freed by an earlier backward pass")]
     GraphFreed,
+    /// A tensor that an operation of the graph read or produced was written in place (by
+    /// `assign` or an optimizer update) after that operation ran, so its gradient would be
+    /// computed from other values than the forward pass used.
+    #[error(
+        "backward: a tensor of shape {shape} that the graph used was modified in place (assign, \
+         an optimizer update) after the forward pass; call backward before updating it"
+    )]
+    ModifiedInPlace {
+        /// The shape it had in the graph.
+        shape: Shape,
+    },
     /// The device cannot hold this element type: the GPU runs `f32` only (`f64` is for CPU
     /// gradient checks).
     #[error("{op}: {dtype:?} tensors cannot go to the {device}, which runs F32 only (F64 is for CPU gradient checks)")]

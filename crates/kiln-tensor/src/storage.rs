@@ -2,6 +2,9 @@
 
 use crate::gpu::GpuBuffer;
 use crate::Device;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 /// Element type of a tensor. `F32` runs everywhere; `F64` exists on the CPU for gradient checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,5 +54,43 @@ impl Storage {
             Storage::F32(_) | Storage::Gpu(_) => DType::F32,
             Storage::F64(_) => DType::F64,
         }
+    }
+}
+
+/// The storage cell that a tensor, its clones and its views share, with a count of the in-place
+/// writes to it: autograd compares the count a recorded op saw with the one at backward time,
+/// so that a gradient is never computed from values changed since the forward pass.
+#[derive(Debug)]
+pub(crate) struct SharedStorage {
+    storage: RwLock<Storage>,
+    version: AtomicU64,
+}
+
+impl SharedStorage {
+    /// A new cell holding `storage`, at version 0.
+    pub(crate) fn new(storage: Storage) -> Arc<SharedStorage> {
+        Arc::new(SharedStorage {
+            storage: RwLock::new(storage),
+            version: AtomicU64::new(0),
+        })
+    }
+
+    /// In-place writes so far.
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// Counts an in-place write.
+    pub(crate) fn bump_version(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Reads and writes go through the lock.
+impl Deref for SharedStorage {
+    type Target = RwLock<Storage>;
+
+    fn deref(&self) -> &RwLock<Storage> {
+        &self.storage
     }
 }

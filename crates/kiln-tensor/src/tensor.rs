@@ -4,10 +4,11 @@ use crate::autograd::{self, Node, Var};
 use crate::cpu::{pool, CpuKernels};
 use crate::gpu::{GpuContext, GpuKernels};
 use crate::kernels::Kernels;
+use crate::storage::SharedStorage;
 use crate::{DType, Device, Error, Result, Shape, Storage};
 use std::fmt;
 use std::ops::Deref;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLockReadGuard, RwLockWriteGuard};
 
 // ANCHOR: tensor
 /// An n-dimensional array in contiguous row-major order, with reverse-mode autograd.
@@ -19,7 +20,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub struct Tensor(pub(crate) Arc<Inner>);
 
 pub(crate) struct Inner {
-    pub(crate) storage: Arc<RwLock<Storage>>,
+    pub(crate) storage: Arc<SharedStorage>,
     pub(crate) shape: Shape,
     pub(crate) device: Device,
     /// A lazy transpose ([`Tensor::t`]): the storage holds the tensor with its last two axes
@@ -45,11 +46,11 @@ pub(crate) fn kernels_for(device: Device) -> Result<&'static dyn Kernels> {
 impl Tensor {
     /// A tensor over `storage` with no autograd record.
     pub(crate) fn from_storage(storage: Storage, shape: Shape) -> Tensor {
-        Tensor::with_storage(Arc::new(RwLock::new(storage)), shape, false, None)
+        Tensor::with_storage(SharedStorage::new(storage), shape, false, None)
     }
 
     pub(crate) fn with_storage(
-        storage: Arc<RwLock<Storage>>,
+        storage: Arc<SharedStorage>,
         shape: Shape,
         requires_grad: bool,
         node: Option<Node>,
@@ -59,7 +60,7 @@ impl Tensor {
 
     /// As [`Tensor::with_storage`], with the storage laid out transposed when `transposed`.
     pub(crate) fn with_layout(
-        storage: Arc<RwLock<Storage>>,
+        storage: Arc<SharedStorage>,
         shape: Shape,
         transposed: bool,
         requires_grad: bool,
@@ -249,21 +250,23 @@ impl Tensor {
     }
 
     /// The shared storage cell itself (clones and reshapes of this tensor share it).
-    pub(crate) fn storage_handle(&self) -> Arc<RwLock<Storage>> {
+    pub(crate) fn storage_handle(&self) -> Arc<SharedStorage> {
         self.0.storage.clone()
     }
 
     /// The storage cell holding this tensor in its own layout: the shared one, or for a lazy
     /// transpose a new cell with a materialized copy.
-    pub(crate) fn layout_storage(&self) -> Result<Arc<RwLock<Storage>>> {
+    pub(crate) fn layout_storage(&self) -> Result<Arc<SharedStorage>> {
         match self.try_storage()? {
             StorageRef::Shared(_) => Ok(self.0.storage.clone()),
-            StorageRef::Owned(copy) => Ok(Arc::new(RwLock::new(copy))),
+            StorageRef::Owned(copy) => Ok(SharedStorage::new(copy)),
         }
     }
 
-    /// Write access to the storage, for in-place updates. Bypasses autograd.
+    /// Write access to the storage, for in-place updates. Bypasses autograd, but counts the
+    /// write in the storage's version, which backward checks.
     pub(crate) fn storage_mut(&self) -> RwLockWriteGuard<'_, Storage> {
+        self.0.storage.bump_version();
         self.0.storage.write().expect("storage lock poisoned")
     }
 

@@ -99,3 +99,61 @@ fn mixed_dtypes_are_an_error() {
     let b = Tensor::from_vec_f64(vec![0.0; 2], &[2]).unwrap();
     assert!(matches!(a.add(&b), Err(Error::DTypeMismatch { .. })));
 }
+
+/// Runs `check` on the CPU and, where an adapter opens, on the GPU.
+fn on_each_device(check: impl Fn(kiln_tensor::Device)) {
+    check(kiln_tensor::Device::Cpu);
+    if let Some(gpu) = kiln_tensor::test_util::gpu_or_skip() {
+        check(gpu);
+    }
+}
+
+#[test]
+fn a_tensor_written_in_place_after_the_forward_pass_fails_backward() {
+    on_each_device(|device| {
+        let on = |t: Tensor| t.to_device(device).unwrap();
+        let w = on(Tensor::from_slice(&[1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap()).requires_grad();
+        let x = on(Tensor::from_slice(&[1.0, -1.0], &[1, 2]).unwrap());
+        let new_w = on(Tensor::zeros(&[2, 2]));
+        // An input of the product, written through a transposed view's storage.
+        let loss = x.matmul(&w.t()).unwrap().sum_all().unwrap();
+        w.detach().assign(&new_w).unwrap();
+        let err = loss.backward().unwrap_err();
+        assert!(matches!(err, Error::ModifiedInPlace { .. }), "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains("[2, 2]") && message.contains("in place"),
+            "{message}"
+        );
+        // An optimizer update between forward and backward.
+        let loss = x.matmul(&w).unwrap().sum_all().unwrap();
+        let g = on(Tensor::full(&[2, 2], 1.0));
+        let hp = kiln_tensor::SgdStep {
+            lr: 0.1,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        };
+        w.sgd_update_(&g, None, &hp).unwrap();
+        let err = loss.backward().unwrap_err();
+        assert!(matches!(err, Error::ModifiedInPlace { .. }), "{err}");
+        // An op's output that its own backward reads (exp saves its result).
+        let y = x.matmul(&w).unwrap().exp().unwrap();
+        let loss = y.sum_all().unwrap();
+        y.detach().assign(&on(Tensor::zeros(&[1, 2]))).unwrap();
+        assert!(matches!(
+            loss.backward().unwrap_err(),
+            Error::ModifiedInPlace { .. }
+        ));
+        // Writing a tensor the graph never used changes nothing, and the usual order (backward,
+        // then the update, then the next forward pass) works.
+        let loss = x.matmul(&w).unwrap().sum_all().unwrap();
+        new_w.assign(&on(Tensor::full(&[2, 2], 5.0))).unwrap();
+        loss.backward().unwrap();
+        w.sgd_update_(&w.grad().unwrap(), None, &hp).unwrap();
+        w.zero_grad();
+        x.matmul(&w).unwrap().sum_all().unwrap().backward().unwrap();
+        // d/dw of sum(x · w) is x's row copied into each column: [[1, 1], [-1, -1]].
+        assert_eq!(w.grad().unwrap().to_vec().unwrap(), [1.0, 1.0, -1.0, -1.0]);
+    });
+}

@@ -9,8 +9,8 @@
 
 use super::kernels_of;
 use crate::kernels::{BinaryOp, UnaryOp};
+use crate::storage::SharedStorage;
 use crate::{Result, Shape, Storage, Tensor};
-use std::sync::{Arc, RwLock};
 
 /// The value a unary backward rule reads besides the output gradient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl Tensor {
         grad: impl Fn(&Tensor, &Tensor) -> Result<Tensor> + Send + Sync + 'static,
     ) -> Result<Tensor> {
         let k = kernels_of("unary", &[self])?;
-        let storage = Arc::new(RwLock::new(k.unary(op, &*self.try_storage()?)?));
+        let storage = SharedStorage::new(k.unary(op, &*self.try_storage()?)?);
         let saved = match saves {
             Saves::Input => self.detach(),
             // A handle on the output's storage outside the graph (no cycle).

@@ -54,7 +54,8 @@ impl Tensor {
     /// sharing its storage (clones, reshapes, views) see them. `src` may live on another device
     /// (it is copied to this one) and may share storage with `self`. Records nothing for
     /// autograd: this is how values are set on a parameter, running statistics are updated,
-    /// or a checkpoint is loaded.
+    /// or a checkpoint is loaded. A graph that used this storage before can no longer be
+    /// differentiated: its backward is an error ([`Error::ModifiedInPlace`]).
     ///
     /// Errors, naming `assign` and both shapes or dtypes, when `src` has another shape or
     /// dtype.
@@ -88,8 +89,10 @@ impl Tensor {
     /// - `m = beta1 m + (1 - beta1) g`, `v = beta2 v + (1 - beta2) g²`;
     /// - `p -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)`.
     ///
-    /// Records nothing for autograd. Errors when shapes, dtypes or devices differ, when the
-    /// parameter or a moment is a transposed view, or when two of the four share storage.
+    /// Records nothing for autograd; like [`Tensor::assign`], it fails the backward pass of a
+    /// graph that used the parameter or a moment before. Errors when shapes, dtypes or devices
+    /// differ, when the parameter or a moment is a transposed view, or when two of the four
+    /// share storage.
     pub fn adam_update_(
         &self,
         grad: &Tensor,

@@ -102,6 +102,8 @@ impl Tensor {
         let node = track.then(|| Node {
             inputs: vec![self.0.var.clone()],
             backward: Box::new(|g: &Tensor| Ok(vec![Some(g.t())])),
+            // The rule reads no values, so in-place writes to `self` cannot mislead it.
+            seen: Vec::new(),
         });
         Tensor::with_layout(
             self.storage_handle(),
