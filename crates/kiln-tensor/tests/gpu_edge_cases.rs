@@ -256,9 +256,10 @@ fn check((name, op): (&str, Op), call: &Call, gpu: Device) {
     }
 }
 
-/// Calls with `a` of random dims or a batch of images, possibly holding one special value; `b` shaped like `a`, at
-/// random, as a convolution weight for `a`, or like `a` with its last two axes swapped (a
-/// valid right operand of a batched product); `channels` sized for `a` or that weight.
+/// Calls with `a` of random dims or a batch of images, possibly holding one special value;
+/// `b` shaped like `a`, at random, as a convolution weight for `a`, or like `a` with its last
+/// two axes swapped (a valid right operand of a batched product); `channels` sized for `a` or
+/// that weight.
 fn calls() -> impl Strategy<Value = Call> {
     let special = prop::option::weighted(
         0.5,

@@ -29,8 +29,8 @@ impl Tensor {
     }
 
     /// Mean softmax cross-entropy of logits `[n, classes]` (both at least 1) against integer
-    /// `labels` (`n` of them, each `< classes`), computed in one numerically stable pass with its gradient. NaN
-    /// logits make the loss NaN, and the gradient of their rows NaN.
+    /// `labels` (`n` of them, each `< classes`), computed in one numerically stable pass with
+    /// its gradient. NaN logits make the loss NaN, and the gradient of their rows NaN.
     pub fn softmax_cross_entropy(&self, labels: &[u32]) -> Result<Tensor> {
         self.softmax_cross_entropy_smoothed(labels, 0.0)
     }
