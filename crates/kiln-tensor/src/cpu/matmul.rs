@@ -69,16 +69,21 @@ impl<'a, T> MatRef<'a, T> {
 /// example's dense layers, which packs shared operands once per thread anyway.
 ///
 /// `gemm` computes into column-major destinations and handles a row-major one by transposing
-/// the whole problem, which makes `b` its left operand. It reads an operand in place when the
-/// vectors its micro-kernel loads are contiguous, and packs it otherwise: a left operand whose
-/// rows are contiguous (`b` row-major), a right operand whose columns are (`b` transposed).
-/// When `m` is much smaller than `n` (a batch of 128 rows against thousands of features), `b`
-/// is the large operand, and packing it costs 10–30%. So a transposed `b` with `2m <= n`
-/// (and `m <= k`, so that the `m * n` copy stays small next to the `m * n * k` multiply-adds)
-/// computes column-major in column blocks and transposes; every other product computes
-/// row-major in row blocks. For the backward-data of the example's first dense layer
-/// (`[128, 3500] x [3500, 7260]`, `b` row-major) row-major ran at 117 GFLOP/s against 98
-/// column-major (medians of 12 alternated runs, 2 Zen 4 cores without AVX-512).
+/// the whole problem, which makes `b` its left operand. When `m` is much smaller than `n` (a
+/// batch of 128 rows against thousands of features), `b` is the large operand, and how `gemm`
+/// reads it decides the speed:
+/// - a transposed `b` (a forward pass, `x · wᵀ`) is read in place as the right operand of a
+///   column-major product, which ran 10–30% faster than row-major. Such products (`2m <= n`,
+///   and `m <= k` so that the `m * n` copy stays small next to the `m * n * k` multiply-adds)
+///   compute column-major in column blocks and transpose;
+/// - a row-major `b` (a backward-data product, `g · w`) is packed either way. Row-major, it is
+///   packed in small panels (256 KB for the example's first dense layer) that are used as soon
+///   as they are packed; as the right operand of a column-major product, in panels as wide as
+///   the block (7 MB there), each packed whole before it is used. For that layer's
+///   `[128, 3500] x [3500, 7260]`, row-major ran at 117 GFLOP/s against 98 (medians of 12
+///   alternated runs, 2 Zen 4 cores without AVX-512).
+///
+/// Every product but the first kind computes row-major in row blocks.
 pub(super) fn gemm_into<T: Element>(
     dst: &mut [T],
     a: MatRef<T>,
