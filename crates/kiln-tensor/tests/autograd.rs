@@ -1,6 +1,6 @@
 //! Autograd behaviour: accumulation, detach, no-grad scopes, graph freeing, and errors.
 
-use kiln_tensor::{no_grad, Error, Tensor};
+use kiln_tensor::{device_test, no_grad, Error, Tensor};
 
 fn leaf(values: &[f32], dims: &[usize]) -> Tensor {
     Tensor::from_slice(values, dims).unwrap().requires_grad()
@@ -100,17 +100,9 @@ fn mixed_dtypes_are_an_error() {
     assert!(matches!(a.add(&b), Err(Error::DTypeMismatch { .. })));
 }
 
-/// Runs `check` on the CPU and, where an adapter opens, on the GPU.
-fn on_each_device(check: impl Fn(kiln_tensor::Device)) {
-    check(kiln_tensor::Device::Cpu);
-    if let Some(gpu) = kiln_tensor::test_util::gpu_or_skip() {
-        check(gpu);
-    }
-}
-
-#[test]
-fn a_tensor_written_in_place_after_the_forward_pass_fails_backward() {
-    on_each_device(|device| {
+device_test!(
+    a_tensor_written_in_place_after_the_forward_pass_fails_backward,
+    |device| {
         let on = |t: Tensor| t.to_device(device).unwrap();
         let w = on(Tensor::from_slice(&[1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap()).requires_grad();
         let x = on(Tensor::from_slice(&[1.0, -1.0], &[1, 2]).unwrap());
@@ -155,5 +147,5 @@ fn a_tensor_written_in_place_after_the_forward_pass_fails_backward() {
         x.matmul(&w).unwrap().sum_all().unwrap().backward().unwrap();
         // d/dw of sum(x · w) is x's row copied into each column: [[1, 1], [-1, -1]].
         assert_eq!(w.grad().unwrap().to_vec().unwrap(), [1.0, 1.0, -1.0, -1.0]);
-    });
-}
+    }
+);
