@@ -34,7 +34,7 @@ results=$out/pairs.tsv
 : >"$results"
 
 # compare NAME FIELD ARGS...: alternates kiln and PyTorch with ARGS, $PAIRS times, reading the
-# number after FIELD (`step_ms=` or `GFLOP/s `) from each output line that has it.
+# number after FIELD (`step_ms=` or `GFLOP/s `) from the last output line that has it.
 compare() {
     local name=$1 field=$2
     shift 2
