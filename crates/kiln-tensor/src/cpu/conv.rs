@@ -38,37 +38,44 @@ pub(super) fn inside(out: usize, size: usize, pad: usize, k: usize, stride: usiz
 }
 
 // ANCHOR: im2col
-/// One output row `oy` of one im2col row `(ci, ki, kj)`: the `ow` entries `cols[col..col + ow]`.
-/// Those at `ox` in `inside` read the pixels `pixel, pixel + sw, ...` of the image; the others
-/// read zero padding.
-struct TapRow {
+/// One row `(ci, ki, kj)` of one image's im2col matrix, `oh*ow` entries from `cols[col]` on.
+/// The entries at output rows `oy` in `rows` and columns `ox` in `columns` read pixels of the
+/// image: the first of them `pixel`, output rows `pitch` pixels apart and columns `stride.1`
+/// apart. All others read zero padding (all of them when `rows` is empty).
+struct TapPlane {
     col: usize,
     pixel: usize,
-    inside: Range<usize>,
+    pitch: usize,
+    rows: Range<usize>,
+    columns: Range<usize>,
 }
 
-/// Calls `f` for every [`TapRow`] of the im2col matrix of one image: `cols` is
+/// Calls `f` for every [`TapPlane`] of the im2col matrix of one image: `cols` is
 /// `[c_in*kh*kw, oh*ow]` with rows `stride` apart, the image `[c_in, h, w]`.
 #[inline]
-fn for_each_tap_row(d: &Conv2dDims, stride: usize, mut f: impl FnMut(TapRow)) {
+fn for_each_tap_plane(d: &Conv2dDims, stride: usize, mut f: impl FnMut(TapPlane)) {
     let (sh, sw) = d.stride;
     for ci in 0..d.c_in {
         for ki in 0..d.kh {
+            // iy = oy*sh + ki - pt lies in [0, h) for oy in `rows`, ix likewise for `columns`.
+            let rows = inside(d.oh, d.h, d.pad.0, ki, sh);
             for kj in 0..d.kw {
-                // ix = ox*sw + kj - pl lies in [0, w) for ox in [first, end).
-                let Range { start: first, end } = inside(d.ow, d.w, d.pad.1, kj, sw);
-                let row = ((ci * d.kh + ki) * d.kw + kj) * stride;
-                for oy in 0..d.oh {
-                    let iy = (oy * sh + ki).checked_sub(d.pad.0).filter(|&y| y < d.h);
-                    let (pixel, inside) = match iy {
-                        Some(y) if first < end => {
-                            ((ci * d.h + y) * d.w + first * sw + kj - d.pad.1, first..end)
-                        }
-                        _ => (0, 0..0),
-                    };
-                    let col = row + oy * d.ow;
-                    f(TapRow { col, pixel, inside });
-                }
+                let columns = inside(d.ow, d.w, d.pad.1, kj, sw);
+                let col = ((ci * d.kh + ki) * d.kw + kj) * stride;
+                let (rows, pixel) = if rows.is_empty() || columns.is_empty() {
+                    (0..0, 0)
+                } else {
+                    let iy = rows.start * sh + ki - d.pad.0;
+                    let ix = columns.start * sw + kj - d.pad.1;
+                    (rows.clone(), (ci * d.h + iy) * d.w + ix)
+                };
+                f(TapPlane {
+                    col,
+                    pixel,
+                    pitch: sh * d.w,
+                    rows,
+                    columns,
+                });
             }
         }
     }
@@ -77,34 +84,86 @@ fn for_each_tap_row(d: &Conv2dDims, stride: usize, mut f: impl FnMut(TapRow)) {
 /// Fills the `[c_in*kh*kw, oh*ow]` im2col matrix of one image `x` (`[c_in, h, w]`) into
 /// `cols`, whose rows are `stride` apart.
 fn im2col<T: Element>(x: &[T], d: &Conv2dDims, cols: &mut [T], stride: usize) {
-    for_each_tap_row(d, stride, |r| {
-        let out = &mut cols[r.col..r.col + d.ow];
-        out[..r.inside.start].fill(T::zero());
-        out[r.inside.end..].fill(T::zero());
-        let out = &mut out[r.inside];
-        if d.stride.1 == 1 {
-            out.copy_from_slice(&x[r.pixel..r.pixel + out.len()]);
-        } else {
-            let pixels = x[r.pixel..].iter().step_by(d.stride.1);
-            out.iter_mut().zip(pixels).for_each(|(c, &p)| *c = p);
+    let ow = d.ow;
+    for_each_tap_plane(d, stride, |t| {
+        let plane = &mut cols[t.col..t.col + d.oh * ow];
+        let (above, rest) = plane.split_at_mut(t.rows.start * ow);
+        let (within, below) = rest.split_at_mut(t.rows.len() * ow);
+        above.fill(T::zero());
+        below.fill(T::zero());
+        let padded = t.columns.len() < ow;
+        for (i, out) in within.chunks_exact_mut(ow).enumerate() {
+            if padded {
+                out[..t.columns.start].fill(T::zero());
+                out[t.columns.end..].fill(T::zero());
+            }
+            let out = &mut out[t.columns.clone()];
+            let pixel = t.pixel + i * t.pitch;
+            if d.stride.1 == 1 {
+                copy_run(out, &x[pixel..pixel + out.len()]);
+            } else {
+                let pixels = x[pixel..].iter().step_by(d.stride.1);
+                out.iter_mut().zip(pixels).for_each(|(c, &p)| *c = p);
+            }
         }
     });
 }
+
 // ANCHOR_END: im2col
+
+/// Elements of the blocks in which [`copy_run`] and [`add_run`] move a short run.
+const RUN_BLOCK: usize = 8;
+
+/// `dst.copy_from_slice(src)`, faster for the short rows of a small map: a run of 8 to 16
+/// elements is copied as two overlapping blocks, inline, where `copy_from_slice` calls
+/// `memcpy`, whose call costs about as much as such a copy.
+#[inline(always)]
+fn copy_run<T: Copy>(dst: &mut [T], src: &[T]) {
+    let n = dst.len();
+    if (RUN_BLOCK..=2 * RUN_BLOCK).contains(&n) {
+        let head: [T; RUN_BLOCK] = src[..RUN_BLOCK].try_into().expect("a block");
+        let tail: [T; RUN_BLOCK] = src[n - RUN_BLOCK..n].try_into().expect("a block");
+        dst[..RUN_BLOCK].copy_from_slice(&head);
+        dst[n - RUN_BLOCK..].copy_from_slice(&tail);
+    } else {
+        dst.copy_from_slice(src);
+    }
+}
 
 /// Adds the `[c_in*kh*kw, oh*ow]` matrix `cols`, whose rows are `stride` apart, back into one
 /// image `gx` (`[c_in, h, w]`).
 fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, stride: usize, gx: &mut [T]) {
-    for_each_tap_row(d, stride, |r| {
-        let cols = &cols[r.col..][r.inside];
-        if d.stride.1 == 1 {
-            let pixels = &mut gx[r.pixel..r.pixel + cols.len()];
-            pixels.iter_mut().zip(cols).for_each(|(p, &c)| *p = *p + c);
-        } else {
-            let pixels = gx[r.pixel..].iter_mut().step_by(d.stride.1);
-            pixels.zip(cols).for_each(|(p, &c)| *p = *p + c);
+    let ow = d.ow;
+    for_each_tap_plane(d, stride, |t| {
+        let within = &cols[t.col + t.rows.start * ow..t.col + t.rows.end * ow];
+        for (i, row) in within.chunks_exact(ow).enumerate() {
+            let row = &row[t.columns.clone()];
+            let pixel = t.pixel + i * t.pitch;
+            if d.stride.1 == 1 {
+                add_run(&mut gx[pixel..pixel + row.len()], row);
+            } else {
+                let pixels = gx[pixel..].iter_mut().step_by(d.stride.1);
+                pixels.zip(row).for_each(|(p, &c)| *p = *p + c);
+            }
         }
     });
+}
+
+/// `dst += src` elementwise, by [`copy_run`]'s blocks for a run of 8 to 16 elements: both
+/// sums are formed before either is stored, so the elements where the blocks overlap receive
+/// the same sum twice.
+#[inline(always)]
+fn add_run<T: Element>(dst: &mut [T], src: &[T]) {
+    let n = dst.len();
+    if (RUN_BLOCK..=2 * RUN_BLOCK).contains(&n) {
+        let sum = |d: &[T], s: &[T]| -> [T; RUN_BLOCK] { std::array::from_fn(|j| d[j] + s[j]) };
+        let head = sum(&dst[..RUN_BLOCK], &src[..RUN_BLOCK]);
+        let tail = sum(&dst[n - RUN_BLOCK..], &src[n - RUN_BLOCK..n]);
+        dst[..RUN_BLOCK].copy_from_slice(&head);
+        dst[n - RUN_BLOCK..].copy_from_slice(&tail);
+    } else {
+        dst.iter_mut().zip(src).for_each(|(p, &c)| *p = *p + c);
+    }
 }
 
 // ANCHOR: group
@@ -441,6 +500,10 @@ pub(super) mod tests {
                 },
             ),
             (3, 2, 2, (9, 9), (3, 3), (1, 1), Padding::Same),
+            // Rows of 11 and 16 outputs, moved as two blocks, and of 17 to 19, in one piece.
+            (2, 3, 4, (13, 13), (3, 3), (1, 1), Padding::Valid),
+            (2, 2, 3, (18, 18), (3, 3), (1, 1), Padding::Valid),
+            (2, 2, 3, (19, 19), (3, 3), (1, 1), Padding::Same),
             // More channels out than im2col rows: backward-weight packs `cols`, not `gy`.
             (4, 1, 12, (5, 5), (3, 3), (1, 1), Padding::Same),
             // Several backward-weight groups of 128 images, the last one partial.
