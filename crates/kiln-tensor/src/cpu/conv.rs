@@ -108,7 +108,6 @@ fn im2col<T: Element>(x: &[T], d: &Conv2dDims, cols: &mut [T], stride: usize) {
         }
     });
 }
-
 // ANCHOR_END: im2col
 
 /// Elements of the blocks in which [`copy_run`] and [`add_run`] move a short run.
@@ -500,7 +499,7 @@ pub(super) mod tests {
                 },
             ),
             (3, 2, 2, (9, 9), (3, 3), (1, 1), Padding::Same),
-            // Rows of 11 and 16 outputs, moved as two blocks, and of 17 to 19, in one piece.
+            // Rows of 11 and 16 outputs, moved as two blocks, and of 18 and 19, in one piece.
             (2, 3, 4, (13, 13), (3, 3), (1, 1), Padding::Valid),
             (2, 2, 3, (18, 18), (3, 3), (1, 1), Padding::Valid),
             (2, 2, 3, (19, 19), (3, 3), (1, 1), Padding::Same),
