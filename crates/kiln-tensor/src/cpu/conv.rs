@@ -100,7 +100,7 @@ fn im2col<T: Element>(x: &[T], d: &Conv2dDims, cols: &mut [T], stride: usize) {
             let out = &mut out[t.columns.clone()];
             let pixel = t.pixel + i * t.pitch;
             if d.stride.1 == 1 {
-                copy_run(out, &x[pixel..pixel + out.len()]);
+                update_run(out, &x[pixel..pixel + out.len()], |_, p| p);
             } else {
                 let pixels = x[pixel..].iter().step_by(d.stride.1);
                 out.iter_mut().zip(pixels).for_each(|(c, &p)| *c = p);
@@ -110,22 +110,25 @@ fn im2col<T: Element>(x: &[T], d: &Conv2dDims, cols: &mut [T], stride: usize) {
 }
 // ANCHOR_END: im2col
 
-/// Elements of the blocks in which [`copy_run`] and [`add_run`] move a short run.
+/// Elements of the blocks in which [`update_run`] moves a short run.
 const RUN_BLOCK: usize = 8;
 
-/// `dst.copy_from_slice(src)`, faster for the short rows of a small map: a run of 8 to 16
-/// elements is copied as two overlapping blocks, inline, where `copy_from_slice` calls
-/// `memcpy`, whose call costs about as much as such a copy.
+/// `dst[i] = f(dst[i], src[i])` for every `i` (a copy, or an addition), faster for the short
+/// rows of a small map: a run of 8 to 16 elements goes as two overlapping blocks, inline,
+/// where a copy would call `memcpy`, whose call costs about as much as such a copy. Both
+/// blocks are computed before either is stored, so the elements where they overlap receive
+/// the same value twice.
 #[inline(always)]
-fn copy_run<T: Copy>(dst: &mut [T], src: &[T]) {
+fn update_run<T: Copy>(dst: &mut [T], src: &[T], f: impl Fn(T, T) -> T) {
     let n = dst.len();
     if (RUN_BLOCK..=2 * RUN_BLOCK).contains(&n) {
-        let head: [T; RUN_BLOCK] = src[..RUN_BLOCK].try_into().expect("a block");
-        let tail: [T; RUN_BLOCK] = src[n - RUN_BLOCK..n].try_into().expect("a block");
+        let block = |d: &[T], s: &[T]| -> [T; RUN_BLOCK] { std::array::from_fn(|j| f(d[j], s[j])) };
+        let head = block(&dst[..RUN_BLOCK], &src[..RUN_BLOCK]);
+        let tail = block(&dst[n - RUN_BLOCK..], &src[n - RUN_BLOCK..n]);
         dst[..RUN_BLOCK].copy_from_slice(&head);
         dst[n - RUN_BLOCK..].copy_from_slice(&tail);
     } else {
-        dst.copy_from_slice(src);
+        dst.iter_mut().zip(src).for_each(|(d, &s)| *d = f(*d, s));
     }
 }
 
@@ -139,30 +142,13 @@ fn col2im<T: Element>(cols: &[T], d: &Conv2dDims, stride: usize, gx: &mut [T]) {
             let row = &row[t.columns.clone()];
             let pixel = t.pixel + i * t.pitch;
             if d.stride.1 == 1 {
-                add_run(&mut gx[pixel..pixel + row.len()], row);
+                update_run(&mut gx[pixel..pixel + row.len()], row, |p, c| p + c);
             } else {
                 let pixels = gx[pixel..].iter_mut().step_by(d.stride.1);
                 pixels.zip(row).for_each(|(p, &c)| *p = *p + c);
             }
         }
     });
-}
-
-/// `dst += src` elementwise, by [`copy_run`]'s blocks for a run of 8 to 16 elements: both
-/// sums are formed before either is stored, so the elements where the blocks overlap receive
-/// the same sum twice.
-#[inline(always)]
-fn add_run<T: Element>(dst: &mut [T], src: &[T]) {
-    let n = dst.len();
-    if (RUN_BLOCK..=2 * RUN_BLOCK).contains(&n) {
-        let sum = |d: &[T], s: &[T]| -> [T; RUN_BLOCK] { std::array::from_fn(|j| d[j] + s[j]) };
-        let head = sum(&dst[..RUN_BLOCK], &src[..RUN_BLOCK]);
-        let tail = sum(&dst[n - RUN_BLOCK..], &src[n - RUN_BLOCK..n]);
-        dst[..RUN_BLOCK].copy_from_slice(&head);
-        dst[n - RUN_BLOCK..].copy_from_slice(&tail);
-    } else {
-        dst.iter_mut().zip(src).for_each(|(p, &c)| *p = *p + c);
-    }
 }
 
 // ANCHOR: group
