@@ -90,7 +90,8 @@ pub fn load_state_dict(
 /// tensor the checkpoint lacks, or a checkpoint tensor the module lacks, is an error naming
 /// it; otherwise both are listed in the returned report. The module's tensors, and the
 /// agreement of the optimizer state's step with the checkpoint's, are all checked before
-/// anything is written, so a mismatch leaves the module as it was.
+/// anything is written, and the optimizer's state loads (whole or not at all) before the
+/// module's tensors are written, so a mismatch leaves both as they were.
 pub fn load_state_dict_with(
     dict: &StateDict,
     module: &dyn Module,
@@ -120,11 +121,13 @@ pub fn load_state_dict_with(
     if let (true, Some(name)) = (options.strict, report.unexpected.first()) {
         return Err(CheckpointError::Unexpected { name: name.clone() });
     }
-    for (dst, src) in sources {
-        crate::inplace::overwrite(dst, &src)?;
-    }
+    // The optimizer's state loads whole or not at all, so loading it first leaves both as
+    // they were when it fails.
     if let Some(opt) = optimizer {
         opt.load_state(OPTIMIZER_PREFIX, dict)?;
+    }
+    for (dst, src) in sources {
+        crate::inplace::overwrite(dst, &src)?;
     }
     Ok(report)
 }
@@ -141,22 +144,25 @@ pub fn save(
 
 /// Loads a safetensors file (one written by [`save`], or by PyTorch's
 /// `safetensors.torch.save_file(model.state_dict(), path)` for a model of the same layout) into
-/// `module` and, if given, `optimizer`, with `options` (see [`load_state_dict_with`]).
+/// `module` and, if given, `optimizer`, with `options` (see [`load_state_dict_with`]). Errors
+/// name the file ([`CheckpointError::cause`] gives what went wrong without it).
 pub fn load_with(
     path: impl AsRef<Path>,
     module: &dyn Module,
     optimizer: Option<&mut dyn Optimizer>,
     options: LoadOptions,
 ) -> CheckpointResult<LoadReport> {
+    let path = path.as_ref();
     load_state_dict_with(&StateDict::load(path)?, module, optimizer, options)
+        .map_err(|e| CheckpointError::in_file(path, e))
 }
 
 /// Loads a file written by [`save`] into `module` and, if given, `optimizer` (see
-/// [`load_state_dict`]).
+/// [`load_state_dict`]). Errors name the file.
 pub fn load(
     path: impl AsRef<Path>,
     module: &dyn Module,
     optimizer: Option<&mut dyn Optimizer>,
 ) -> CheckpointResult<()> {
-    load_state_dict(&StateDict::load(path)?, module, optimizer)
+    load_with(path, module, optimizer, LoadOptions::default()).map(drop)
 }

@@ -113,6 +113,25 @@ pub enum CheckpointError {
     Tensor(#[from] kiln_tensor::Error),
 }
 
+impl CheckpointError {
+    /// `error` found in the file at `path`.
+    pub(crate) fn in_file(path: &Path, error: CheckpointError) -> CheckpointError {
+        CheckpointError::InFile {
+            path: path.to_path_buf(),
+            cause: Box::new(error),
+        }
+    }
+
+    /// What went wrong, without the file it went wrong in: the cause of an
+    /// [`InFile`](CheckpointError::InFile) error, else the error itself.
+    pub fn cause(&self) -> &CheckpointError {
+        match self {
+            CheckpointError::InFile { cause, .. } => cause.cause(),
+            other => other,
+        }
+    }
+}
+
 /// `Result` with a [`CheckpointError`].
 pub type CheckpointResult<T> = std::result::Result<T, CheckpointError>;
 
@@ -371,10 +390,7 @@ impl StateDict {
     pub fn load(path: impl AsRef<Path>) -> CheckpointResult<StateDict> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(FileError::wrap("reading", path))?;
-        StateDict::from_bytes(&bytes).map_err(|e| CheckpointError::InFile {
-            path: path.to_path_buf(),
-            cause: Box::new(e),
-        })
+        StateDict::from_bytes(&bytes).map_err(|e| CheckpointError::in_file(path, e))
     }
 
     /// Fails unless the optimizer state's largest step counter equals the step recorded by

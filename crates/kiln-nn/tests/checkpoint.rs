@@ -141,7 +141,7 @@ fn loading_into_another_shape_names_the_tensor_and_both_shapes() {
         before,
         "a failed load leaves the model as it was"
     );
-    match &err {
+    match err.cause() {
         CheckpointError::ShapeMismatch {
             name,
             expected,
@@ -157,7 +157,11 @@ fn loading_into_another_shape_names_the_tensor_and_both_shapes() {
     }
     assert_eq!(
         err.to_string(),
-        "checkpoint tensor `0.weight` has shape [16, 2], the model expects [8, 2]"
+        format!(
+            "checkpoint {}: checkpoint tensor `0.weight` has shape [16, 2], the model expects \
+             [8, 2]",
+            path.display()
+        )
     );
 }
 
@@ -180,14 +184,20 @@ fn a_missing_or_unexpected_tensor_is_named() {
 
     let err = checkpoint::load(&without, &batch_norm(true), None).unwrap_err();
     assert!(
-        matches!(err, CheckpointError::Missing { ref name } if name == "0.weight"),
+        matches!(err.cause(), CheckpointError::Missing { name } if name == "0.weight"),
         "{err}"
     );
-    assert_eq!(err.to_string(), "checkpoint has no entry named `0.weight`");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "checkpoint {}: checkpoint has no entry named `0.weight`",
+            without.display()
+        )
+    );
 
     let err = checkpoint::load(&with_affine, &batch_norm(false), None).unwrap_err();
     assert!(
-        matches!(err, CheckpointError::Unexpected { ref name } if name == "0.bias"),
+        matches!(err.cause(), CheckpointError::Unexpected { name } if name == "0.bias"),
         "{err}"
     );
 }
@@ -274,6 +284,47 @@ fn a_checkpoint_whose_step_disagrees_with_its_optimizer_state_is_refused() {
     let mut dict = checkpoint::state_dict(&model, Some(&adam));
     dict.set_step(2);
     checkpoint::load_state_dict(&dict, &model, Some(&mut adam)).unwrap();
+}
+
+#[test]
+fn plain_sgd_records_its_steps_so_its_checkpoints_load() {
+    let model = common::mlp(4, 3, false, 0);
+    let mut sgd = Sgd::new(model.parameters(), SgdConfig::default()).unwrap();
+    let (x, labels) = common::spiral(3, 4, 0);
+    train_step(&model, &mut sgd, &x, &labels);
+    train_step(&model, &mut sgd, &x, &labels);
+    let mut dict = checkpoint::state_dict(&model, Some(&sgd));
+    dict.set_step(2);
+    let dict = StateDict::from_bytes(&dict.to_bytes().unwrap()).unwrap();
+    assert_eq!(dict.counter("optimizer.0.step").unwrap(), 2);
+    assert!(!dict.has_tensor("optimizer.0.momentum_buffer"));
+    checkpoint::load_state_dict(&dict, &model, Some(&mut sgd)).unwrap();
+}
+
+#[test]
+fn a_failed_optimizer_load_leaves_the_model_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_path(&dir, "adam.safetensors");
+    let trained = common::mlp(4, 3, false, 0);
+    let mut adam = Adam::new(trained.parameters(), AdamConfig::default()).unwrap();
+    let (x, labels) = common::spiral(3, 4, 0);
+    train_step(&trained, &mut adam, &x, &labels);
+    checkpoint::save(&path, &trained, Some(&adam)).unwrap();
+
+    let model = common::mlp(4, 3, false, 1);
+    let before = values(&model);
+    let config = SgdConfig {
+        momentum: 0.9,
+        ..SgdConfig::default()
+    };
+    let mut sgd = Sgd::new(model.parameters(), config).unwrap();
+    let err = checkpoint::load(&path, &model, Some(&mut sgd)).unwrap_err();
+    assert!(
+        matches!(err.cause(), CheckpointError::Missing { name } if name.ends_with("momentum_buffer")),
+        "{err}"
+    );
+    assert!(err.to_string().contains("adam.safetensors"), "{err}");
+    assert_eq!(values(&model), before);
 }
 
 #[test]

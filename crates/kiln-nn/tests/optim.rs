@@ -142,3 +142,36 @@ fn parameters_without_a_gradient_are_left_alone() {
     adam.zero_grad();
     assert!(used.grad().is_none());
 }
+
+#[test]
+fn negative_and_non_finite_hyper_parameters_are_refused() {
+    let sgd = SgdConfig::default();
+    for lr in [-0.1, f32::NAN, f32::INFINITY] {
+        let err = Sgd::new(vec![], SgdConfig { lr, ..sgd }).unwrap_err();
+        assert!(err.to_string().contains("finite and >= 0"), "{err}");
+        assert!(
+            Adam::new(vec![], AdamConfig::default().lr(lr)).is_err(),
+            "{lr}"
+        );
+    }
+    for momentum in [-0.5, f32::NAN] {
+        assert!(Sgd::new(vec![], SgdConfig { momentum, ..sgd }).is_err());
+    }
+    for weight_decay in [-1e-4, f32::NAN] {
+        assert!(Sgd::new(
+            vec![],
+            SgdConfig {
+                weight_decay,
+                ..sgd
+            }
+        )
+        .is_err());
+    }
+    for eps in [-1e-8, f32::NAN] {
+        let config = AdamConfig {
+            eps,
+            ..AdamConfig::default()
+        };
+        assert!(Adam::new(vec![], config).is_err(), "{eps}");
+    }
+}

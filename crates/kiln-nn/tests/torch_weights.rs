@@ -65,7 +65,7 @@ fn float64_and_float16_weights_load_when_a_cast_is_asked_for() {
     ] {
         let net = model(true);
         let err = checkpoint::load(data(file), &net, None).unwrap_err();
-        match &err {
+        match err.cause() {
             CheckpointError::DTypeMismatch { found: f, .. } => assert_eq!(f, found),
             other => panic!("{file}: {other}"),
         }
@@ -87,7 +87,7 @@ fn a_non_strict_load_reports_missing_and_unexpected_tensors_as_pytorch_does() {
     let plain = model(false);
     let err = checkpoint::load(data("torch_f32.safetensors"), &plain, None).unwrap_err();
     assert!(
-        matches!(err, CheckpointError::Unexpected { ref name } if name == "1.bias"),
+        matches!(err.cause(), CheckpointError::Unexpected { name } if name == "1.bias"),
         "{err}"
     );
     let lenient = LoadOptions {
@@ -116,7 +116,7 @@ fn a_non_strict_load_reports_missing_and_unexpected_tensors_as_pytorch_does() {
     assert_eq!(extra(&longer), before);
     let err = checkpoint::load(data("torch_f32.safetensors"), &longer, None).unwrap_err();
     assert!(
-        matches!(err, CheckpointError::Missing { ref name } if name == "6.weight"),
+        matches!(err.cause(), CheckpointError::Missing { name } if name == "6.weight"),
         "{err}"
     );
 }

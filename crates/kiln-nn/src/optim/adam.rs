@@ -1,7 +1,7 @@
 //! Adam and AdamW.
 
 use super::state::StateTable;
-use super::Optimizer;
+use super::{finite_non_negative, Optimizer};
 use crate::state_dict::{CheckpointResult, StateDict};
 use kiln_tensor::{AdamStep, Error, Result, Tensor};
 
@@ -69,14 +69,14 @@ pub struct Adam {
 
 impl Adam {
     /// An optimizer over `params` (usually [`crate::Module::parameters`]). Errors for betas
-    /// outside `[0, 1)` and negative learning rate, eps or decay.
+    /// outside `[0, 1)` and negative or non-finite learning rate, eps or decay.
     pub fn new(params: Vec<Tensor>, config: AdamConfig) -> Result<Adam> {
         let c = config;
         let betas_ok = (0.0..1.0).contains(&c.beta1) && (0.0..1.0).contains(&c.beta2);
-        if !betas_ok || c.lr < 0.0 || c.eps < 0.0 || c.weight_decay < 0.0 {
+        if !betas_ok || !finite_non_negative(&[c.lr, c.eps, c.weight_decay]) {
             return Err(Error::invalid(
                 "Adam",
-                format!("betas must be in [0, 1) and the rest >= 0, got {c:?}"),
+                format!("betas must be in [0, 1) and the rest finite and >= 0, got {c:?}"),
             ));
         }
         let state = StateTable::new(&["exp_avg", "exp_avg_sq"], params.len());

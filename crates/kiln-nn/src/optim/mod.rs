@@ -17,6 +17,11 @@ pub use sgd::{Sgd, SgdConfig};
 use crate::state_dict::{CheckpointResult, StateDict};
 use kiln_tensor::{Result, Tensor};
 
+/// Whether every hyper-parameter in `values` is finite and at least 0 (NaN is not).
+fn finite_non_negative(values: &[f32]) -> bool {
+    values.iter().all(|v| v.is_finite() && *v >= 0.0)
+}
+
 /// A rule that updates parameters from their gradients.
 pub trait Optimizer {
     /// Updates every parameter that has a gradient, in place.
@@ -44,6 +49,7 @@ pub trait Optimizer {
     /// index), with the parameter count as `{prefix}parameters`.
     fn save_state(&self, prefix: &str, dict: &mut StateDict);
 
-    /// Restores state written by [`Optimizer::save_state`], on the parameters' devices.
+    /// Restores state written by [`Optimizer::save_state`], on the parameters' devices, whole
+    /// or not at all: after an error the state is as it was.
     fn load_state(&mut self, prefix: &str, dict: &StateDict) -> CheckpointResult<()>;
 }

@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
 
 use super::state::StateTable;
-use super::Optimizer;
+use super::{finite_non_negative, Optimizer};
 use crate::state_dict::{CheckpointResult, StateDict};
 use kiln_tensor::{Error, Result, SgdStep, Tensor};
 
@@ -14,7 +14,7 @@ use kiln_tensor::{Error, Result, SgdStep, Tensor};
 pub struct SgdConfig {
     /// Learning rate.
     pub lr: f32,
-    /// Momentum factor; 0 disables momentum (and its state).
+    /// Momentum factor; 0 disables momentum (and its buffer).
     pub momentum: f32,
     /// Nesterov momentum (needs `momentum > 0`).
     pub nesterov: bool,
@@ -33,8 +33,8 @@ impl Default for SgdConfig {
     }
 }
 
-/// Stochastic gradient descent; see [`SgdConfig`] for the update. State per parameter (with
-/// momentum): `momentum_buffer`.
+/// Stochastic gradient descent; see [`SgdConfig`] for the update. State per parameter: `step`,
+/// and with momentum `momentum_buffer`.
 #[derive(Debug)]
 pub struct Sgd {
     params: Vec<Tensor>,
@@ -44,20 +44,26 @@ pub struct Sgd {
 
 impl Sgd {
     /// An optimizer over `params` (usually [`crate::Module::parameters`]). Errors for Nesterov
-    /// without momentum and for negative hyper-parameters.
+    /// without momentum and for negative or non-finite hyper-parameters.
     pub fn new(params: Vec<Tensor>, config: SgdConfig) -> Result<Sgd> {
         let c = config;
-        if c.lr < 0.0
-            || c.momentum < 0.0
-            || c.weight_decay < 0.0
+        if !finite_non_negative(&[c.lr, c.momentum, c.weight_decay])
             || (c.nesterov && c.momentum == 0.0)
         {
             return Err(Error::invalid(
                 "Sgd",
-                format!("hyper-parameters must be >= 0 and Nesterov needs momentum, got {c:?}"),
+                format!(
+                    "hyper-parameters must be finite and >= 0, and Nesterov needs momentum, \
+                     got {c:?}"
+                ),
             ));
         }
-        let state = StateTable::new(&["momentum_buffer"], params.len());
+        let buffers: &'static [&'static str] = if c.momentum == 0.0 {
+            &[]
+        } else {
+            &["momentum_buffer"]
+        };
+        let state = StateTable::new(buffers, params.len());
         Ok(Sgd {
             params,
             config,
@@ -82,13 +88,9 @@ impl Optimizer for Sgd {
         };
         for (i, p) in self.params.iter().enumerate() {
             let Some(grad) = p.grad() else { continue };
-            if c.momentum == 0.0 {
-                p.sgd_update_(&grad, None, &hp)?;
-                continue;
-            }
             let state = self.state.get_or_init(i, p)?;
             state.step += 1;
-            p.sgd_update_(&grad, Some(&state.buffers[0]), &hp)?;
+            p.sgd_update_(&grad, state.buffers.first(), &hp)?;
         }
         Ok(())
     }
