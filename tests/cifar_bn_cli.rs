@@ -331,6 +331,72 @@ fn resume_takes_the_stored_settings_and_refuses_contradicting_ones() {
     }
 }
 
+/// `folder/run.json` with its setting `key` replaced by `value`.
+fn edit_run_file(folder: &Path, key: &str, value: serde_json::Value) {
+    let path = folder.join("run.json");
+    let mut run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    run["settings"][key] = value;
+    std::fs::write(&path, serde_json::to_vec(&run).unwrap()).unwrap();
+}
+
+#[test]
+fn resume_continues_on_the_data_the_run_had_and_checks_the_stored_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("out");
+    // The shared data folder has no CIFAR-10: this run falls back to the synthetic stand-in,
+    // and `run.json` records that.
+    let out = cifar_bn(&["--steps-no-bn", "2", "--steps-bn", "2"])
+        .arg("--out")
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["settings"]["synthetic"], true, "{run}");
+
+    // A run on CIFAR-10 does not continue on the stand-in when CIFAR-10 is gone.
+    edit_run_file(&folder, "synthetic", false.into());
+    let out = bare(data_dir())
+        .arg("--resume")
+        .arg(&folder)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("trained on CIFAR-10"), "{err}");
+    assert!(!err.contains("using synthetic"), "{err}");
+    edit_run_file(&folder, "synthetic", true.into());
+
+    // Stored values the flags would refuse are refused, naming the flag and the value.
+    for (key, value, said) in [
+        ("eval_every", serde_json::json!(0), "'0' for '--eval-every"),
+        ("hidden", serde_json::json!([16]), "'--hidden <H1> <H2>'"),
+        ("lr", serde_json::json!(-0.5), "'-0.5' for '--lr"),
+        ("study", serde_json::json!("bnn"), "'bnn' for '--study"),
+    ] {
+        let stored = run["settings"][key].clone();
+        edit_run_file(&folder, key, value);
+        let out = bare(data_dir())
+            .arg("--resume")
+            .arg(&folder)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{key} was accepted");
+        assert!(err.contains("run.json is damaged"), "{err}");
+        assert!(err.contains(said), "{err}");
+        edit_run_file(&folder, key, stored);
+    }
+    let out = bare(data_dir())
+        .arg("--resume")
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 #[test]
 fn the_cpu_default_takes_its_sizes_from_the_protocol_and_says_how_it_differs() {
     let dir = tempfile::tempdir().unwrap();
@@ -399,6 +465,25 @@ fn bad_flags_are_named_with_their_values() {
             err.contains(flag) && err.contains(&format!("'{value}'")),
             "{err}"
         );
+    }
+    // A flag whose setting the chosen study sets itself is refused, not ignored.
+    for (flags, said) in [
+        (
+            &["--study", "dropout", "--bn-placement", "input"][..],
+            "--bn-placement has no effect with --study dropout",
+        ),
+        (
+            &["--study", "placement", "--bn-placement", "pre-activation"],
+            "--bn-placement has no effect with --study placement",
+        ),
+        (
+            &["--study", "affine", "--no-affine"],
+            "--no-affine has no effect with --study affine",
+        ),
+    ] {
+        let out = cifar_bn(flags).output().unwrap();
+        assert!(!out.status.success(), "{flags:?}");
+        assert!(stderr(&out).contains(said), "{}", stderr(&out));
     }
 }
 

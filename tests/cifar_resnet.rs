@@ -298,4 +298,12 @@ fn the_program_says_how_it_differs_from_the_record_and_resumes_only_its_own_sett
         !foreign.status.success() && stderr.contains("not an output folder of cifar_resnet"),
         "{stderr}"
     );
+    // The record study has no run without batch norm: a rate for one is refused, not ignored.
+    let ignored = cifar_resnet(dir.path(), &["--study", "record"]);
+    let stderr = String::from_utf8_lossy(&ignored.stderr);
+    assert!(
+        !ignored.status.success()
+            && stderr.contains("--no-bn-lr has no effect with --study record"),
+        "{stderr}"
+    );
 }

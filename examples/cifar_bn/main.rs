@@ -117,6 +117,12 @@ fn run() -> anyhow::Result<ExitCode> {
     let args = Args::from_arg_matches(&matches)?;
     let device = cli::device(args.run.device)?;
     let mut settings = args.run.settings(&PROGRAM, &args.settings, &matches)?;
+    let overridden: &[&str] = match settings.study {
+        Study::Bn => &[],
+        Study::Affine => &["no_affine"],
+        Study::Placement | Study::Dropout => &["bn_placement"],
+    };
+    cli::refuse_overridden(&matches, settings.study, overridden)?;
     // The protocol's sizes fill what the flags leave open, and are stored in `run.json` as
     // resolved, so a resumed run keeps them.
     let preset = settings
@@ -138,7 +144,7 @@ fn run() -> anyhow::Result<ExitCode> {
     protocol.steps_bn = settings.steps_bn.unwrap_or(protocol.steps_bn);
     protocol.eval_every = settings.eval_every.unwrap_or(protocol.eval_every);
 
-    let (train, test, origin) = args.run.load_data(settings.synthetic)?;
+    let (train, test, origin) = args.run.load_data(&mut settings.synthetic)?;
     if signals.stopped() {
         return Ok(signals.exit_code());
     }

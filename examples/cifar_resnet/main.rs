@@ -103,6 +103,11 @@ fn run() -> anyhow::Result<ExitCode> {
     let args = Args::from_arg_matches(&matches)?;
     let device = cli::device(args.run.device)?;
     let mut settings = args.run.settings(&PROGRAM, &args.settings, &matches)?;
+    let overridden: &[&str] = match settings.study {
+        Study::Bn => &[],
+        Study::Record => &["no_bn_lr", "sweep_epochs"],
+    };
+    cli::refuse_overridden(&matches, settings.study, overridden)?;
     // The protocol's sizes fill what the flags leave open, and are stored in `run.json` as
     // resolved, so a resumed run keeps them.
     let preset = settings
@@ -119,7 +124,7 @@ fn run() -> anyhow::Result<ExitCode> {
     settings.train_images = settings.train_images.or(preset.train_images);
     settings.eval_images = settings.eval_images.or(preset.eval_images);
 
-    let (train, test, origin) = args.run.load_data(settings.synthetic)?;
+    let (train, test, origin) = args.run.load_data(&mut settings.synthetic)?;
     if signals.stopped() {
         return Ok(signals.exit_code());
     }

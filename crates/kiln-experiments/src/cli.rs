@@ -74,7 +74,7 @@ pub struct RunArgs {
 impl RunArgs {
     /// The settings of the runs: with `--resume`, those stored in its folder (see
     /// [`resumed_settings`]), else `given`.
-    pub fn settings<S: Clone + serde::Serialize + serde::de::DeserializeOwned>(
+    pub fn settings<S: Clone + clap::Args + serde::Serialize + serde::de::DeserializeOwned>(
         &self,
         program: &Program,
         given: &S,
@@ -93,19 +93,38 @@ impl RunArgs {
         resumed_settings(program, folder, given, matches)
     }
 
-    /// Training and test sets: synthetic when asked, else CIFAR-10 from `--data` (downloaded
-    /// unless `--no-download`), falling back to the synthetic stand-in unless
-    /// `--require-real-data`.
-    pub fn load_data(&self, synthetic: bool) -> anyhow::Result<(Dataset, Dataset, DataOrigin)> {
+    /// Training and test sets: synthetic when `synthetic` is set, else CIFAR-10 from `--data`
+    /// (downloaded unless `--no-download`), falling back to the synthetic stand-in unless
+    /// `--require-real-data` or `--resume`. Sets `synthetic` to the data's kind, so that the
+    /// settings stored in `run.json` say which data the run trains on, and `--resume` loads
+    /// the same kind again: a run that fell back to synthetic data continues on it, and a run
+    /// on CIFAR-10 does not continue without it.
+    pub fn load_data(
+        &self,
+        synthetic: &mut bool,
+    ) -> anyhow::Result<(Dataset, Dataset, DataOrigin)> {
         let download = !self.no_download;
-        let source = if synthetic {
+        let source = if *synthetic {
             DataSource::Synthetic(Default::default())
-        } else if self.require_real_data {
+        } else if self.require_real_data || self.resume.is_some() {
             DataSource::Real { download }
         } else {
             DataSource::Auto { download }
         };
-        Ok(Cifar10::load_or_synthetic(&self.data, source)?)
+        let loaded = Cifar10::load_or_synthetic(&self.data, source);
+        let (train, test, origin) = match (&self.resume, loaded) {
+            (Some(folder), Err(e)) if !*synthetic => {
+                bail!(
+                    "--resume {}: the run trained on CIFAR-10, which cannot be loaded from \
+                     --data {}: {e}",
+                    folder.display(),
+                    self.data.display()
+                )
+            }
+            (_, loaded) => loaded?,
+        };
+        *synthetic = origin.is_synthetic();
+        Ok((train, test, origin))
     }
 
     /// The output folder: `--resume`'s, or a new one claimed with `settings` (see
@@ -126,6 +145,26 @@ impl RunArgs {
             &settings_json(settings)?,
         )
     }
+}
+
+/// Fails when one of the `overridden` flags (argument ids) is on the command line although the
+/// chosen `study` sets that setting itself, so that no flag is silently ignored.
+pub fn refuse_overridden(
+    matches: &ArgMatches,
+    study: impl clap::ValueEnum,
+    overridden: &[&str],
+) -> anyhow::Result<()> {
+    let study = study.to_possible_value().expect("every study has a name");
+    for id in overridden {
+        if matches.value_source(id) == Some(ValueSource::CommandLine) {
+            bail!(
+                "--{} has no effect with --study {}, which sets it itself",
+                id.replace('_', "-"),
+                study.get_name()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Parses a count of at least 1.
@@ -153,8 +192,8 @@ pub fn settings_json(settings: &impl serde::Serialize) -> anyhow::Result<serde_j
 
 /// `--resume folder`: the settings stored in the folder's `run.json`, after checking that none
 /// of `given` set on the command line (per `matches`) contradicts them (each one named with
-/// both values).
-pub fn resumed_settings<S: serde::Serialize + serde::de::DeserializeOwned>(
+/// both values), and that the flags' own checks accept them (see [`check_as_flags`]).
+pub fn resumed_settings<S: clap::Args + serde::Serialize + serde::de::DeserializeOwned>(
     program: &Program,
     folder: &Path,
     given: &S,
@@ -181,13 +220,48 @@ pub fn resumed_settings<S: serde::Serialize + serde::de::DeserializeOwned>(
             conflicts.join(", ")
         );
     }
-    serde_json::from_value(stored_json).with_context(|| {
+    let damaged = || {
         format!(
             "--resume {}: {} is damaged",
             folder.display(),
             run_file.display()
         )
-    })
+    };
+    check_as_flags::<S>(&stored_json).with_context(damaged)?;
+    serde_json::from_value(stored_json).with_context(damaged)
+}
+
+/// Fails unless `S`'s flags accept `settings` (as stored in `run.json`) given on a command
+/// line, so that stored values get the checks of the flags (`--eval-every 0`, one width for
+/// `--hidden`) and a damaged or edited file is refused with the flag and its value.
+fn check_as_flags<S: clap::Args>(settings: &serde_json::Value) -> anyhow::Result<()> {
+    let command = S::augment_args(clap::Command::new(RUN_FILE).no_binary_name(true));
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut argv = Vec::new();
+    for (key, value) in settings.as_object().into_iter().flatten() {
+        let arg = command.get_arguments().find(|arg| arg.get_id() == key);
+        let Some(long) = arg.and_then(|arg| arg.get_long()) else {
+            continue;
+        };
+        match value {
+            serde_json::Value::Null | serde_json::Value::Bool(false) => {}
+            serde_json::Value::Bool(true) => argv.push(format!("--{long}")),
+            serde_json::Value::Array(items) => {
+                argv.push(format!("--{long}"));
+                argv.extend(items.iter().map(text));
+            }
+            single => argv.push(format!("--{long}={}", text(single))),
+        }
+    }
+    if let Err(e) = command.try_get_matches_from(&argv) {
+        let message = e.to_string();
+        let first = message.lines().next().unwrap_or_default();
+        bail!("{}", first.trim_start_matches("error: "));
+    }
+    Ok(())
 }
 
 /// The first signal (SIGINT or SIGTERM) sets `stop` and records its number; a second one ends

@@ -44,8 +44,8 @@ struct RunFile {
 
 /// Creates a new output folder of `program` and claims it with `run.json` holding `settings`.
 ///
-/// With `out`, the folder may exist only if it is empty, or with `overwrite`, which first
-/// removes the files an earlier run wrote there (the program's outputs; nothing else). Without
+/// With `out`, the folder may exist if it holds none of the files the program writes, or with
+/// `overwrite`, which first removes those (an earlier run's outputs; nothing else). Without
 /// it, a folder `base/<timestamp>` is created; starts in the same second get `-2`, `-3`, ...
 /// (the folder is created exclusively, so simultaneous starts never share one).
 pub fn create(
