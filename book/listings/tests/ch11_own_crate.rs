@@ -32,10 +32,12 @@ fn a_program_that_uses_kiln() -> kiln::Result<()> {
 // ANCHOR: custom_module
 use kiln::nn::TensorRole;
 use kiln::tensor::Result;
+use std::sync::atomic::AtomicU64;
 
 /// `x + inner(x)`: a residual block, written outside kiln. Delegating `visit_tensors`,
-/// `map_tensors` and `set_training` is what makes its parameters visible to optimizers,
-/// checkpoints and `to_device`, and its mode follow `train()` / `eval()`.
+/// `map_tensors`, `visit_counters` and `set_training` is what makes its parameters visible to
+/// optimizers, checkpoints and `to_device`, its counters to checkpoints, and its mode follow
+/// `train()` / `eval()`.
 struct Residual<M: Module>(M);
 
 impl<M: Module> Module for Residual<M> {
@@ -48,6 +50,9 @@ impl<M: Module> Module for Residual<M> {
     }
     fn map_tensors(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
         self.0.map_tensors(f)
+    }
+    fn visit_counters(&self, f: &mut dyn FnMut(&str, &AtomicU64)) {
+        self.0.visit_counters(&mut |name, c| f(&format!("inner.{name}"), c));
     }
     fn set_training(&mut self, training: bool) {
         self.0.set_training(training);

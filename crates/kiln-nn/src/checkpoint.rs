@@ -9,6 +9,9 @@
 //! Loading writes into the module's existing tensors in place, on their device, so handles held
 //! elsewhere (an optimizer's parameters) see the loaded values. A tensor of another shape than
 //! the module's, a missing tensor, or a tensor the module does not have is an error naming it.
+//! A module's counters ([`Module::visit_counters`]: dropout's count of calls) are stored as
+//! `U64` scalars under their names (`2.calls`); loading sets those the file has and leaves the
+//! others (PyTorch's files have none).
 //!
 //! What a checkpoint guarantees:
 //! - **One file, one commit.** The model, the optimizer state (its step counters included) and
@@ -29,6 +32,7 @@ use crate::optim::Optimizer;
 use crate::state_dict::OPTIMIZER_PREFIX;
 pub use crate::state_dict::{CheckpointError, CheckpointResult, StateDict};
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 /// How [`load_state_dict_with`] treats a checkpoint that does not match the module exactly.
 /// The default is strict and exact, like PyTorch's `load_state_dict`.
@@ -66,6 +70,9 @@ pub fn state_dict(module: &dyn Module, optimizer: Option<&dyn Optimizer>) -> Sta
     for (name, t, _) in module.named_tensors() {
         dict.insert_tensor(name, t);
     }
+    module.visit_counters(&mut |name, counter| {
+        dict.insert_counter(name, counter.load(Ordering::Relaxed));
+    });
     if let Some(opt) = optimizer {
         opt.save_state(OPTIMIZER_PREFIX, &mut dict);
     }
@@ -85,8 +92,9 @@ pub fn load_state_dict(
 /// Loads `dict` into `module` (every parameter and buffer, in place) and, if given, into
 /// `optimizer`.
 ///
-/// Entries under `optimizer.` are ignored when no optimizer is given, and counters (such as
-/// PyTorch's `num_batches_tracked`) are not module tensors. With `options.strict`, a module
+/// Entries under `optimizer.` are ignored when no optimizer is given. The module's counters
+/// ([`Module::visit_counters`]) take the file's values where it has them and keep theirs
+/// otherwise; other counters (such as PyTorch's `num_batches_tracked`) are not the module's. With `options.strict`, a module
 /// tensor the checkpoint lacks, or a checkpoint tensor the module lacks, is an error naming
 /// it; otherwise both are listed in the returned report. The module's tensors, and the
 /// agreement of the optimizer state's step with the checkpoint's, are all checked before
@@ -129,6 +137,11 @@ pub fn load_state_dict_with(
     for (dst, src) in sources {
         crate::inplace::overwrite(dst, &src)?;
     }
+    module.visit_counters(&mut |name, counter| {
+        if let Ok(value) = dict.counter(name) {
+            counter.store(value, Ordering::Relaxed);
+        }
+    });
     Ok(report)
 }
 

@@ -1,6 +1,7 @@
 //! The [`Module`] trait: a differentiable function with named tensors and a train/eval mode.
 
 use kiln_tensor::{Device, Result, Tensor};
+use std::sync::atomic::AtomicU64;
 
 /// What a module's tensor is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,11 +38,13 @@ pub enum TensorRole {
 ///
 /// # Nothing to forget
 ///
-/// The walks ([`Module::visit_tensors`], [`Module::map_tensors`]) and the mode switch
+/// The walks ([`Module::visit_tensors`], [`Module::map_tensors`], [`Module::visit_counters`])
+/// and the mode switch
 /// ([`Module::set_training`]) have no default bodies: every module says what tensors it holds
 /// and what its mode does, even when the answer is "none" (an empty body). A container that
 /// forgot to forward them to its children would silently keep them on the CPU or in train mode;
-/// here the compiler refuses it instead.
+/// (or, forgetting the counters, resume a run differently from how it would have gone on); here
+/// the compiler refuses it instead.
 // ANCHOR: trait_core
 pub trait Module: Send + Sync {
     /// Applies the module to `x`. Recording for autograd follows the usual rule: the graph is
@@ -60,6 +63,13 @@ pub trait Module: Send + Sync {
     /// gradient check). A parameter stays a parameter only if `f` returns a tensor that
     /// requires grad; [`Module::to_device`] takes care of that.
     fn map_tensors(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()>;
+
+    /// Calls `f(name, counter)` for each counter of this module and its children, named and
+    /// ordered as in [`Module::visit_tensors`]: state that is not a tensor but that later
+    /// forward passes depend on, such as dropout's count of training calls, which seeds its
+    /// masks. Checkpoints save and restore the counters, so that a resumed run goes on as the
+    /// uninterrupted one would (a module without counters visits nothing).
+    fn visit_counters(&self, f: &mut dyn FnMut(&str, &AtomicU64));
 
     /// Sets train (`true`) or eval (`false`) mode on this module and its children (a module
     /// whose forward does not depend on the mode does nothing).

@@ -68,11 +68,12 @@ pub enum Schedule {
 
 impl Schedule {
     // ANCHOR: one_cycle
-    /// The one-cycle schedule of the fast CIFAR-10 recipes (linear annealing, as PyTorch's
-    /// `OneCycleLR(anneal_strategy="linear", three_phase=False)` with `div_factor` and
-    /// `final_div_factor` large): from 0 at step 0 linearly to 1 at `peak_fraction · total`
-    /// (rounded, and before `total`), then linearly to 0 at `total`. A peak that rounds to
-    /// step 0 starts the schedule at 1.
+    /// The one-cycle schedule of the fast CIFAR-10 recipes, which interpolate the points
+    /// `(0, 0)`, `(peak, 1)`, `(total, 0)` linearly: from 0 at step 0 to 1 at
+    /// `peak_fraction · total` (rounded, and before `total`), then to 0 at `total`, a step
+    /// after the last one taken. A peak that rounds to step 0 starts the schedule at 1.
+    /// PyTorch's `OneCycleLR(anneal_strategy="linear", three_phase=False)` has the same shape
+    /// one step earlier: its peak at `peak_fraction · total - 1` and its end at `total - 1`.
     pub fn one_cycle(total: u64, peak_fraction: f32) -> Result<Schedule> {
         if total == 0 || !(0.0..1.0).contains(&peak_fraction) {
             return Err(Error::invalid(

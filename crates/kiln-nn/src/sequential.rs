@@ -2,6 +2,7 @@
 
 use crate::module::{Module, TensorRole};
 use kiln_tensor::{Result, Tensor};
+use std::sync::atomic::AtomicU64;
 
 /// Applies its children in order, each to the previous one's output.
 ///
@@ -60,6 +61,12 @@ impl Module for Sequential {
 
     fn map_tensors(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
         self.children.iter_mut().try_for_each(|c| c.map_tensors(f))
+    }
+
+    fn visit_counters(&self, f: &mut dyn FnMut(&str, &AtomicU64)) {
+        for (i, child) in self.children.iter().enumerate() {
+            child.visit_counters(&mut |name, c| f(&format!("{i}.{name}"), c));
+        }
     }
 
     fn set_training(&mut self, training: bool) {

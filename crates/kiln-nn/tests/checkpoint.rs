@@ -5,8 +5,8 @@ mod common;
 
 use kiln_nn::checkpoint::{self, CheckpointError};
 use kiln_nn::{
-    cross_entropy, Adam, AdamConfig, BatchNorm1d, BatchNormConfig, LayerInit, Linear, Module,
-    Optimizer, Sequential, Sgd, SgdConfig, StateDict,
+    cross_entropy, Adam, AdamConfig, BatchNorm1d, BatchNormConfig, Dropout, LayerInit, Linear,
+    Module, Optimizer, Residual, Sequential, Sgd, SgdConfig, StateDict,
 };
 use kiln_tensor::{no_grad, DType, Shape, Tensor};
 use std::path::PathBuf;
@@ -107,6 +107,38 @@ fn resumed_training_repeats_the_uninterrupted_losses() {
         let resumed = losses(kind, 6, None, Some(&path));
         assert_eq!(resumed, uninterrupted[4..], "{kind}");
     }
+}
+
+#[test]
+fn resumed_training_draws_the_dropout_masks_of_the_uninterrupted_run() {
+    let (x, labels) = common::spiral(3, 30, 2);
+    let model = |seed| {
+        Sequential::new()
+            .with(Residual::new(Dropout::new(0.5, 11).unwrap()))
+            .with(common::mlp(16, 3, false, seed))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_path(&dir, "dropout.safetensors");
+    let adam = |m: &Sequential| Adam::new(m.parameters(), AdamConfig::default().lr(0.01)).unwrap();
+    let uninterrupted = model(7);
+    let mut opt = adam(&uninterrupted);
+    let mut expected = Vec::new();
+    for step in 0..8 {
+        if step == 3 {
+            checkpoint::save(&path, &uninterrupted, Some(&opt)).unwrap();
+        }
+        expected.push(train_step(&uninterrupted, &mut opt, &x, &labels));
+    }
+    let dict = StateDict::load(&path).unwrap();
+    assert_eq!(dict.counter("0.inner.calls").unwrap(), 3);
+
+    let resumed = model(50);
+    let mut opt = adam(&resumed);
+    checkpoint::load(&path, &resumed, Some(&mut opt)).unwrap();
+    let losses: Vec<f32> = (3..8)
+        .map(|_| train_step(&resumed, &mut opt, &x, &labels))
+        .collect();
+    assert_eq!(losses, expected[3..]);
 }
 
 #[test]

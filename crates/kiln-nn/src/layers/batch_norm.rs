@@ -4,6 +4,7 @@ use super::check_sizes;
 use crate::inplace::overwrite;
 use crate::module::{Module, TensorRole};
 use kiln_tensor::{no_grad, DType, Device, Error, Result, Tensor};
+use std::sync::atomic::AtomicU64;
 
 // ANCHOR: momentum
 /// How fast the running statistics follow the batch statistics, in the convention of the
@@ -227,6 +228,8 @@ impl<const D: usize> Module for BatchNorm<D> {
         self.running_var = f(&self.running_var)?;
         Ok(())
     }
+
+    fn visit_counters(&self, _: &mut dyn FnMut(&str, &AtomicU64)) {}
 
     fn set_training(&mut self, training: bool) {
         self.training = training;

@@ -5,6 +5,7 @@ use crate::init::LayerInit;
 use crate::init::WeightBias;
 use crate::module::{Module, TensorRole};
 use kiln_tensor::{Conv2dOptions, Padding, Result, Tensor};
+use std::sync::atomic::AtomicU64;
 
 /// A 2-D convolution (cross-correlation), NCHW: input `[n, in_channels, h, w]`, output
 /// `[n, out_channels, oh, ow]` with `oh = (h + padding - kh) / stride + 1` (see [`Padding`]).
@@ -83,6 +84,8 @@ impl Module for Conv2d {
     fn map_tensors(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
         self.params.map(f)
     }
+
+    fn visit_counters(&self, _: &mut dyn FnMut(&str, &AtomicU64)) {}
 
     fn set_training(&mut self, _: bool) {}
 }

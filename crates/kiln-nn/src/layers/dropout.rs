@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 ///
 /// Masks are reproducible: forward call `k` in train mode (counting from 0 since construction)
 /// draws its mask from a seed derived from `(seed, k)`, so two runs with the same seed drop the
-/// same elements at the same steps, on every device. The counter advances only in train mode
-/// and is not part of checkpoints.
+/// same elements at the same steps, on every device. The counter advances only in train mode;
+/// checkpoints save it as the counter `calls`, so a resumed run draws the masks the
+/// uninterrupted one would have.
 #[derive(Debug)]
 pub struct Dropout {
     p: f32,
@@ -58,6 +59,10 @@ impl Module for Dropout {
 
     fn map_tensors(&mut self, _: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
         Ok(())
+    }
+
+    fn visit_counters(&self, f: &mut dyn FnMut(&str, &AtomicU64)) {
+        f("calls", &self.calls);
     }
 
     fn set_training(&mut self, training: bool) {

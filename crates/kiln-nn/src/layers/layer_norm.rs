@@ -3,6 +3,7 @@
 use super::check_sizes;
 use crate::module::{Module, TensorRole};
 use kiln_tensor::{DType, Device, Error, Result, Tensor};
+use std::sync::atomic::AtomicU64;
 
 /// Layer normalization over the trailing dimensions `normalized` of its input: each sample is
 /// normalized with its own mean and biased variance over those values, then scaled and shifted
@@ -83,6 +84,8 @@ impl Module for LayerNorm {
         }
         Ok(())
     }
+
+    fn visit_counters(&self, _: &mut dyn FnMut(&str, &AtomicU64)) {}
 
     fn set_training(&mut self, _: bool) {}
 }

@@ -5,6 +5,7 @@ use crate::init::LayerInit;
 use crate::init::WeightBias;
 use crate::module::{Module, TensorRole};
 use kiln_tensor::{Error, Result, Tensor};
+use std::sync::atomic::AtomicU64;
 
 /// `y = x · Wᵀ + b`: input `[n, in_features]`, output `[n, out_features]`.
 ///
@@ -71,6 +72,8 @@ impl Module for Linear {
     fn map_tensors(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
         self.params.map(f)
     }
+
+    fn visit_counters(&self, _: &mut dyn FnMut(&str, &AtomicU64)) {}
 
     fn set_training(&mut self, _: bool) {}
 }

@@ -28,6 +28,8 @@ macro_rules! stateless_module {
                 Ok(())
             }
 
+            fn visit_counters(&self, _: &mut dyn FnMut(&str, &std::sync::atomic::AtomicU64)) {}
+
             fn set_training(&mut self, _: bool) {}
         }
     };

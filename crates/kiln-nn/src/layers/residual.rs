@@ -2,6 +2,7 @@
 
 use crate::module::{Module, TensorRole};
 use kiln_tensor::{Error, Result, Tensor};
+use std::sync::atomic::AtomicU64;
 
 /// `x + inner(x)`: a skip connection around `inner`, whose output must have its input's shape.
 /// The tensors of `inner` are named `inner.{name}`; mode changes and device moves reach it.
@@ -40,6 +41,11 @@ impl Module for Residual {
 
     fn map_tensors(&mut self, f: &mut dyn FnMut(&Tensor) -> Result<Tensor>) -> Result<()> {
         self.inner.map_tensors(f)
+    }
+
+    fn visit_counters(&self, f: &mut dyn FnMut(&str, &AtomicU64)) {
+        self.inner
+            .visit_counters(&mut |name, c| f(&format!("inner.{name}"), c));
     }
 
     fn set_training(&mut self, training: bool) {
