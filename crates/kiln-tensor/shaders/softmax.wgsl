@@ -1,8 +1,9 @@
 // requires: nan.wgsl, grid.wgsl
 // Row-wise log-softmax and the fused softmax cross-entropy (with label smoothing), one
 // workgroup per row of [rows, cols]: the row max and the sum of exp(x - max) are workgroup
-// tree reductions, so exp never overflows. A row that holds NaN has a NaN maximum and comes out all NaN, as on the
-// CPU.
+// tree reductions, so exp never overflows. Log-probabilities are (x - max) - ln Σ exp(x - max),
+// as on the CPU: adding ln Σ to a large max first would round it away (logits of 1e7). A row
+// that holds NaN has a NaN maximum and comes out all NaN, as on the CPU.
 
 struct Params {
     rows: u32,
@@ -44,8 +45,9 @@ fn tree(l: u32, value: f32, take_max: bool) -> f32 {
     return result;
 }
 
-// max + ln Σ exp(x - max) of `row` (0 for an out-of-range row); NaN when the row holds NaN.
-fn log_sum_exp(p: Params, row: u32, l: u32) -> f32 {
+// (max, ln Σ exp(x - max)) of `row` (0 for an out-of-range row); both NaN when the row holds
+// NaN.
+fn max_and_log_sum(p: Params, row: u32, l: u32) -> vec2<f32> {
     let live = row < p.rows;
     let base = row * p.cols;
     var m = neg_inf();
@@ -62,7 +64,12 @@ fn log_sum_exp(p: Params, row: u32, l: u32) -> f32 {
         }
     }
     s = tree(l, s, false);
-    return select(m + log(s), m, is_nan(m));
+    return vec2(m, select(log(s), m, is_nan(m)));
+}
+
+// log p_j of element `j` of `row`, given the row's (max, ln Σ exp(x - max)).
+fn log_prob(p: Params, row: u32, j: u32, ml: vec2<f32>) -> f32 {
+    return (x[row * p.cols + j] - ml.x) - ml.y;
 }
 
 @compute @workgroup_size(WG)
@@ -73,10 +80,10 @@ fn log_softmax(
 ) {
     let p = params2;
     let row = workgroup_index(wid, nwg);
-    let lse = log_sum_exp(p, row, l);
+    let ml = max_and_log_sum(p, row, l);
     if row < p.rows {
         for (var j = l; j < p.cols; j += WG) {
-            out[row * p.cols + j] = x[row * p.cols + j] - lse;
+            out[row * p.cols + j] = log_prob(p, row, j, ml);
         }
     }
 }
@@ -89,18 +96,18 @@ fn cross_entropy(
 ) {
     let p = params4;
     let row = workgroup_index(wid, nwg);
-    let lse = log_sum_exp(p, row, l);
+    let ml = max_and_log_sum(p, row, l);
     let s = p.smoothing;
-    // With smoothing, the row's mean logit: mean_j(-log p_j) = lse - mean_j x_j.
-    var mean_x = 0.0;
+    // With smoothing, the row's mean log-probability mean_j log p_j.
+    var mean_log_p = 0.0;
     if s != 0.0 {
         var sum = 0.0;
         if row < p.rows {
             for (var j = l; j < p.cols; j += WG) {
-                sum += x[row * p.cols + j];
+                sum += log_prob(p, row, j, ml);
             }
         }
-        mean_x = tree(l, sum, false) / f32(p.cols);
+        mean_log_p = tree(l, sum, false) / f32(p.cols);
     }
     if row < p.rows {
         let scale = 1.0 / f32(p.rows);
@@ -108,11 +115,11 @@ fn cross_entropy(
         let uniform = s / f32(p.cols);
         for (var j = l; j < p.cols; j += WG) {
             let aim = select(uniform, 1.0 - s + uniform, j == label);
-            dlogits[row * p.cols + j] = (exp(x[row * p.cols + j] - lse) - aim) * scale;
+            dlogits[row * p.cols + j] = (exp(log_prob(p, row, j, ml)) - aim) * scale;
         }
         if l == 0u {
-            let nll = lse - x[row * p.cols + label];
-            let loss = select((1.0 - s) * nll + s * (lse - mean_x), nll, s == 0.0);
+            let nll = -log_prob(p, row, label, ml);
+            let loss = select((1.0 - s) * nll - s * mean_log_p, nll, s == 0.0);
             row_loss[row] = loss * scale;
         }
     }

@@ -291,3 +291,27 @@ fn cross_entropy_label_smoothing_gpu_matches_cpu() {
         }
     }
 }
+
+#[test]
+fn large_logits_keep_their_log_probabilities_on_the_gpu() {
+    // Near 1e5 an f32 step is 0.008 and near 1e7 it is 1: adding ln Σ exp(x - max) to the max
+    // before subtracting would round the differences away.
+    for (scale, shift) in [(1.0, 1e5), (3.0, 1e7), (2.0, -1e6)] {
+        let logits = input(&[6, 37], 5)
+            .mul_scalar(scale)
+            .unwrap()
+            .add_scalar(shift)
+            .unwrap();
+        let labels: Vec<u32> = (0..6).map(|r| r * 5 % 37).collect();
+        let what = format!("logits {shift} + [-{scale}, {scale})");
+        compare(&format!("log_softmax, {what}"), &[logits.clone()], TOL, |x| {
+            x[0].log_softmax()
+        });
+        for smoothing in [0.0, 0.2] {
+            let what = format!("softmax_cross_entropy_smoothed s = {smoothing}, {what}");
+            compare(&what, std::slice::from_ref(&logits), TOL, |x| {
+                x[0].softmax_cross_entropy_smoothed(&labels, smoothing)
+            });
+        }
+    }
+}
