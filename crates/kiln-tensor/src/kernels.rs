@@ -259,6 +259,14 @@ pub struct AdamStep {
     pub step: u32,
 }
 
+impl AdamStep {
+    /// `step` as the exponent of the bias corrections `1 - β^t`: steps past `i32::MAX` give
+    /// `i32::MAX` (where `β^t` has long been 0) rather than wrapping to a negative power.
+    pub(crate) fn exponent(&self) -> i32 {
+        i32::try_from(self.step).unwrap_or(i32::MAX)
+    }
+}
+
 /// One SGD step's hyper-parameters (PyTorch's formulation of momentum and Nesterov).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SgdStep {

@@ -98,6 +98,28 @@ fn mixed_dtypes_are_an_error() {
     let a = Tensor::zeros(&[2]);
     let b = Tensor::from_vec_f64(vec![0.0; 2], &[2]).unwrap();
     assert!(matches!(a.add(&b), Err(Error::DTypeMismatch { .. })));
+    // The error names the operation the caller used, not the kernel behind it.
+    for (op, result) in [
+        ("mul", a.mul(&b)),
+        ("maximum", a.maximum(&b)),
+        (
+            "matmul",
+            a.reshape(&[1, 2])
+                .unwrap()
+                .matmul(&b.reshape(&[2, 1]).unwrap()),
+        ),
+    ] {
+        let err = result.unwrap_err();
+        assert!(matches!(err, Error::DTypeMismatch { .. }), "{err}");
+        assert!(err.to_string().starts_with(&format!("{op}: ")), "{err}");
+    }
+}
+
+#[test]
+fn the_gradient_of_a_zeroth_power_is_zero_even_at_zero() {
+    let x = leaf(&[0.0, 2.0, -3.0], &[3]);
+    x.powf(0.0).unwrap().sum_all().unwrap().backward().unwrap();
+    assert_eq!(x.grad().unwrap().to_vec().unwrap(), vec![0.0; 3]);
 }
 
 device_test!(

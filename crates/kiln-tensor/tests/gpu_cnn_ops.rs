@@ -304,9 +304,12 @@ fn large_logits_keep_their_log_probabilities_on_the_gpu() {
             .unwrap();
         let labels: Vec<u32> = (0..6).map(|r| r * 5 % 37).collect();
         let what = format!("logits {shift} + [-{scale}, {scale})");
-        compare(&format!("log_softmax, {what}"), &[logits.clone()], TOL, |x| {
-            x[0].log_softmax()
-        });
+        compare(
+            &format!("log_softmax, {what}"),
+            &[logits.clone()],
+            TOL,
+            |x| x[0].log_softmax(),
+        );
         for smoothing in [0.0, 0.2] {
             let what = format!("softmax_cross_entropy_smoothed s = {smoothing}, {what}");
             compare(&what, std::slice::from_ref(&logits), TOL, |x| {

@@ -112,3 +112,27 @@ fn batch_norm_and_cross_entropy_values() {
         .unwrap();
     assert!((loss.item().unwrap() - 4f32.ln()).abs() < 1e-6);
 }
+
+#[test]
+fn an_f64_mean_is_not_rounded_through_f32() {
+    let x = Tensor::from_vec_f64(vec![1.0, 1.0, 1.0], &[3]).unwrap();
+    assert_eq!(x.mean_all().unwrap().to_vec_f64().unwrap(), vec![1.0]);
+    let x = Tensor::from_vec_f64(vec![0.1, 0.2, 0.4], &[3]).unwrap();
+    let want = (0.1 + 0.2 + 0.4) / 3.0;
+    assert_eq!(
+        x.mean(&[0], false).unwrap().to_vec_f64().unwrap(),
+        vec![want]
+    );
+}
+
+#[test]
+fn broadcasting_keeps_the_sign_of_zero() {
+    let x = t(&[-0.0, 0.0], &[2, 1]).broadcast_to(&[2, 3]).unwrap();
+    let signs: Vec<bool> = x
+        .to_vec()
+        .unwrap()
+        .iter()
+        .map(|v| v.is_sign_negative())
+        .collect();
+    assert_eq!(signs, [true, true, true, false, false, false]);
+}

@@ -138,3 +138,23 @@ fn a_non_finite_deviation_gives_non_finite_values_not_a_panic() {
     let b = Tensor::rand_normal(&[8], 1.0, -2.0, 3).to_vec().unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn sizes_past_what_the_result_can_hold_are_errors() {
+    // argmax returns f32 indices, exact up to 2^24.
+    let long = Tensor::zeros(&[1, (1 << 24) + 1]);
+    assert_error(long.argmax(), &["argmax", "16777217", "2^24"]);
+    // Lengths whose sum overflows (to exactly 0: 32 times 2^59).
+    let huge = vec![Tensor::zeros(&[0, 1 << 59]); 32];
+    assert_error(Tensor::cat(&huge, 1), &["cat", "overflow"]);
+    // A window and padding whose sum with the input overflows.
+    let opts = kiln_tensor::Pool2dOptions {
+        kernel: (usize::MAX, 1),
+        stride: (1, 1),
+        padding: (usize::MAX / 2, 0),
+    };
+    assert_error(
+        Tensor::zeros(&[1, 1, 2, 2]).max_pool2d(opts),
+        &["max_pool2d", "overflows"],
+    );
+}

@@ -120,6 +120,24 @@ fn fused_updates_match_their_formulas_and_refuse_aliasing() {
     for (a, b) in before.iter().zip(p.to_vec().unwrap()) {
         assert!((a - b - 1e-3).abs() < 1e-6, "{a} -> {b}");
     }
+    let err = p
+        .adam_update_(&g, &m, &v, &AdamStep { step: 0, ..adam })
+        .unwrap_err();
+    assert!(err.to_string().contains("step counts from 1"), "{err}");
+    // A step count past i32::MAX is the limit of the bias corrections, not a negative power.
+    let before = p.to_vec().unwrap();
+    let late = AdamStep {
+        step: u32::MAX,
+        ..adam
+    };
+    let (m2, v2) = (m.copy().unwrap(), v.copy().unwrap());
+    p.adam_update_(&g, &m2, &v2, &late).unwrap();
+    assert!(p
+        .to_vec()
+        .unwrap()
+        .iter()
+        .zip(&before)
+        .all(|(a, b)| a.is_finite() && a != b));
     assert!(p.adam_update_(&g, &m, &m, &adam).is_err(), "m and v alias");
     assert!(p.adam_update_(&g, &p, &v, &adam).is_err(), "m aliases p");
     let wrong = Tensor::zeros(&[3]);

@@ -42,7 +42,7 @@ fn adam_chunk<T: Element>(p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], hp: Ad
     let (b1, b2) = (T::of(hp.beta1), T::of(hp.beta2));
     let (lr, eps, wd) = (T::of(hp.lr), T::of(hp.eps), T::of(hp.weight_decay));
     let l2 = !hp.decoupled && hp.weight_decay != 0.0;
-    let t = hp.step as i32;
+    let t = hp.exponent();
     let step_size = lr / (T::one() - b1.powi(t));
     let inv_root_c2 = T::one() / (T::one() - b2.powi(t)).sqrt();
     for i in 0..p.len() {

@@ -30,7 +30,7 @@ pub(super) fn adam(
     v: &GpuBuffer,
     hp: AdamStep,
 ) -> Result<()> {
-    let t = hp.step as i32;
+    let t = hp.exponent();
     let p = AdamParams {
         len: param.len() as u32,
         lr: hp.lr,

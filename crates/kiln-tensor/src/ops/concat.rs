@@ -86,7 +86,15 @@ impl Tensor {
         let refs: Vec<&Tensor> = tensors.iter().collect();
         let k = kernels_of("cat", &refs)?;
         let lens: Vec<usize> = tensors.iter().map(|t| t.dims()[axis]).collect();
-        let total: usize = lens.iter().sum();
+        let total = lens
+            .iter()
+            .try_fold(0usize, |total, &len| total.checked_add(len))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "cat",
+                    format!("axis {axis}'s lengths {lens:?} overflow their sum"),
+                )
+            })?;
         let mut out = first.dims().to_vec();
         out[axis] = total;
         let out = Shape::checked("cat", &out)?;

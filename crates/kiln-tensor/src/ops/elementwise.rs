@@ -223,9 +223,13 @@ impl Tensor {
         })
     }
 
-    /// `self^p` for a scalar exponent.
+    /// `self^p` for a scalar exponent. Its gradient `p · x^(p-1)` is 0 for `p = 0`, also at
+    /// `x = 0` (where the product would be `0 · inf`), as in PyTorch.
     pub fn powf(&self, p: f32) -> Result<Tensor> {
         self.unary_op(UnaryOp::Powf(p), Saves::Input, move |x, g| {
+            if p == 0.0 {
+                return x.zeros_like();
+            }
             g.mul(&x.powf(p - 1.0)?)?.mul_scalar(p)
         })
     }

@@ -91,8 +91,8 @@ impl Tensor {
     ///
     /// Records nothing for autograd; like [`Tensor::assign`], it fails the backward pass of a
     /// graph that used the parameter or a moment before. Errors when shapes, dtypes or devices
-    /// differ, when the parameter or a moment is a transposed view, or when two of the four
-    /// share storage.
+    /// differ, when the parameter or a moment is a transposed view, when two of the four
+    /// share storage, or for step 0.
     pub fn adam_update_(
         &self,
         grad: &Tensor,
@@ -101,6 +101,12 @@ impl Tensor {
         hp: &AdamStep,
     ) -> Result<()> {
         const OP: &str = "adam_update_";
+        if hp.step == 0 {
+            return Err(Error::invalid(
+                OP,
+                "step counts from 1 (at 0 the bias corrections divide by 0)",
+            ));
+        }
         let k = kernels_of(OP, &[self, grad, exp_avg, exp_avg_sq])?;
         for t in [grad, exp_avg, exp_avg_sq] {
             check_like(OP, self, t)?;

@@ -18,14 +18,26 @@ mod softmax;
 use crate::tensor::kernels_for;
 use crate::{Error, Kernels, Result, Tensor};
 
-/// The kernels of the device shared by all `operands`, or an error naming `op` and the devices.
+/// Positions past this many have indices that `f32` cannot hold exactly (2^24): the bound of
+/// the ops that return indices as `f32` (argmax, max pooling's arg-max).
+pub(crate) const MAX_F32_INDEX: usize = 1 << 24;
+
+/// The kernels of the device shared by all `operands`, or an error naming `op` and the devices
+/// (or the dtypes, which must agree too).
 pub(crate) fn kernels_of(op: &'static str, operands: &[&Tensor]) -> Result<&'static dyn Kernels> {
-    let device = operands[0].device();
+    let (device, dtype) = (operands[0].device(), operands[0].dtype());
     if let Some(other) = operands.iter().find(|t| t.device() != device) {
         return Err(Error::DeviceMismatch {
             op,
             lhs: device,
             rhs: other.device(),
+        });
+    }
+    if let Some(other) = operands.iter().find(|t| t.dtype() != dtype) {
+        return Err(Error::DTypeMismatch {
+            op,
+            lhs: dtype,
+            rhs: other.dtype(),
         });
     }
     kernels_for(device)

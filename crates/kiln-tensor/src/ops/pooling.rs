@@ -6,11 +6,9 @@
 //! window size, counting the padding as zeros (PyTorch's default `count_include_pad=True`).
 
 use super::kernels_of;
+use super::MAX_F32_INDEX;
 use crate::kernels::Pool2dDims;
 use crate::{Error, Result, Shape, Tensor};
-
-/// Largest input plane (`h * w`) of max pooling: its arg-max indices are kept as exact `f32`.
-const MAX_PLANE: usize = 1 << 24;
 
 /// Window, stride and padding of a 2-D pooling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,10 +122,15 @@ fn pool_dims(op: &'static str, shape: &Shape, opts: Pool2dOptions) -> Result<Poo
     if pad.0 > kh / 2 || pad.1 > kw / 2 {
         return fail("padding must be at most half the window");
     }
+    // 2 * pad <= the window, so only the addition can overflow.
+    if h.checked_add(2 * pad.0).is_none() || w.checked_add(2 * pad.1).is_none() {
+        return fail("the padded input's size overflows");
+    }
     if h == 0 || w == 0 || h + 2 * pad.0 < kh || w + 2 * pad.1 < kw {
         return fail("the window does not fit in the padded input");
     }
-    if h * w > MAX_PLANE {
+    // Max pooling keeps its arg-max indices within a plane as f32.
+    if h * w > MAX_F32_INDEX {
         return fail("an input plane holds more than 2^24 elements");
     }
     Ok(Pool2dDims {

@@ -3,7 +3,7 @@
 //! NaN propagates as in PyTorch: a sum, mean or maximum over values that include NaN is NaN,
 //! and argmax points at a row's first NaN.
 
-use super::kernels_of;
+use super::{kernels_of, MAX_F32_INDEX};
 use crate::kernels::{BinaryOp, ReduceDims, ReduceOp};
 use crate::{Error, Result, Shape, Tensor};
 
@@ -86,11 +86,13 @@ impl Tensor {
         ))
     }
 
-    /// Mean over `axes`; with `keepdim` the reduced axes stay as size 1.
+    /// Mean over `axes`; with `keepdim` the reduced axes stay as size 1. The sum is divided by
+    /// the count in the tensor's dtype (an `f64` mean is not rounded through `f32`).
     pub fn mean(&self, axes: &[usize], keepdim: bool) -> Result<Tensor> {
         let axes = check_axes("mean", self.shape(), axes)?;
         let count: usize = axes.iter().map(|&a| self.dims()[a]).product();
-        self.sum(&axes, keepdim)?.mul_scalar(1.0 / count as f32)
+        let count = Tensor::full_on(&[], count as f64, self.dtype(), self.device())?;
+        self.sum(&axes, keepdim)?.div(&count)
     }
 
     /// Maximum over `axes`; NaN where the values include NaN. The gradient is split evenly
@@ -180,7 +182,8 @@ impl Tensor {
             return Ok(self.clone());
         }
         let k = kernels_of("broadcast_to", &[self])?;
-        let zeros = k.fill(self.dtype(), target.numel(), 0.0)?;
+        // x + (-0) is x for every x, -0 included (x + 0 would turn -0 into +0).
+        let zeros = k.fill(self.dtype(), target.numel(), -0.0)?;
         let storage = k.binary(
             BinaryOp::Add,
             (&*self.try_storage()?, self.shape()),
@@ -195,15 +198,19 @@ impl Tensor {
 
     /// Index of the maximum along the last axis (first on ties), as `f32`; shape drops the last
     /// axis. In a row that holds NaN, the index of its first NaN (as PyTorch). No gradient. A
-    /// last axis of length 0 has no maximum: an error.
+    /// last axis of length 0 has no maximum, and one longer than 2^24 has indices `f32` cannot
+    /// hold: both are errors.
     pub fn argmax(&self) -> Result<Tensor> {
         let cols = *self.dims().last().ok_or_else(|| {
             Error::invalid("argmax", "a scalar has no axis to take the argmax over")
         })?;
-        if cols == 0 {
+        if cols == 0 || cols > MAX_F32_INDEX {
             return Err(Error::invalid(
                 "argmax",
-                format!("the last axis of shape {} has length 0", self.shape()),
+                format!(
+                    "the last axis of shape {} has length {cols}: it must be 1 to 2^24",
+                    self.shape()
+                ),
             ));
         }
         let rows = self.numel() / cols;
