@@ -306,7 +306,7 @@ fn large_logits_keep_their_log_probabilities_on_the_gpu() {
         let what = format!("logits {shift} + [-{scale}, {scale})");
         compare(
             &format!("log_softmax, {what}"),
-            &[logits.clone()],
+            std::slice::from_ref(&logits),
             TOL,
             |x| x[0].log_softmax(),
         );
