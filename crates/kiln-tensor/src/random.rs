@@ -70,9 +70,15 @@ impl Rng {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// Uniform in `[lo, hi)`.
+    /// Uniform in `[lo, hi)` (`lo` when `hi <= lo`). A value that rounds up to `hi` becomes the
+    /// largest `f32` below it.
     pub fn range(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * self.uniform()
+        let v = lo + (hi - lo) * self.uniform();
+        if v < hi {
+            v
+        } else {
+            hi.next_down().max(lo)
+        }
     }
 
     /// `len` values uniform in `[lo, hi)`.
@@ -179,6 +185,15 @@ mod tests {
         assert_eq!(derive_seed(3, 4), 0x7B97_1F7C_C494_66D6);
         assert_eq!(pcg_hash(0), 129_708_002);
         assert_eq!(uniform_hash(5, 7), 0.996_391_83);
+    }
+
+    #[test]
+    fn ranges_exclude_their_upper_end() {
+        // Between 1 and the next f32, half of the products round up to the upper end.
+        let (lo, hi) = (1.0f32, 1.0f32.next_up());
+        let mut rng = Rng::new(3);
+        assert!((0..100).all(|_| rng.range(lo, hi) == lo));
+        assert_eq!(rng.range(2.0, 2.0), 2.0);
     }
 
     #[test]

@@ -13,8 +13,9 @@ use std::sync::{Arc, RwLockReadGuard, RwLockWriteGuard};
 // ANCHOR: tensor
 /// An n-dimensional array in contiguous row-major order, with reverse-mode autograd.
 ///
-/// Cloning is cheap: clones share storage and gradient. Reshaping shares storage too; every
-/// other operation allocates its result. Operations return [`Result`]: invalid shapes, devices
+/// Cloning is cheap: clones share storage and gradient. Reshaping shares storage too (except
+/// the reshape of a lazy transpose, [`Tensor::t`], which copies); every other operation
+/// allocates its result. Operations return [`Result`]: invalid shapes, devices
 /// or dtypes are reported before any kernel runs.
 #[derive(Clone)]
 pub struct Tensor(pub(crate) Arc<Inner>);
@@ -25,7 +26,7 @@ pub(crate) struct Inner {
     pub(crate) device: Device,
     /// A lazy transpose ([`Tensor::t`]): the storage holds the tensor with its last two axes
     /// swapped. Matrix products read it through their transpose flags; every other reader gets
-    /// a materialized copy from [`Tensor::storage`].
+    /// a materialized copy from [`Tensor::try_storage`].
     pub(crate) transposed: bool,
     /// The tensor's place in the autograd graph. The graph links these, not tensors, so an
     /// op result whose values no backward rule needs is freed as soon as its handles drop.
@@ -217,18 +218,8 @@ impl Tensor {
     }
 
     /// Read access to the elements in this tensor's own row-major layout: the shared storage,
-    /// or for a lazy transpose a materialized copy (one transpose kernel).
-    ///
-    /// # Panics
-    ///
-    /// When the device cannot materialize a lazy transpose (out of memory, device lost); the
-    /// ops that can report it as an error call [`Tensor::try_storage`].
-    pub(crate) fn storage(&self) -> StorageRef<'_> {
-        self.try_storage()
-            .unwrap_or_else(|e| panic!("materializing a transposed view: {e}"))
-    }
-
-    /// [`Tensor::storage`], with a failed materialization as an error.
+    /// or for a lazy transpose a materialized copy (one transpose kernel), which fails when the
+    /// device cannot make it (out of memory, device lost).
     pub(crate) fn try_storage(&self) -> Result<StorageRef<'_>> {
         if !self.0.transposed {
             return Ok(StorageRef::Shared(self.raw_storage()));

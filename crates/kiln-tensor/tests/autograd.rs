@@ -159,6 +159,25 @@ device_test!(
             loss.backward().unwrap_err(),
             Error::ModifiedInPlace { .. }
         ));
+        // Batch norm's statistics: the running ones of eval mode, and the batch's own.
+        let images = on(Tensor::rand_uniform(&[4, 2, 3], -1.0, 1.0, 5)).requires_grad();
+        let (mean, var) = (on(Tensor::zeros(&[2])), on(Tensor::ones(&[2])));
+        let loss = images
+            .batch_norm_eval(None, None, &mean, &var, 1e-5)
+            .unwrap()
+            .sum_all()
+            .unwrap();
+        var.assign(&on(Tensor::full(&[2], 4.0))).unwrap();
+        assert!(matches!(
+            loss.backward().unwrap_err(),
+            Error::ModifiedInPlace { .. }
+        ));
+        let (y, stats) = images.batch_norm_train(None, None, 1e-5).unwrap();
+        stats.mean.assign(&on(Tensor::zeros(&[2]))).unwrap();
+        assert!(matches!(
+            y.sum_all().unwrap().backward().unwrap_err(),
+            Error::ModifiedInPlace { .. }
+        ));
         // Writing a tensor the graph never used changes nothing, and the usual order (backward,
         // then the update, then the next forward pass) works.
         let loss = x.matmul(&w).unwrap().sum_all().unwrap();

@@ -158,3 +158,25 @@ fn sizes_past_what_the_result_can_hold_are_errors() {
         &["max_pool2d", "overflows"],
     );
 }
+
+#[test]
+fn normalizations_refuse_an_empty_batch_and_a_bad_eps() {
+    let empty = Tensor::zeros(&[0, 3]);
+    assert_error(
+        empty.batch_norm_train(None, None, 1e-5),
+        &["batch_norm", "[0, 3]", "at least one value"],
+    );
+    let images = Tensor::zeros(&[2, 3, 0, 4]);
+    assert_error(images.batch_norm_train(None, None, 1e-5), &["[2, 3, 0, 4]"]);
+    // Eval mode needs no batch statistics.
+    let (mean, var) = (Tensor::zeros(&[3]), Tensor::ones(&[3]));
+    let y = empty
+        .batch_norm_eval(None, None, &mean, &var, 1e-5)
+        .unwrap();
+    assert_eq!(y.dims(), [0, 3]);
+    let x = Tensor::ones(&[2, 3]);
+    for eps in [-1.0, f32::NAN, f32::INFINITY] {
+        assert_error(x.batch_norm_train(None, None, eps), &["batch_norm", "eps"]);
+        assert_error(x.layer_norm(&[3], None, None, eps), &["layer_norm", "eps"]);
+    }
+}

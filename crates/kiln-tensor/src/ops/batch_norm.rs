@@ -1,6 +1,6 @@
 //! Batch normalization as one fused op with an analytic backward.
 
-use super::kernels_of;
+use super::{check_eps, kernels_of};
 use crate::kernels::BnDims;
 use crate::{Error, Result, Shape, Tensor};
 
@@ -18,8 +18,9 @@ impl Tensor {
     /// Batch normalization in train mode: normalizes `self` (`[n, c]` or `[n, c, ...]`) per
     /// channel `c` with the batch's own mean and biased variance over every axis but `c`, and
     /// gradients flow through them. Then `y = (x - mean) / sqrt(var + eps) * gamma + beta`,
-    /// `gamma` and `beta` `[c]` being optional (scale 1, shift 0). Returns `y` and the
-    /// statistics used.
+    /// `gamma` and `beta` `[c]` being optional (scale 1, shift 0), and `eps` finite and at
+    /// least 0. Returns `y` and the statistics used. A batch without values (`n` or a spatial
+    /// size of 0) has no statistics: an error.
     pub fn batch_norm_train(
         &self,
         gamma: Option<&Tensor>,
@@ -63,6 +64,16 @@ impl Tensor {
             c: self.dims()[1],
             spatial: self.dims()[2..].iter().product(),
         };
+        check_eps("batch_norm", eps)?;
+        if running.is_none() && d.c > 0 && d.n * d.spatial == 0 {
+            return Err(Error::invalid(
+                "batch_norm",
+                format!(
+                    "batch statistics need at least one value per channel, input {}",
+                    self.shape()
+                ),
+            ));
+        }
         let channel = Shape::new(&[d.c]);
         let params = [gamma, beta, running.map(|r| r.0), running.map(|r| r.1)];
         for p in params.into_iter().flatten() {
@@ -81,7 +92,7 @@ impl Tensor {
         let (mean, var) = match running {
             Some((m, v)) => (m.detach(), v.detach()),
             None => {
-                let (m, v) = k.bn_stats(&self.storage(), d)?;
+                let (m, v) = k.bn_stats(&*self.try_storage()?, d)?;
                 (
                     Tensor::from_storage(m, channel.clone()),
                     Tensor::from_storage(v, channel.clone()),
@@ -90,11 +101,14 @@ impl Tensor {
         };
         // ANCHOR_END: statistics
         let storage = {
-            let (g, b) = (gamma.map(|t| t.storage()), beta.map(|t| t.storage()));
+            let (g, b) = (
+                gamma.map(|t| t.try_storage()).transpose()?,
+                beta.map(|t| t.try_storage()).transpose()?,
+            );
             k.bn_normalize(
-                &self.storage(),
-                &mean.storage(),
-                &var.storage(),
+                &*self.try_storage()?,
+                &*mean.try_storage()?,
+                &*var.try_storage()?,
                 g.as_deref(),
                 b.as_deref(),
                 eps,
@@ -104,18 +118,22 @@ impl Tensor {
         let batch_stats = running.is_none();
         let (x, gamma_c) = (self.clone(), gamma.cloned());
         let (m, v) = (mean.clone(), var.clone());
+        // The statistics come last and get no gradient (the closure's list ends before them);
+        // as inputs, a write to them before backward (running statistics in eval mode, or the
+        // returned batch statistics) fails backward, as a write to `x` does.
         let mut inputs = vec![self];
         inputs.extend(gamma);
         inputs.extend(beta);
+        inputs.extend([&mean, &var]);
         let has = (gamma.is_some(), beta.is_some());
         let output = Tensor::from_op(storage, self.shape().clone(), &inputs, move |g| {
             let k = kernels_of("batch_norm_backward", &[g, &x])?;
-            let gs = gamma_c.as_ref().map(|t| t.storage());
+            let gs = gamma_c.as_ref().map(|t| t.try_storage()).transpose()?;
             let (gx, dgamma, dbeta) = k.bn_backward(
-                &g.storage(),
-                &x.storage(),
-                &m.storage(),
-                &v.storage(),
+                &*g.try_storage()?,
+                &*x.try_storage()?,
+                &*m.try_storage()?,
+                &*v.try_storage()?,
                 gs.as_deref(),
                 eps,
                 d,

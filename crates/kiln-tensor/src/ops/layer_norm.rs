@@ -1,6 +1,6 @@
 //! Layer normalization as one fused op with an analytic backward.
 
-use super::kernels_of;
+use super::{check_eps, kernels_of};
 use crate::kernels::LnDims;
 use crate::{Error, Result, Shape, Tensor};
 
@@ -8,8 +8,8 @@ impl Tensor {
     /// Layer normalization over the trailing dimensions `normalized` (which must end `self`'s
     /// shape): each sample is normalized with its own mean and biased variance over those
     /// dimensions, `y = (x - mean) / sqrt(var + eps) * gamma + beta`, with `gamma` and `beta`
-    /// of shape `normalized` optional (scale 1, shift 0). Gradients flow through the
-    /// statistics, to `self`, `gamma` and `beta`.
+    /// of shape `normalized` optional (scale 1, shift 0), and `eps` finite and at least 0.
+    /// Gradients flow through the statistics, to `self`, `gamma` and `beta`.
     pub fn layer_norm(
         &self,
         normalized: &[usize],
@@ -32,6 +32,7 @@ impl Tensor {
                 ))
             }
         };
+        check_eps(op, eps)?;
         let norm = Shape::new(normalized);
         if norm.numel() == 0 {
             return Err(Error::invalid(
@@ -57,7 +58,10 @@ impl Tensor {
         inputs.extend(beta);
         let k = kernels_of(op, &inputs)?;
         let (y, mean, rstd) = {
-            let (g, b) = (gamma.map(|t| t.storage()), beta.map(|t| t.storage()));
+            let (g, b) = (
+                gamma.map(|t| t.try_storage()).transpose()?,
+                beta.map(|t| t.try_storage()).transpose()?,
+            );
             k.layer_norm(&*self.try_storage()?, g.as_deref(), b.as_deref(), eps, d)?
         };
         let rows = Shape::new(&[d.rows]);
@@ -71,12 +75,12 @@ impl Tensor {
             &inputs,
             move |g| {
                 let k = kernels_of("layer_norm_backward", &[g, &x])?;
-                let gs = gamma_c.as_ref().map(|t| t.storage());
+                let gs = gamma_c.as_ref().map(|t| t.try_storage()).transpose()?;
                 let (gx, dgamma, dbeta) = k.layer_norm_backward(
                     &*g.try_storage()?,
-                    &x.storage(),
-                    &mean.storage(),
-                    &rstd.storage(),
+                    &*x.try_storage()?,
+                    &*mean.try_storage()?,
+                    &*rstd.try_storage()?,
                     gs.as_deref(),
                     d,
                 )?;

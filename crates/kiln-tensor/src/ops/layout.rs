@@ -7,7 +7,8 @@ use crate::{Error, Result, Shape, Tensor};
 
 impl Tensor {
     // ANCHOR: reshape
-    /// The same elements with another shape of equal size; shares storage.
+    /// The same elements with another shape of equal size; shares storage, except for a lazy
+    /// transpose ([`Tensor::t`]), whose elements are copied into their row-major order.
     pub fn reshape(&self, dims: &[usize]) -> Result<Tensor> {
         let target = Shape::checked("reshape", dims)?;
         if target.numel() != self.numel() {
@@ -92,8 +93,9 @@ impl Tensor {
     /// `x.matmul(&w.t())` is `x · wᵀ` without materializing `wᵀ`, and `w.t().t()` is `w`'s
     /// layout again. Every other operation reads a view through one transpose kernel, as if
     /// [`Tensor::transpose`] had been called, so results never depend on the layout. Like a
-    /// reshape, the view sees in-place updates of the tensor it came from
-    /// ([`Tensor::assign`], optimizer steps). Gradients flow back through it.
+    /// reshape, the view itself sees in-place updates of the tensor it came from
+    /// ([`Tensor::assign`], optimizer steps); what is computed from it, a reshape of it
+    /// included, does not. Gradients flow back through it.
     pub fn t(&self) -> Tensor {
         if self.rank() < 2 {
             return self.clone();

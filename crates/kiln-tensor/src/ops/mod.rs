@@ -22,6 +22,17 @@ use crate::{Error, Kernels, Result, Tensor};
 /// the ops that return indices as `f32` (argmax, max pooling's arg-max).
 pub(crate) const MAX_F32_INDEX: usize = 1 << 24;
 
+/// An error naming `op` unless the normalizations' `eps` is finite and at least 0.
+pub(crate) fn check_eps(op: &'static str, eps: f32) -> Result<()> {
+    if eps.is_finite() && eps >= 0.0 {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        op,
+        format!("eps must be finite and >= 0, got {eps}"),
+    ))
+}
+
 /// The kernels of the device shared by all `operands`, or an error naming `op` and the devices
 /// (or the dtypes, which must agree too).
 pub(crate) fn kernels_of(op: &'static str, operands: &[&Tensor]) -> Result<&'static dyn Kernels> {
