@@ -38,26 +38,34 @@ struct BinaryParams {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> binary_params: BinaryParams;
 
-// x^p as the CPU's powf computes it: defined for negative x when p is an integer; x^0 and 1^p
-// are 1 even for NaN (IEEE pow), any other NaN operand gives NaN.
+// Whether `p` is an odd integer (every f32 from 2^24 up is an even integer).
+fn odd_integer(p: f32) -> bool {
+    return abs(p) < 16777216.0 && p == trunc(p) && (p % 2.0) != 0.0;
+}
+
+// x^p as the CPU's powf computes it (IEEE pow): x^0, 1^p and (-1)^±inf are 1 even for NaN, any
+// other NaN operand gives NaN, a finite negative base needs an integer power, and the sign is
+// the base's for odd integer powers. SPIR-V's pow is left undefined for a negative base and
+// for 0^p with p <= 0, so those cases are computed here from |x|.
 fn powf(v: f32, p: f32) -> f32 {
-    if p == 0.0 || v == 1.0 {
+    let inf = -neg_inf();
+    if p == 0.0 || v == 1.0 || (v == -1.0 && abs(p) == inf) {
         return 1.0;
     }
     if is_nan(v) || is_nan(p) {
         return nan();
     }
-    if v >= 0.0 {
-        return pow(v, p);
-    }
-    if p != trunc(p) {
+    if v < 0.0 && v != -inf && p != trunc(p) {
         return nan(); // as powf of a negative base
     }
-    let magnitude = pow(-v, p);
-    if (p % 2.0) == 0.0 {
-        return magnitude;
+    var magnitude = 0.0;
+    if v == 0.0 {
+        magnitude = select(0.0, inf, p < 0.0);
+    } else {
+        magnitude = pow(abs(v), p);
     }
-    return -magnitude;
+    let negative = (bitcast<u32>(v) >> 31u) == 1u; // -0 included
+    return select(magnitude, -magnitude, negative && odd_integer(p));
 }
 
 // The error function, to 1.5e-7 (Abramowitz and Stegun 7.1.26): WGSL has no builtin.
@@ -92,8 +100,9 @@ fn apply_unary(op: u32, v: f32, c: f32, c2: f32) -> f32 {
     switch op {
         case OP_NEG: { return -v; }
         case OP_EXP: { return exp(v); }
-        case OP_LOG: { return log(v); }
-        case OP_SQRT: { return sqrt(v); }
+        // SPIR-V leaves log undefined at 0 and below, sqrt below 0.
+        case OP_LOG: { return select(select(log(v), neg_inf(), v == 0.0), nan(), v < 0.0); }
+        case OP_SQRT: { return select(sqrt(v), nan(), v < 0.0); }
         case OP_RELU: { return max(v, 0.0); }
         case OP_SIGMOID: { return 1.0 / (1.0 + exp(-v)); }
         // tanh(±10) is ±1 in f32; clamping keeps exp-based implementations from overflowing.

@@ -58,6 +58,29 @@ fn unary_gpu_matches_cpu() {
     }
 }
 
+#[test]
+fn unary_gpu_matches_cpu_where_the_builtins_are_undefined() {
+    let Some(_) = gpu_or_skip() else { return };
+    // Zeros of both signs, negative bases, infinities: where SPIR-V leaves log, sqrt and pow
+    // undefined, and where IEEE pow has its special cases.
+    let inf = f32::INFINITY;
+    let x = [0.0, -0.0, -1.0, -2.5, 2.0, 0.5, 1.0, inf, -inf, f32::NAN];
+    let mut ops = vec![UnaryOp::Log, UnaryOp::Sqrt];
+    for p in [2.0, 3.0, -1.0, -2.0, 0.5, -0.5, 7.0, -3.0, inf, -inf] {
+        ops.push(UnaryOp::Powf(p));
+    }
+    for op in ops {
+        let got = read_gpu(&GpuKernels.unary(op, &gpu(&x)).unwrap());
+        let want = read_cpu(&CpuKernels.unary(op, &cpu(&x)).unwrap());
+        assert_close(&format!("{op:?} of {x:?}"), &got, &want, ATOL, RTOL);
+        let signs = |v: &[f64]| -> Vec<bool> {
+            v.iter().map(|v| v.is_sign_negative() && !v.is_nan()).collect()
+        };
+        let got: Vec<f64> = got.iter().map(|&v| v.into()).collect();
+        assert_eq!(signs(&got), signs(&want), "{op:?} of {x:?}: signs");
+    }
+}
+
 /// A random shape of rank 0 to 4 over awkward sizes.
 fn random_shape(rng: &mut Rng) -> Vec<usize> {
     let rank = rng.below(5);
