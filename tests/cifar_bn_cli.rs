@@ -331,6 +331,15 @@ fn resume_takes_the_stored_settings_and_refuses_contradicting_ones() {
     }
 }
 
+/// The program continuing the run in `folder`, with no other flag.
+fn resume(folder: &Path) -> Output {
+    bare(data_dir())
+        .arg("--resume")
+        .arg(folder)
+        .output()
+        .unwrap()
+}
+
 /// `folder/run.json` with its setting `key` replaced by `value`.
 fn edit_run_file(folder: &Path, key: &str, value: serde_json::Value) {
     let path = folder.join("run.json");
@@ -358,11 +367,7 @@ fn resume_continues_on_the_data_the_run_had_and_checks_the_stored_settings() {
 
     // A run on CIFAR-10 does not continue on the stand-in when CIFAR-10 is gone.
     edit_run_file(&folder, "synthetic", false.into());
-    let out = bare(data_dir())
-        .arg("--resume")
-        .arg(&folder)
-        .output()
-        .unwrap();
+    let out = resume(&folder);
     let err = stderr(&out);
     assert!(!out.status.success(), "{err}");
     assert!(err.contains("trained on CIFAR-10"), "{err}");
@@ -378,22 +383,14 @@ fn resume_continues_on_the_data_the_run_had_and_checks_the_stored_settings() {
     ] {
         let stored = run["settings"][key].clone();
         edit_run_file(&folder, key, value);
-        let out = bare(data_dir())
-            .arg("--resume")
-            .arg(&folder)
-            .output()
-            .unwrap();
+        let out = resume(&folder);
         let err = stderr(&out);
         assert!(!out.status.success(), "{key} was accepted");
         assert!(err.contains("run.json is damaged"), "{err}");
         assert!(err.contains(said), "{err}");
         edit_run_file(&folder, key, stored);
     }
-    let out = bare(data_dir())
-        .arg("--resume")
-        .arg(&folder)
-        .output()
-        .unwrap();
+    let out = resume(&folder);
     assert!(out.status.success(), "{}", stderr(&out));
 }
 

@@ -298,16 +298,22 @@ fn metadata_is_covered_by_the_checksum_too() {
     assert!(matches!(err, CheckpointError::Corrupt { .. }), "{err}");
 }
 
+/// The state of `model` and `opt` after two training steps, recorded as taken at `step` and
+/// read back from its bytes.
+fn after_two_steps(model: &Sequential, opt: &mut dyn Optimizer, step: u64) -> StateDict {
+    let (x, labels) = common::spiral(3, 4, 0);
+    train_step(model, opt, &x, &labels);
+    train_step(model, opt, &x, &labels);
+    let mut dict = checkpoint::state_dict(model, Some(&*opt));
+    dict.set_step(step);
+    StateDict::from_bytes(&dict.to_bytes().unwrap()).unwrap()
+}
+
 #[test]
 fn a_checkpoint_whose_step_disagrees_with_its_optimizer_state_is_refused() {
     let model = common::mlp(4, 3, false, 0);
     let mut adam = Adam::new(model.parameters(), AdamConfig::default()).unwrap();
-    let (x, labels) = common::spiral(3, 4, 0);
-    train_step(&model, &mut adam, &x, &labels);
-    train_step(&model, &mut adam, &x, &labels);
-    let mut dict = checkpoint::state_dict(&model, Some(&adam));
-    dict.set_step(3);
-    let dict = StateDict::from_bytes(&dict.to_bytes().unwrap()).unwrap();
+    let dict = after_two_steps(&model, &mut adam, 3);
     let err = checkpoint::load_state_dict(&dict, &model, Some(&mut adam)).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -322,12 +328,7 @@ fn a_checkpoint_whose_step_disagrees_with_its_optimizer_state_is_refused() {
 fn plain_sgd_records_its_steps_so_its_checkpoints_load() {
     let model = common::mlp(4, 3, false, 0);
     let mut sgd = Sgd::new(model.parameters(), SgdConfig::default()).unwrap();
-    let (x, labels) = common::spiral(3, 4, 0);
-    train_step(&model, &mut sgd, &x, &labels);
-    train_step(&model, &mut sgd, &x, &labels);
-    let mut dict = checkpoint::state_dict(&model, Some(&sgd));
-    dict.set_step(2);
-    let dict = StateDict::from_bytes(&dict.to_bytes().unwrap()).unwrap();
+    let dict = after_two_steps(&model, &mut sgd, 2);
     assert_eq!(dict.counter("optimizer.0.step").unwrap(), 2);
     assert!(!dict.has_tensor("optimizer.0.momentum_buffer"));
     checkpoint::load_state_dict(&dict, &model, Some(&mut sgd)).unwrap();

@@ -74,7 +74,9 @@ fn unary_gpu_matches_cpu_where_the_builtins_are_undefined() {
         let want = read_cpu(&CpuKernels.unary(op, &cpu(&x)).unwrap());
         assert_close(&format!("{op:?} of {x:?}"), &got, &want, ATOL, RTOL);
         let signs = |v: &[f64]| -> Vec<bool> {
-            v.iter().map(|v| v.is_sign_negative() && !v.is_nan()).collect()
+            v.iter()
+                .map(|v| v.is_sign_negative() && !v.is_nan())
+                .collect()
         };
         let got: Vec<f64> = got.iter().map(|&v| v.into()).collect();
         assert_eq!(signs(&got), signs(&want), "{op:?} of {x:?}: signs");
