@@ -192,7 +192,8 @@ pub fn settings_json(settings: &impl serde::Serialize) -> anyhow::Result<serde_j
 
 /// `--resume folder`: the settings stored in the folder's `run.json`, after checking that none
 /// of `given` set on the command line (per `matches`) contradicts them (each one named with
-/// both values), and that the flags' own checks accept them (a damaged or edited file is refused with the flag and its value).
+/// both values), and that the flags' own checks accept them (a damaged or edited file is
+/// refused with the flag and its value).
 pub fn resumed_settings<S: clap::Args + serde::Serialize + serde::de::DeserializeOwned>(
     program: &Program,
     folder: &Path,
