@@ -52,7 +52,8 @@ impl<M: Module> Module for Residual<M> {
         self.0.map_tensors(f)
     }
     fn visit_counters(&self, f: &mut dyn FnMut(&str, &AtomicU64)) {
-        self.0.visit_counters(&mut |name, c| f(&format!("inner.{name}"), c));
+        self.0
+            .visit_counters(&mut |name, c| f(&format!("inner.{name}"), c));
     }
     fn set_training(&mut self, training: bool) {
         self.0.set_training(training);
