@@ -1,5 +1,5 @@
 //! kiln's GPU kernels in the browser (WebGPU, on Chromium's SwiftShader in CI) against its CPU
-//! kernels, on awkward sizes: the seam of `DESIGN.md` checked where the page runs.
+//! kernels, on awkward sizes: the native GPU-against-CPU checks, where the page runs.
 //!
 //! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 //!  CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test kernels`
@@ -11,7 +11,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// GPU vs CPU tolerance of `DESIGN.md` (f32, reductions of a few hundred terms).
+/// The native tests' GPU vs CPU tolerance (f32, reductions of a few hundred terms).
 const ATOL: f32 = 1e-4;
 const RTOL: f32 = 1e-3;
 

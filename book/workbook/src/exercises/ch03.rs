@@ -21,7 +21,8 @@ pub fn central_difference(f: &dyn Fn(&[f64]) -> f64, x: &[f64], eps: f64) -> Vec
 /// [`central_difference`]s with step `tol.eps`.
 ///
 /// `f`'s output is reduced to the scalar `L = Σ w ⊙ f(inputs)`, `w` being
-/// `random_input(output dims, seed)`. Gradients of `L` from `backward` must satisfy
+/// `random_input(output dims, seed ^ 0x5eed)` (as kiln's `check`, so that the weights are not
+/// the values of an input made from `seed`). Gradients of `L` from `backward` must satisfy
 /// `|analytic - numeric| <= tol.atol + tol.rtol * |numeric|` for every element of every input
 /// (an input that gets no gradient has gradient 0). The error names the first input (`input i`)
 /// and element (`element j`) that fails, with both values.

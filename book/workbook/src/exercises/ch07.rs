@@ -62,8 +62,9 @@ pub fn batch_norm_composed(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f32) 
 /// `running_mean ← (1 − w) running_mean + w mean` and
 /// `running_var ← (1 − w) running_var + w var · count / (count − 1)` (the unbiased variance).
 ///
-/// Hint: `Momentum::Torch(0.1)` and `Momentum::TensorFlow(0.9)` are the same update; the test
-/// runs both, against kiln's `BatchNorm1d` in train mode.
+/// Hint: `Momentum::Torch(m)` and `Momentum::TensorFlow(1 - m)` are the same update (`w` is
+/// `m`); the test runs `Torch(0.1)` and `TensorFlow(0.75)` against kiln's `BatchNorm1d` in
+/// train mode.
 pub fn update_running(
     running_mean: &mut [f32],
     running_var: &mut [f32],

@@ -23,7 +23,8 @@ pub fn central_difference(f: &dyn Fn(&[f64]) -> f64, x: &[f64], eps: f64) -> Vec
 /// [`central_difference`]s with step `tol.eps`.
 ///
 /// `f`'s output is reduced to the scalar `L = Σ w ⊙ f(inputs)`, `w` being
-/// `random_input(output dims, seed)`. Gradients of `L` from `backward` must satisfy
+/// `random_input(output dims, seed ^ 0x5eed)` (as kiln's `check`, so that the weights are not
+/// the values of an input made from `seed`). Gradients of `L` from `backward` must satisfy
 /// `|analytic - numeric| <= tol.atol + tol.rtol * |numeric|` for every element of every input
 /// (an input that gets no gradient has gradient 0). The error names the first input (`input i`)
 /// and element (`element j`) that fails, with both values.
@@ -35,7 +36,7 @@ pub fn gradient_check(
 ) -> std::result::Result<(), String> {
     let err = |e: kiln::tensor::Error| e.to_string();
     let leaves: Vec<Tensor> = inputs.iter().map(|t| t.detach().requires_grad()).collect();
-    let weights = random_input(f(&leaves).map_err(err)?.dims(), seed);
+    let weights = random_input(f(&leaves).map_err(err)?.dims(), seed ^ 0x5eed);
     let loss = |xs: &[Tensor]| f(xs)?.mul(&weights)?.sum_all();
     loss(&leaves).map_err(err)?.backward().map_err(err)?;
     for (i, leaf) in leaves.iter().enumerate() {

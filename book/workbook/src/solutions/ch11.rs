@@ -19,9 +19,11 @@ const CLASSES: usize = 10;
 /// A small CNN from `[n, 3, 32, 32]` images to `[n, 10]` logits, on the CPU:
 /// `Conv2d(3 → 8, 3 x 3, stride 2)` → `BatchNorm2d(8)` → `ReLU` → `Conv2d(8 → 16, 3 x 3,
 /// stride 2)` → `BatchNorm2d(16)` → `ReLU` → `Flatten` → `Linear(16·7·7 → 10)`, no padding,
-/// kiln's default initialization and batch-norm settings. Layer `i` of the three with weights
-/// takes the seed `seed + i`, so its parameters are named `0.weight`, `0.bias`, `1.weight`, ...
-/// as `Sequential` numbers them.
+/// kiln's default initialization and batch-norm settings. The convolutions and the linear
+/// layer, the three layers initialized at random, take the seeds `seed`, `seed + 1` and
+/// `seed + 2` in order. `Sequential` names the parameters by position: `0.weight` and `0.bias`
+/// (the first convolution), `1.weight` and `1.bias` (its batch norm's γ and β), then `3.*`,
+/// `4.*` and `7.*`.
 pub fn small_cnn(seed: u64) -> kiln::tensor::Result<Sequential> {
     let init = LayerInit::default();
     let bn = BatchNormConfig::default();

@@ -137,8 +137,10 @@ mod topological_order {
     proptest! {
         #![proptest_config(cases(64))]
         #[test]
-        fn puts_inputs_first(r in recipe(false), pick in any::<Index>()) {
+        fn puts_inputs_first(r in recipe(false), pick in any::<Index>(), reversed: bool) {
             let (g, _) = build(&r);
+            // Numbered backwards, inputs have larger ids than their users.
+            let g = if reversed { g.reversed() } else { g };
             let root = NodeId(pick.index(g.len())); // any node, so that some are unreachable
             let order = ch02::topological_order(&g, root);
             prop_assert_eq!(order.last(), Some(&root));
@@ -222,8 +224,14 @@ mod backward {
         }
 
         #[test]
-        fn matches_finite_differences(r in recipe(true)) {
+        fn matches_finite_differences(r in recipe(true), reversed: bool) {
             let (g, root) = build(&r);
+            // Numbered backwards, inputs have larger ids than their users.
+            let (g, root) = if reversed {
+                (g.reversed(), NodeId(g.len() - 1 - root.0))
+            } else {
+                (g, root)
+            };
             let grads = ch02::backward(&g, root);
             for leaf in leaves(&g) {
                 let n = numeric(&g, root, leaf);
