@@ -112,7 +112,7 @@ async function pickDevice(choice) {
     const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' });
     let why = !navigator.gpu ? 'this browser has no WebGPU'
       : !adapter ? 'the browser offers no WebGPU adapter' : null;
-    if (!why && adapter.info.isFallbackAdapter && choice === 'auto') {
+    if (!why && isFallback(adapter) && choice === 'auto') {
       why = `the only WebGPU adapter is a software one (${adapter.info.vendor} ${adapter.info.architecture}), slower than the CPU kernels`;
     }
     if (!why) {
@@ -129,6 +129,12 @@ async function pickDevice(choice) {
   return { device: 'cpu', name: "CPU (kiln's CPU kernels in wasm)" };
 }
 
+// Whether `adapter` is a software one (`info.isFallbackAdapter`; older browsers had it on the
+// adapter itself).
+function isFallback(adapter) {
+  return adapter.info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false;
+}
+
 // The adapter as the browser describes it (wgpu passes on only its often empty description).
 function describe(info) {
   const words = [info.vendor, info.architecture, info.description].filter(Boolean);
@@ -140,7 +146,14 @@ function notice(text) {
   $('notice').hidden = false;
 }
 
-const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+// The page's yield, as kiln's own (page.rs): a message posted to itself on a MessageChannel
+// arrives on a later task, after what was waiting (input, a repaint), without the 4 ms that
+// browsers add to chained zero-delay timers.
+const yieldChannel = new MessageChannel();
+const nextTask = () => new Promise((resolve) => {
+  yieldChannel.port1.onmessage = () => resolve();
+  yieldChannel.port2.postMessage(null);
+});
 
 // Measures how long the page's thread is held while it trains: the longest gap, in ms, between
 // two animation frames (the browser paints only while the thread is free).
@@ -278,6 +291,7 @@ function acceptDrops() {
 // --- training -----------------------------------------------------------------------------
 
 async function train(settings, choice) {
+  $('notice').hidden = true;
   const { device, name } = await pickDevice(choice);
   $('device-name').textContent = name;
   $('device-name').title = name;
@@ -299,6 +313,16 @@ async function train(settings, choice) {
     data.free();
   }
   $('message').textContent = `Data ${synthetic ? 'generated' : 'read'} in ${dataSeconds.toFixed(1)} s. Training…`;
+  try {
+    const measured = await trainSession(session, settings);
+    return { device, adapter: name, dataset, synthetic, data_seconds: dataSeconds, ...measured };
+  } finally {
+    session.free();
+  }
+}
+
+// Steps `session` to its end (or a stop), showing each step; returns what was measured.
+async function trainSession(session, settings) {
   const runs = {};
   for (const n of JSON.parse(session.runs())) runs[n] = { loss: [], evals: [], seconds: [] };
   const total = settings.steps_no_bn + settings.steps_bn;
@@ -330,18 +354,22 @@ async function train(settings, choice) {
     meter.stop();
   }
   redraw(runs, settings);
-  $('table').textContent = session.table();
   $('message').textContent = stopRequested ? 'Stopped.' : 'Done.';
-  return {
-    device, adapter: name, dataset, synthetic, data_seconds: dataSeconds, runs, table: session.table(),
-    longest_pause_ms: meter.longest(),
-  };
+  const table = session.table();
+  $('table').textContent = table;
+  return { runs, table, longest_pause_ms: meter.longest() };
 }
 
-// Posts what the run measured to the local test server (`?report=TAG`).
-function report(result) {
+// Posts what the run measured to the local test server (`?report=TAG`); a failed post is said
+// on the page.
+async function report(result) {
   const tag = params.get('report');
-  if (tag) return fetch(`/report/${encodeURIComponent(tag)}`, { method: 'POST', body: JSON.stringify(result) });
+  if (!tag) return;
+  try {
+    await fetch(`/report/${encodeURIComponent(tag)}`, { method: 'POST', body: JSON.stringify(result) });
+  } catch (e) {
+    $('message').textContent += ` (reporting to the test server failed: ${e.message ?? e})`;
+  }
 }
 
 async function main() {
@@ -359,14 +387,6 @@ async function main() {
   files = new Files();
   showFiles();
   acceptDrops();
-  if (params.has('cifar')) {
-    const errors = await addFiles(params.get('cifar').split(',').map(fromUrl));
-    if (errors.length) {
-      $('message').textContent = 'Some of the files given were refused (see Data).';
-      return report({ error: $('files-error').textContent });
-    }
-  }
-  $('message').textContent = 'Ready: choose the settings and press Train.';
   const start = async () => {
     $('start').disabled = true; $('stop').disabled = false; stopRequested = false;
     try {
@@ -375,11 +395,22 @@ async function main() {
     } catch (e) {
       $('message').textContent = `Error: ${e.message ?? e}`;
       await report({ error: String(e.message ?? e) });
+    } finally {
+      $('start').disabled = false; $('stop').disabled = true;
     }
-    $('start').disabled = false; $('stop').disabled = true;
   };
   $('start').onclick = start;
   $('stop').onclick = () => { stopRequested = true; };
+  if (params.has('cifar')) {
+    const errors = await addFiles(params.get('cifar').split(',').map(fromUrl));
+    if (errors.length) {
+      // The page stays usable (on the files that were taken, or synthetic data); a test run
+      // that gave these files stops here.
+      $('message').textContent = 'Some of the files given were refused (see Data).';
+      return report({ error: $('files-error').textContent });
+    }
+  }
+  $('message').textContent = 'Ready: choose the settings and press Train.';
   if (params.has('autostart')) start();
 }
 
