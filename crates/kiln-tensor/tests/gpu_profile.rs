@@ -89,3 +89,20 @@ fn profiling_twice_at_once_is_an_error() {
     assert!(err.contains("already running"), "{err}");
     assert_eq!(outer.dispatches, 0);
 }
+
+#[test]
+fn a_panic_inside_a_profile_ends_it() {
+    let Some(gpu) = gpu_or_skip() else { return };
+    let _turn = PROFILING.lock().unwrap_or_else(|e| e.into_inner());
+    let x = Tensor::ones(&[3, 3]).to_device(gpu).unwrap();
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        profile(|| -> kiln_tensor::Result<()> {
+            x.relu()?;
+            panic!("inside the profile")
+        })
+    }));
+    assert!(unwound.is_err());
+    // Profiling is off again: a new profile starts, and GPU work goes on.
+    let (sum, _) = profile(|| x.sum_all()?.item()).unwrap();
+    assert_eq!(sum, 9.0);
+}

@@ -3,6 +3,7 @@
 //! bind groups here instead of creating them (creating one costs more host time than recording
 //! the dispatch itself).
 
+use super::lock;
 use super::pipeline::Pipeline;
 use super::GpuBuffer;
 use std::collections::HashMap;
@@ -46,7 +47,7 @@ impl BindGroupCache {
             buffers: buffers.iter().map(|b| b.raw().clone()).collect(),
             params,
         };
-        let mut groups = self.groups.lock().expect("bind group cache");
+        let mut groups = lock(&self.groups);
         if let Some(group) = groups.get(&key) {
             return group.clone();
         }
@@ -85,15 +86,12 @@ impl BindGroupCache {
 
     /// Drops the cached groups that bind any of `buffers`, and with them their hold on those.
     pub(super) fn forget(&self, buffers: &[wgpu::Buffer]) {
-        self.groups
-            .lock()
-            .expect("bind group cache")
-            .retain(|key, _| !key.buffers.iter().any(|b| buffers.contains(b)));
+        lock(&self.groups).retain(|key, _| !key.buffers.iter().any(|b| buffers.contains(b)));
     }
 
     /// Drops every cached group, and with them their hold on buffers.
     pub(super) fn clear(&self) {
-        self.groups.lock().expect("bind group cache").clear();
+        lock(&self.groups).clear();
     }
 
     /// Bind groups created so far.

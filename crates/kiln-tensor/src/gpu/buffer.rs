@@ -2,6 +2,7 @@
 
 use super::context::GpuContext;
 use super::error_scope;
+use super::lock;
 use crate::cpu::pool::IDLE_PER_PEAK;
 use crate::Result;
 use std::collections::{BTreeMap, HashMap};
@@ -139,7 +140,7 @@ impl BufferPool {
 
     /// Buffers created so far.
     pub(super) fn created(&self) -> u64 {
-        self.free.lock().expect("buffer pool").created
+        lock(&self.free).created
     }
 
     /// A buffer of at least `bytes` bytes (reused when one of its size class is free), never
@@ -152,7 +153,7 @@ impl BufferPool {
         max: u64,
     ) -> std::result::Result<Allocation, wgpu::Error> {
         let size = size_class(bytes).min(max.max(MIN_BUFFER_BYTES));
-        let mut free = self.free.lock().expect("buffer pool");
+        let mut free = lock(&self.free);
         free.live += size;
         free.peak = free.peak.max(free.live);
         if let Some((serial, buffer)) = free.by_size.get_mut(&size).and_then(BTreeMap::pop_first) {
@@ -170,27 +171,27 @@ impl BufferPool {
                 mapped_at_creation: false,
             })
         })
-        .inspect_err(|_| self.free.lock().expect("buffer pool").live -= size)?;
+        .inspect_err(|_| lock(&self.free).live -= size)?;
         Ok(Allocation { buffer, serial })
     }
 
     /// Lets every free buffer go.
     pub(super) fn clear(&self) {
-        let mut free = self.free.lock().expect("buffer pool");
+        let mut free = lock(&self.free);
         free.by_size.clear();
         free.bytes = 0;
     }
 
     /// The buffers let go since the last call (see [`BufferPool::release`]).
     pub(super) fn take_let_go(&self) -> Vec<wgpu::Buffer> {
-        std::mem::take(&mut *self.let_go.lock().expect("buffer pool"))
+        std::mem::take(&mut *lock(&self.let_go))
     }
 
     /// Keeps `allocation` for reuse (true), or lets it go when the pool is full (false, and
     /// [`BufferPool::take_let_go`] then returns it).
     pub(super) fn release(&self, allocation: Allocation) -> bool {
         let size = allocation.buffer.size();
-        let mut free = self.free.lock().expect("buffer pool");
+        let mut free = lock(&self.free);
         free.live -= size;
         let keep = free.bytes + size <= (IDLE_PER_PEAK as u64 * free.peak).max(self.floor);
         let Allocation { buffer, serial } = allocation;
@@ -198,7 +199,7 @@ impl BufferPool {
             free.bytes += size;
             free.by_size.entry(size).or_default().insert(serial, buffer);
         } else {
-            self.let_go.lock().expect("buffer pool").push(buffer);
+            lock(&self.let_go).push(buffer);
         }
         keep
     }

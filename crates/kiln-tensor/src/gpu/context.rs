@@ -4,6 +4,7 @@
 use super::bind_groups::BindGroupCache;
 use super::buffer::{BufferPool, GpuBuffer, POOL_MIN_CAP};
 use super::header::WORKGROUP;
+use super::lock;
 use super::occupancy;
 use super::pipeline::{PipelineCache, Shader};
 use super::profile::{Created, Profiler};
@@ -202,19 +203,15 @@ impl GpuContext {
         let device_error = Arc::new(Mutex::new(None));
         let sink = device_error.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
-            sink.lock()
-                .expect("device error")
-                .get_or_insert_with(|| match e {
-                    wgpu::Error::OutOfMemory { .. } => DeviceError::OutOfMemory(e.to_string()),
-                    _ => DeviceError::Other(e.to_string()),
-                });
+            lock(&sink).get_or_insert_with(|| match e {
+                wgpu::Error::OutOfMemory { .. } => DeviceError::OutOfMemory(e.to_string()),
+                _ => DeviceError::Other(e.to_string()),
+            });
         }));
         let lost = Arc::new(Mutex::new(None));
         let sink = lost.clone();
         device.set_device_lost_callback(move |reason, message| {
-            sink.lock()
-                .expect("device lost")
-                .get_or_insert_with(|| format!("{message} ({reason:?})"));
+            lock(&sink).get_or_insert_with(|| format!("{message} ({reason:?})"));
         });
         let param_stride = MAX_PARAMS.max(limits.min_uniform_buffer_offset_alignment.into());
         let params = device.create_buffer(&wgpu::BufferDescriptor {
@@ -433,7 +430,7 @@ impl GpuContext {
         }
         let pipeline = self.pipelines.get(&self.device, shader, entry)?;
         self.drop_released_bind_groups();
-        let mut batch = self.batch.lock().expect("gpu batch");
+        let mut batch = lock(&self.batch);
         let slot = (!params.is_empty()).then(|| {
             let offset = batch.commands * self.param_stride;
             let size = params.len().next_multiple_of(PARAM_ALIGN);
@@ -480,13 +477,13 @@ impl GpuContext {
 
     /// Submits the recorded commands without waiting for them.
     pub(crate) fn flush(&self) {
-        self.submit(&mut self.batch.lock().expect("gpu batch"));
+        self.submit(&mut lock(&self.batch));
     }
 
     /// Records non-dispatch commands (copies) into the current batch, after ending its pass;
     /// `staged` counts the bytes of upload staging buffers they read.
     fn record(&self, staged: u64, f: impl FnOnce(&mut wgpu::CommandEncoder)) {
-        let mut batch = self.batch.lock().expect("gpu batch");
+        let mut batch = lock(&self.batch);
         f(batch.encoder(&self.device));
         batch.staged += staged;
         self.count(&mut batch);
@@ -534,7 +531,7 @@ impl GpuContext {
                 self.info.name
             )));
         }
-        let mut batch = self.batch.lock().expect("gpu batch");
+        let mut batch = lock(&self.batch);
         if batch.profiler.is_some() {
             return Err(Error::Gpu("the GPU profiler is already running".into()));
         }
@@ -550,7 +547,7 @@ impl GpuContext {
 
     /// Submits and times what was recorded, stops timing and returns the profile.
     pub(super) fn finish_profile(&self) -> Result<super::GpuProfile> {
-        let mut batch = self.batch.lock().expect("gpu batch");
+        let mut batch = lock(&self.batch);
         self.submit(&mut batch);
         let profiler = batch
             .profiler
@@ -572,13 +569,13 @@ impl GpuContext {
     /// Reports a lost device (every time), or (once) a device error raised since the last
     /// check.
     fn check_device(&self) -> Result<()> {
-        if let Some(reason) = self.lost.lock().expect("device lost").clone() {
+        if let Some(reason) = lock(&self.lost).clone() {
             return Err(Error::GpuDeviceLost {
                 adapter: self.info.name.clone(),
                 reason,
             });
         }
-        match self.device_error.lock().expect("device error").take() {
+        match lock(&self.device_error).take() {
             Some(DeviceError::OutOfMemory(detail)) => Err(Error::GpuOutOfMemory {
                 adapter: self.info.name.clone(),
                 what: "the work recorded since the last read-back".into(),

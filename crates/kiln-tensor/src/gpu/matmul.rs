@@ -257,9 +257,9 @@ pub(super) fn dispatch_gemm(
 
 // ANCHOR: split_k
 /// The GEMM `C [m, n] = A [m, k] · B [k, n]` on `tile`, with its K cut into enough splits
-/// (chunks of a multiple of the tile's depth, none shorter than `MIN_SPLIT`) to give the GPU
-/// about `target` workgroups ([`splits`]; [`GpuContext::target_workgroups`] of the tile's
-/// invocations); one split when the output blocks alone are enough.
+/// (chunks of a multiple of the tile's depth, at most `k / MIN_SPLIT` of them rounded up) to
+/// give the GPU about `target` workgroups ([`splits`]; [`GpuContext::target_workgroups`] of
+/// the tile's invocations); one split when the output blocks alone are enough.
 pub(super) fn split_k(tile: Tile, m: usize, n: usize, k: usize, target: usize) -> Gemm {
     let splits = splits(target, tile.blocks(m, n), k, MIN_SPLIT);
     let k_chunk = k

@@ -80,3 +80,13 @@ pub use options::{
 };
 pub use pipeline::compiled_shaders;
 pub use profile::{profile, GpuProfile, KernelTime};
+
+/// Locks `mutex`, recovering it from a panic in another holder. The runtime's shared state
+/// (the batch being recorded, the pools and caches, counters) stays consistent between
+/// statements, so one panic does not turn every later GPU call, or the drop of a GPU tensor
+/// while unwinding (an abort), into another.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

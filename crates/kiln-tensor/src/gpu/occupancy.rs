@@ -49,8 +49,9 @@ pub(super) fn target_invocations(device_type: wgpu::DeviceType) -> usize {
 
 // ANCHOR: splits
 /// Chunks to cut each of `outputs` workgroups' work of `len` into so that all of them come
-/// to about `target` workgroups, no chunk shorter than `min_chunk`: at least 1, and 1 when
-/// the outputs alone reach the target.
+/// to about `target` workgroups, and no more chunks than `len / min_chunk` rounded up (so a
+/// chunk can fall short of `min_chunk` by up to half): at least 1, and 1 when the outputs
+/// alone reach the target.
 pub(super) fn splits(target: usize, outputs: usize, len: usize, min_chunk: usize) -> usize {
     target
         .div_ceil(outputs.max(1))

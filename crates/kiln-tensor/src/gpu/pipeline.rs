@@ -2,6 +2,7 @@
 
 use super::error_scope;
 use super::header::header;
+use super::lock;
 use super::matmul::Tile;
 use crate::{Error, Result};
 use std::collections::HashMap;
@@ -73,7 +74,7 @@ impl PipelineCache {
         shader: &Shader,
         entry: &str,
     ) -> Result<Arc<Pipeline>> {
-        let cached = self.pipelines.lock().expect("pipeline cache");
+        let cached = lock(&self.pipelines);
         if let Some(p) = cached
             .get(shader.name)
             .and_then(|entries| entries.get(entry))
@@ -81,16 +82,15 @@ impl PipelineCache {
             return Ok(p.clone());
         }
         drop(cached);
+        // Labelled `shader:entry`, so that the driver's messages name the kernel.
+        let label = format!("{}:{entry}", shader.name);
         let pipeline = error_scope::catching(device, wgpu::ErrorFilter::Validation, || {
-            let module = self
-                .modules
-                .lock()
-                .expect("shader module cache")
+            let module = lock(&self.modules)
                 .entry(shader.name)
                 .or_insert_with(|| compile(device, shader))
                 .clone();
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
+                label: Some(&label),
                 layout: None,
                 module: &module,
                 entry_point: Some(entry),
@@ -99,6 +99,9 @@ impl PipelineCache {
             })
         })
         .map_err(|e| {
+            // A module that failed to compile is not kept: the next try reports its error
+            // again, not an invalid module.
+            lock(&self.modules).remove(shader.name);
             Error::Gpu(format!(
                 "compiling shader `{}` ({}.wgsl after the generated header) entry point `{entry}`: {e}",
                 shader.name,
@@ -107,9 +110,7 @@ impl PipelineCache {
         })?;
         let layout = pipeline.get_bind_group_layout(0);
         let pipeline = Arc::new(Pipeline { pipeline, layout });
-        self.pipelines
-            .lock()
-            .expect("pipeline cache")
+        lock(&self.pipelines)
             .entry(shader.name)
             .or_default()
             .insert(entry.to_string(), pipeline.clone());

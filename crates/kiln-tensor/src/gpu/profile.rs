@@ -102,9 +102,21 @@ impl fmt::Display for GpuProfile {
 pub fn profile<R>(f: impl FnOnce() -> Result<R>) -> Result<(R, GpuProfile)> {
     let ctx = GpuContext::get()?;
     ctx.start_profile()?;
+    // Profiling ends even if `f` panics: left on, it would time every later dispatch.
+    let guard = Finish(ctx);
     let result = f();
+    std::mem::forget(guard);
     let profile = ctx.finish_profile();
     Ok((result?, profile?))
+}
+
+/// Ends a profile when dropped (while unwinding out of [`profile`]'s closure).
+struct Finish(&'static GpuContext);
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        let _ = self.0.finish_profile();
+    }
 }
 
 /// Running counts of what the context created, whose growth a profile reports.
@@ -224,7 +236,8 @@ impl Profiler {
         }
         match block_on(map_and_read(device, self.readback.clone())) {
             Ok(bytes) => {
-                let ticks: &[u64] = bytemuck::cast_slice(&bytes);
+                // A byte vector is not 8-byte aligned for sure: copy rather than cast in place.
+                let ticks: Vec<u64> = bytemuck::pod_collect_to_vec(&bytes);
                 for (pair, &k) in ticks.chunks_exact(2).zip(&self.pending) {
                     let ns = pair[1].saturating_sub(pair[0]) as f64 * self.period;
                     self.profile.kernels[k].seconds += ns * 1e-9;

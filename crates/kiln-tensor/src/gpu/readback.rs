@@ -6,6 +6,7 @@
 //! [`block_on`] is an error. A leaf of the runtime: it knows wgpu and the error type, nothing of
 //! the context.
 
+use super::lock;
 use crate::{Error, Result};
 use std::future::Future;
 use std::pin::Pin;
@@ -19,7 +20,7 @@ pub(super) fn map_and_read(device: &wgpu::Device, buffer: wgpu::Buffer) -> Mappe
     let state = Arc::new(Mutex::new(State::default()));
     let done = state.clone();
     buffer.map_async(wgpu::MapMode::Read, .., move |r| {
-        let mut state = done.lock().expect("read-back state");
+        let mut state = lock(&done);
         state.result = Some(r);
         if let Some(waker) = state.waker.take() {
             waker.wake();
@@ -66,7 +67,7 @@ impl Future for Mapped {
         if let Some(e) = self.failed.take() {
             return Poll::Ready(Err(e));
         }
-        let mut state = self.state.lock().expect("read-back state");
+        let mut state = lock(&self.state);
         let Some(result) = state.result.take() else {
             state.waker = Some(cx.waker().clone());
             return Poll::Pending;
