@@ -13,8 +13,8 @@
 #   - f32 products of 512, 1024 and 2048 squared (GFLOP/s: there a higher ratio is better);
 #   - the ResNet-9 step at batch $RESNET_BATCH.
 # Sizes come from the environment: PAIRS (5), STEPS (10 timed steps after two warm-up steps; 3
-# at batch $BATCH and for ResNet-9), BATCH (5000), RESNET_BATCH (512), and ONLY (a regular
-# expression: only the comparisons whose names match it). It writes the table to $OUT (else
+# at batch $BATCH and for ResNet-9), BATCH (5000), RESNET_BATCH (512), ONLY (a regular
+# expression: only the comparisons whose names match it) and TIMEOUT (1800 s per program). It writes the table to $OUT (else
 # ./cpu-session) as table.md, beside each program's output in logs/.
 set -euo pipefail
 
@@ -24,11 +24,14 @@ STEPS=${STEPS:-10}
 BATCH=${BATCH:-5000}
 RESNET_BATCH=${RESNET_BATCH:-512}
 ONLY=${ONLY:-.}
+TIMEOUT=${TIMEOUT:-1800}
 out=${OUT:-cpu-session}
 
 cargo build --release --example train_step
 kiln=target/release/examples/train_step
-torch=(python3 benches/torch_reference.py --device cpu --threads "$(nproc)")
+# Both sides get as many threads as the machine has cores: rayon's pool is told so too.
+export RAYON_NUM_THREADS=${RAYON_NUM_THREADS:-$(nproc)}
+torch=(python3 benches/torch_reference.py --device cpu --threads "$RAYON_NUM_THREADS")
 mkdir -p "$out/logs"
 results=$out/pairs.tsv
 : >"$results"
@@ -39,17 +42,22 @@ compare() {
     local name=$1 field=$2
     shift 2
     [[ $name =~ $ONLY ]] || return 0
-    local pair side log values
+    local pair side log
     for ((pair = 1; pair <= PAIRS; pair++)); do
-        values=()
-        for side in kiln torch; do
+        declare -A values=()
+        # Odd pairs start with kiln, even ones with PyTorch, so that a drift of the machine's
+        # speed during a pair does not favour one side.
+        local order=(kiln torch)
+        ((pair % 2)) || order=(torch kiln)
+        for side in "${order[@]}"; do
             log=$out/logs/${name//[^A-Za-z0-9]/_}.$side.$pair.log
             echo "== $name, pair $pair of $PAIRS: $side" >&2
-            { if [ $side = kiln ]; then "$kiln" "$@"; else "${torch[@]}" "$@"; fi; } >"$log" 2>&1 ||
+            { if [ $side = kiln ]; then timeout "$TIMEOUT" "$kiln" "$@"; else
+                timeout "$TIMEOUT" "${torch[@]}" "$@"; fi; } >"$log" 2>&1 ||
                 echo "   failed, see $log" >&2
-            values+=("$(grep -o "$field[0-9.]*" "$log" | tail -1 | sed "s|$field||" || true)")
+            values[$side]=$(grep -o "$field[0-9.]*" "$log" | tail -1 | sed "s|$field||" || true)
         done
-        printf '%s\t%s\t%s\n' "$name" "${values[0]}" "${values[1]}" >>"$results"
+        printf '%s\t%s\t%s\n' "$name" "${values[kiln]}" "${values[torch]}" >>"$results"
     done
 }
 

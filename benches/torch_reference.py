@@ -93,6 +93,7 @@ def main():
     a = ap.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+    torch.set_float32_matmul_precision("highest")
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -120,15 +121,18 @@ def main():
         step()
     dt = timed(step, a.steps, dev)
     print(f"torch {torch.__version__} model={a.model} device={dev} batch={a.batch} bn={a.bn} "
-          f"step_ms={dt * 1e3:.1f} images_per_s={a.batch / dt:.0f}")
+          f"step_ms={dt * 1e3:.1f} images_per_s={a.batch / dt:.0f} "
+          f"tf32={torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32}")
     if a.matmul:
         n = a.matmul
         p = torch.rand(n, n, device=dev)
         q = torch.rand(n, n, device=dev)
         for _ in range(3):
             p @ q
-        # At least 10 products and about 2e11 flops in all, as in kiln's `train_step`.
-        reps = max(10, math.ceil(2e11 / (2 * n ** 3)))
+        # At least 10 products and about 2e11 flops in all on the CPU, 2e13 on a GPU, as in
+        # kiln's `train_step`.
+        total = 2e11 if dev == "cpu" else 2e13
+        reps = max(10, math.ceil(total / (2 * n ** 3)))
         dt = timed(lambda: p @ q, reps, dev)
         print(f"sgemm {n} GFLOP/s {2 * n ** 3 / dt / 1e9:.1f}")
 
