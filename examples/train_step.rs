@@ -201,11 +201,16 @@ fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Timed repetitions of an `n x n` product: at least 10, and about 2e11 flops in all on the CPU
-/// (about a second) or 2e13 on a GPU (half a second at 40 TFLOP/s), so that small products are
-/// timed over many calls, as in `benches/torch_reference.py`.
+/// Timed repetitions of an `n x n` product, as in `benches/torch_reference.py`: at least 10,
+/// and about 2e11 flops in all on the CPU (about a second), so that small products are timed
+/// over many calls; on a GPU about 2e13 (half a second at 40 TFLOP/s) but at most 1000 calls,
+/// which small products spend in dispatching.
 fn matmul_reps(n: usize, device: Device) -> usize {
-    let total = if device == Device::Cpu { 2e11 } else { 2e13 };
     let flops = 2.0 * (n as f64).powi(3);
-    (total / flops).ceil().max(10.0) as usize
+    let reps = if device == Device::Cpu {
+        2e11 / flops
+    } else {
+        (2e13 / flops).min(1000.0)
+    };
+    reps.ceil().max(10.0) as usize
 }
