@@ -1,7 +1,9 @@
 //! Bind groups kept for reuse: a training step binds the same pooled buffers to the same
 //! pipelines in the same order every step, so after the first step its dispatches find their
 //! bind groups here instead of creating them (creating one costs more host time than recording
-//! the dispatch itself).
+//! the dispatch itself). The key includes the dispatch's slot in the batch's parameter buffer,
+//! so the reuse holds when every step starts a batch, as a loop that reads its loss back each
+//! step does; steps that share a batch land on other slots and create new groups.
 
 use super::lock;
 use super::pipeline::Pipeline;

@@ -43,8 +43,9 @@
 //! Nothing waits per operation. Commands run in the order recorded, so a kernel may read
 //! buffers written by earlier ones, and a dropped tensor's buffer may be reused at once. Pipelines are compiled once per `(shader, entry
 //! point)`; bind groups are cached by what they bind, and the pool hands out the oldest free
-//! buffer of a size class, so a repeated step binds the same buffers and creates no bind
-//! groups. [`profile`] times every kernel with timestamp queries.
+//! buffer of a size class, so a repeated step that starts its own batch (a read-back per step)
+//! binds the same buffers and creates no bind groups. [`profile`] times every kernel with
+//! timestamp queries.
 
 mod batch_norm;
 mod bind_groups;
