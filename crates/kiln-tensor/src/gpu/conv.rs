@@ -91,7 +91,7 @@ pub(crate) fn conv2d(
     let y = ctx.alloc(d.n * d.c_out * d.oh * d.ow)?;
     let gemm = Gemm::new(d.c_out, d.n * d.oh * d.ow, d.c_in * d.kh * d.kw);
     let p = ConvParams::new(&d, gemm);
-    dispatch_gemm(ctx, &FORWARD, [w, x, &y], bytemuck::bytes_of(&p), gemm, 1)?;
+    dispatch_gemm(ctx, &FORWARD, [w, x, &y], bytemuck::bytes_of(&p), gemm)?;
     Ok(y)
 }
 
@@ -107,7 +107,7 @@ pub(crate) fn conv2d_backward_data(
     let gemm = Gemm::new(d.c_in, d.n * d.h * d.w, d.c_out * d.kh * d.kw);
     let p = ConvParams::new(&d, gemm);
     let kernel = by_rows(d.c_in, &BACKWARD_DATA, &BACKWARD_DATA_FEW_ROWS);
-    dispatch_gemm(ctx, kernel, [w, gy, &gx], bytemuck::bytes_of(&p), gemm, 1)?;
+    dispatch_gemm(ctx, kernel, [w, gy, &gx], bytemuck::bytes_of(&p), gemm)?;
     Ok(gx)
 }
 
@@ -124,15 +124,8 @@ pub(crate) fn conv2d_backward_weight(
     let gemm = split_k(tile, m, n, k, ctx.target_workgroups(tile.invocations()));
     let p = ConvParams::new(&d, gemm);
     let gw = ctx.alloc(d.c_out * d.c_in * d.kh * d.kw)?;
-    dispatch_split_gemm(
-        ctx,
-        &BACKWARD_WEIGHT,
-        [gy, x],
-        &gw,
-        bytemuck::bytes_of(&p),
-        gemm,
-        1,
-    )?;
+    let params = bytemuck::bytes_of(&p);
+    dispatch_split_gemm(ctx, &BACKWARD_WEIGHT, [gy, x], &gw, params, gemm)?;
     Ok(gw)
 }
 // ANCHOR_END: backward_weight

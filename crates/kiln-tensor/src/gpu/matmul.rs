@@ -195,7 +195,8 @@ pub(super) fn by_rows<'a>(m: usize, wide: &'a GemmKernel, few: &'a GemmKernel) -
 /// Adds up split-K partials.
 pub(super) const REDUCE_SPLITS: Shader = shader!("gemm_reduce_splits", requires: ["grid"]);
 
-/// The GEMM shape every core-based kernel starts its parameters with (`Gemm` in the WGSL).
+/// The GEMM shape every core-based kernel starts its parameters with (`Gemm` in the WGSL): `batch`
+/// products, or one product whose K is cut into chunks (split-K), never both.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub(super) struct Gemm {
@@ -204,13 +205,24 @@ pub(super) struct Gemm {
     k: u32,
     /// K covered by one split; `k.div_ceil(k_chunk)` splits (one when `k_chunk >= k`).
     k_chunk: u32,
+    batch: u32,
+    /// Pads the struct to 32 bytes: a struct member of a uniform buffer takes a multiple of 16.
+    _pad: [u32; 3],
 }
 
 impl Gemm {
     /// `C [m, n] = A [m, k] · B [k, n]` in one split. Sizes are bounded by the buffers behind
     /// them, which fit a storage binding, so they fit `u32`.
     pub(super) fn new(m: usize, n: usize, k: usize) -> Gemm {
-        Gemm::split(m, n, k, k.max(1))
+        Gemm::batched(m, n, k, 1)
+    }
+
+    /// `batch` products `C [m, n] = A [m, k] · B [k, n]`, each in one split.
+    pub(super) fn batched(m: usize, n: usize, k: usize, batch: usize) -> Gemm {
+        Gemm {
+            batch: batch as u32,
+            ..Gemm::split(m, n, k, k.max(1))
+        }
     }
 
     /// Like [`Gemm::new`], with K cut into chunks of `k_chunk` (at least 1).
@@ -220,6 +232,8 @@ impl Gemm {
             n: n as u32,
             k: k as u32,
             k_chunk: k_chunk as u32,
+            batch: 1,
+            _pad: [0; 3],
         }
     }
 
@@ -229,8 +243,8 @@ impl Gemm {
     }
 }
 
-/// Records a dispatch of a GEMM-core kernel: one workgroup per block of C for each of `slices`
-/// slices (batch entries, or split-K splits), the blocks of a slice folded over x and y
+/// Records a dispatch of a GEMM-core kernel: one workgroup per block of C for each of its
+/// slices (batch entries, or split-K splits), numbered slice by slice and folded over x and y
 /// ([`GpuContext::grid`]). `buffers` are A, B and C; `params` is the kernel's parameter struct,
 /// whose first member is `gemm`. The calling thread's [`matmul_precision`] picks the kernel's
 /// staging. The profiler counts `2 m n k` operations per batch entry.
@@ -240,17 +254,15 @@ pub(super) fn dispatch_gemm(
     buffers: [&GpuBuffer; 3],
     params: &[u8],
     gemm: Gemm,
-    slices: usize,
 ) -> Result<()> {
-    let [x, y, _] = ctx.grid(kernel.tile.blocks(gemm.m as usize, gemm.n as usize));
-    let workgroups = [x, y, slices as u32];
-    let batch = if gemm.splits() == 1 { slices } else { 1 };
-    let flops = 2
-        * [gemm.m, gemm.n, gemm.k]
-            .map(u64::from)
-            .iter()
-            .product::<u64>()
-        * batch as u64;
+    debug_assert!(params.starts_with(bytemuck::bytes_of(&gemm)));
+    let slices = gemm.batch as usize * gemm.splits();
+    let blocks = kernel.tile.blocks(gemm.m as usize, gemm.n as usize);
+    let workgroups = ctx.grid(blocks * slices);
+    let flops = 2 * [gemm.m, gemm.n, gemm.k, gemm.batch]
+        .map(u64::from)
+        .iter()
+        .product::<u64>();
     let shader = kernel.shader(ctx)?;
     ctx.dispatch_counted(shader, "main", &buffers, params, workgroups, flops)
 }
@@ -279,8 +291,8 @@ struct ReduceParams {
 }
 
 /// Records a GEMM-core kernel into `c`: `[batch, m, n]` in one split, or, when `gemm` splits
-/// K (then `batch` is 1), partial sums `[splits, m, n]` written to a scratch buffer and added
-/// into `c` by `gemm_reduce_splits.wgsl`.
+/// K (one product), partial sums `[splits, m, n]` written to a scratch buffer and added into
+/// `c` by `gemm_reduce_splits.wgsl`.
 pub(super) fn dispatch_split_gemm(
     ctx: &GpuContext,
     kernel: &GemmKernel,
@@ -288,16 +300,14 @@ pub(super) fn dispatch_split_gemm(
     c: &GpuBuffer,
     params: &[u8],
     gemm: Gemm,
-    batch: usize,
 ) -> Result<()> {
     let (m, n) = (gemm.m as usize, gemm.n as usize);
     let splits = gemm.splits();
     if splits == 1 {
-        return dispatch_gemm(ctx, kernel, [a, b, c], params, gemm, batch);
+        return dispatch_gemm(ctx, kernel, [a, b, c], params, gemm);
     }
-    debug_assert_eq!(batch, 1, "split-K of a batched product");
     let partial = ctx.alloc(splits * m * n)?;
-    dispatch_gemm(ctx, kernel, [a, b, &partial], params, gemm, splits)?;
+    dispatch_gemm(ctx, kernel, [a, b, &partial], params, gemm)?;
     let r = ReduceParams {
         len: (m * n) as u32,
         splits: splits as u32,
@@ -343,7 +353,7 @@ pub(crate) fn matmul(
         let target = ctx.target_workgroups(kernel.tile.invocations());
         split_k(kernel.tile, d.m, d.n, d.k, target)
     } else {
-        Gemm::new(d.m, d.n, d.k)
+        Gemm::batched(d.m, d.n, d.k, d.batch)
     };
     let p = MatmulParams {
         gemm,
@@ -355,7 +365,7 @@ pub(crate) fn matmul(
         b_col: b_col as u32,
     };
     let params = bytemuck::bytes_of(&p);
-    dispatch_split_gemm(ctx, kernel, [a, b], &out, params, gemm, d.batch)?;
+    dispatch_split_gemm(ctx, kernel, [a, b], &out, params, gemm)?;
     Ok(out)
 }
 // ANCHOR_END: matmul

@@ -205,15 +205,16 @@ fn conv2d_backward_weight_gpu_matches_cpu() {
 
 /// Blocks of C past 65535, the most workgroups per dimension that Vulkan guarantees (and wgpu's
 /// default limit): the first convolution's backward-data at the article's batch of 5000 has
-/// 40000 of them (blocks of 128 columns). The GEMM core folds its blocks over two dimensions.
-/// The tiles' blocks are at most 128 long.
+/// 40000 of them (blocks of 128 columns). The GEMM core folds its blocks, and the batch entries,
+/// over two dimensions. The tiles' blocks are at most 128 long; the last case is a batch of more
+/// small products than a dimension holds.
 #[test]
 fn gemms_with_more_blocks_than_a_dispatch_dimension_holds_gpu_matches_cpu() {
     let Some(_) = gpu_or_skip() else { return };
     let long = 128 * 65535 + 67;
-    for (m, k, n) in [(1, 3, long), (long, 3, 2)] {
+    for (batch, m, k, n) in [(1, 1, 3, long), (1, long, 3, 2), (65535 + 3, 2, 3, 2)] {
         let d = MatmulDims {
-            batch: 1,
+            batch,
             m,
             k,
             n,
@@ -222,7 +223,7 @@ fn gemms_with_more_blocks_than_a_dispatch_dimension_holds_gpu_matches_cpu() {
             a_batched: true,
             b_batched: true,
         };
-        let inputs = [random(m * k, 11), random(k * n, 12)];
+        let inputs = [random(batch * m * k, 11), random(batch * k * n, 12)];
         check(&format!("{d:?}"), &inputs, k, |kern, s| {
             kern.matmul(&s[0], &s[1], d)
         });
