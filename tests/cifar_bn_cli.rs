@@ -340,13 +340,18 @@ fn resume(folder: &Path) -> Output {
         .unwrap()
 }
 
-/// `folder/run.json` with its setting `key` replaced by `value`.
-fn edit_run_file(folder: &Path, key: &str, value: serde_json::Value) {
+/// Rewrites `folder/run.json` as `edit` changes it.
+fn rewrite_run_file(folder: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let path = folder.join("run.json");
     let mut run: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    run["settings"][key] = value;
+    edit(&mut run);
     std::fs::write(&path, serde_json::to_vec(&run).unwrap()).unwrap();
+}
+
+/// `folder/run.json` with its setting `key` replaced by `value`.
+fn edit_run_file(folder: &Path, key: &str, value: serde_json::Value) {
+    rewrite_run_file(folder, |run| run["settings"][key] = value);
 }
 
 #[test]
@@ -390,8 +395,73 @@ fn resume_continues_on_the_data_the_run_had_and_checks_the_stored_settings() {
         assert!(err.contains(said), "{err}");
         edit_run_file(&folder, key, stored);
     }
+
+    // So are settings of the wrong type (named), unknown or missing ones, settings that are
+    // not an object, and another version's file.
+    let original = std::fs::read(folder.join("run.json")).unwrap();
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(Edit, &str); 5] = [
+        (
+            |run| run["settings"]["seed"] = serde_json::Value::Null,
+            "seed: invalid type: null",
+        ),
+        (
+            |run| run["settings"]["colour"] = "red".into(),
+            "unknown setting `colour`",
+        ),
+        (
+            |run| drop(run["settings"].as_object_mut().unwrap().remove("seed")),
+            "no setting `seed`",
+        ),
+        (
+            |run| {
+                let values = run["settings"].as_object().unwrap().values().cloned();
+                run["settings"] = serde_json::Value::Array(values.collect());
+            },
+            "its settings are not an object",
+        ),
+        (
+            |run| run["version"] = "0.0.1".into(),
+            "`kiln cifar_bn 0.0.1`",
+        ),
+    ];
+    for (edit, said) in edits {
+        rewrite_run_file(&folder, edit);
+        let out = resume(&folder);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{said}: accepted");
+        assert!(err.contains(said), "{err}");
+        std::fs::write(folder.join("run.json"), &original).unwrap();
+    }
     let out = resume(&folder);
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_resumed_run_keeps_the_checkpoint_cadence_it_had() {
+    let (out, dir) = interrupted_by(libc::SIGINT);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let folder = dir.path().join("out");
+    let checkpoint = folder.join("checkpoints").join("no-bn.safetensors");
+    let modified = || std::fs::metadata(&checkpoint).unwrap().modified().unwrap();
+    let saved = modified();
+    let child = cifar_bn(&[])
+        .arg("--resume")
+        .arg(&folder)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while modified() == saved && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let rewritten = modified() != saved;
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert!(rewritten, "no checkpoint after resuming: {}", stderr(&out));
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
 }
 
 #[test]

@@ -114,7 +114,7 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<ExitCode> {
     let signals = Signals::register()?;
     let matches = Args::command().get_matches();
-    let args = Args::from_arg_matches(&matches)?;
+    let mut args = Args::from_arg_matches(&matches)?;
     let device = cli::device(args.run.device)?;
     let mut settings = args.run.settings(&PROGRAM, &args.settings, &matches)?;
     let overridden: &[&str] = match settings.study {

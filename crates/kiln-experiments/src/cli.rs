@@ -2,11 +2,12 @@
 //! settings check, and the signals that stop a run.
 
 use crate::folder::{self, Program, RUN_FILE};
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use clap::parser::ValueSource;
 use clap::ArgMatches;
 use kiln::data::{Cifar10, DataOrigin, DataSource, Dataset};
 use kiln::tensor::{Device, DeviceChoice};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -63,7 +64,8 @@ pub struct RunArgs {
     /// Replace the earlier run's files in --out.
     #[arg(long, requires = "out")]
     pub overwrite: bool,
-    /// Save a checkpoint every N steps into the output folder's checkpoints/ (0: never).
+    /// Save a checkpoint every N steps into the output folder's checkpoints/ (0: never);
+    /// with --resume, the run's own cadence unless given.
     #[arg(long, default_value_t = 0)]
     pub checkpoint_every: usize,
     /// Continue the run in this output folder from its checkpoints, with its settings.
@@ -73,9 +75,10 @@ pub struct RunArgs {
 
 impl RunArgs {
     /// The settings of the runs: with `--resume`, those stored in its folder (see
-    /// [`resumed_settings`]), else `given`.
+    /// [`resumed_settings`]), and its checkpoint cadence unless `--checkpoint-every` is given;
+    /// else `given`.
     pub fn settings<S: Clone + clap::Args + serde::Serialize + serde::de::DeserializeOwned>(
-        &self,
+        &mut self,
         program: &Program,
         given: &S,
         matches: &ArgMatches,
@@ -90,7 +93,11 @@ impl RunArgs {
                 out.display()
             );
         }
-        resumed_settings(program, folder, given, matches)
+        let stored = folder::stored(program, folder)?;
+        if matches.value_source("checkpoint_every") != Some(ValueSource::CommandLine) {
+            self.checkpoint_every = stored.checkpoint_every;
+        }
+        resumed_settings(folder, stored.settings, given, matches)
     }
 
     /// Training and test sets: synthetic when `synthetic` is set, else CIFAR-10 from `--data`
@@ -143,6 +150,7 @@ impl RunArgs {
             &Path::new("runs").join(program.name),
             self.overwrite,
             &settings_json(settings)?,
+            self.checkpoint_every,
         )
     }
 }
@@ -190,17 +198,17 @@ pub fn settings_json(settings: &impl serde::Serialize) -> anyhow::Result<serde_j
     Ok(serde_json::from_str(&serde_json::to_string(settings)?)?)
 }
 
-/// `--resume folder`: the settings stored in the folder's `run.json`, after checking that none
-/// of `given` set on the command line (per `matches`) contradicts them (each one named with
-/// both values), and that the flags' own checks accept them (a damaged or edited file is
-/// refused with the flag and its value).
+/// `--resume folder`: the settings `stored_json` in the folder's `run.json`, after checking
+/// that none of `given` set on the command line (per `matches`) contradicts them (each one named
+/// with both values), that they are the settings `S` has, no more and no fewer, and that the
+/// flags' own checks accept them (a damaged or edited file is refused with the flag and its
+/// value).
 pub fn resumed_settings<S: clap::Args + serde::Serialize + serde::de::DeserializeOwned>(
-    program: &Program,
     folder: &Path,
+    stored_json: serde_json::Value,
     given: &S,
     matches: &ArgMatches,
 ) -> anyhow::Result<S> {
-    let stored_json = folder::settings(program, folder)?;
     let given_json = settings_json(given)?;
     let mut conflicts = Vec::new();
     for (key, value) in given_json.as_object().expect("settings are an object") {
@@ -228,8 +236,23 @@ pub fn resumed_settings<S: clap::Args + serde::Serialize + serde::de::Deserializ
             run_file.display()
         )
     };
+    let keys = |json: &serde_json::Value| -> BTreeSet<String> {
+        json.as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    let (stored_keys, given_keys) = (keys(&stored_json), keys(&given_json));
+    if let Some(unknown) = stored_keys.difference(&given_keys).next() {
+        return Err(anyhow!("unknown setting `{unknown}`")).with_context(damaged);
+    }
+    if let Some(missing) = given_keys.difference(&stored_keys).next() {
+        return Err(anyhow!("no setting `{missing}`")).with_context(damaged);
+    }
     check_as_flags::<S>(&stored_json).with_context(damaged)?;
-    serde_json::from_value(stored_json).with_context(damaged)
+    // The error names the setting whose value does not fit its type.
+    serde_path_to_error::deserialize(stored_json).with_context(damaged)
 }
 
 /// Fails unless `S`'s flags accept `settings` (as stored in `run.json`) given on a command

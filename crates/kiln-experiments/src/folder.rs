@@ -40,9 +40,21 @@ struct RunFile {
     program: String,
     version: String,
     settings: serde_json::Value,
+    /// The run's `--checkpoint-every`, which `--resume` keeps unless given again.
+    checkpoint_every: usize,
 }
 
-/// Creates a new output folder of `program` and claims it with `run.json` holding `settings`.
+/// What an earlier run stored in its `run.json`, for `--resume`.
+#[derive(Debug)]
+pub struct Stored {
+    /// The settings of its runs, a JSON object.
+    pub settings: serde_json::Value,
+    /// Its `--checkpoint-every`.
+    pub checkpoint_every: usize,
+}
+
+/// Creates a new output folder of `program` and claims it with `run.json` holding `settings`
+/// and the checkpoint cadence `checkpoint_every`.
 ///
 /// With `out`, the folder may exist if it holds none of the files the program writes, or with
 /// `overwrite`, which first removes those (an earlier run's outputs; nothing else). Without
@@ -54,6 +66,7 @@ pub fn create(
     base: &Path,
     overwrite: bool,
     settings: &serde_json::Value,
+    checkpoint_every: usize,
 ) -> anyhow::Result<PathBuf> {
     let folder = match out {
         Some(out) => {
@@ -66,13 +79,15 @@ pub fn create(
         program: program.signature(),
         version: env!("CARGO_PKG_VERSION").to_string(),
         settings: settings.clone(),
+        checkpoint_every,
     };
     claim(&folder.join(RUN_FILE), &serde_json::to_vec_pretty(&run)?)?;
     Ok(folder)
 }
 
-/// The settings stored in `folder/run.json` by [`create`] for `program`, for `--resume folder`.
-pub fn settings(program: &Program, folder: &Path) -> anyhow::Result<serde_json::Value> {
+/// What [`create`] stored in `folder/run.json` for `program`, for `--resume folder`: refused
+/// when another program or another version of kiln wrote it, or its settings are not an object.
+pub fn stored(program: &Program, folder: &Path) -> anyhow::Result<Stored> {
     let path = folder.join(RUN_FILE);
     if !folder.is_dir() {
         bail!(
@@ -88,23 +103,33 @@ pub fn settings(program: &Program, folder: &Path) -> anyhow::Result<serde_json::
             path.display()
         )
     })?;
-    let run: RunFile = serde_json::from_slice(&bytes).with_context(|| {
+    let damaged = || {
         format!(
             "--resume {}: {} is damaged",
             folder.display(),
             path.display()
         )
-    })?;
-    if run.program != program.signature() {
+    };
+    let run: RunFile = serde_json::from_slice(&bytes).with_context(damaged)?;
+    let this = (program.signature(), env!("CARGO_PKG_VERSION"));
+    if (run.program.as_str(), run.version.as_str()) != (this.0.as_str(), this.1) {
         bail!(
-            "--resume {}: {} was written by `{}`, not by {}",
+            "--resume {}: {} was written by `{} {}`, not by {} {}",
             folder.display(),
             path.display(),
             run.program,
-            program.signature()
+            run.version,
+            this.0,
+            this.1
         );
     }
-    Ok(run.settings)
+    if !run.settings.is_object() {
+        return Err(anyhow::anyhow!("its settings are not an object")).with_context(damaged);
+    }
+    Ok(Stored {
+        settings: run.settings,
+        checkpoint_every: run.checkpoint_every,
+    })
 }
 
 /// Makes sure `out` can receive a new run.
