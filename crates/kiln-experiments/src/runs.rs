@@ -275,7 +275,9 @@ pub fn start(
 /// (epoch `e` is the loader's epoch `e`, so a resumed run sees the batches it would have seen),
 /// evaluating and checkpointing (into `checkpoint`) on the cadence. A non-finite loss stops the
 /// run as diverged; `stop` (a signal) stops it after the current step, which is evaluated and
-/// checkpointed so that nothing measured is lost. Why a run stopped early is said on stderr.
+/// checkpointed so that nothing measured is lost. A non-finite test loss (the step's update
+/// broke the model) stops it as diverged too, and a diverged model is never checkpointed. Why a
+/// run stopped early is said on stderr.
 #[allow(clippy::too_many_arguments)]
 pub fn train(
     name: &str,
@@ -311,7 +313,8 @@ pub fn train(
                 record.stopped = Some(format!("{INTERRUPTED} at step {step}"));
             }
             let last = step == cadence.steps || record.stopped.is_some();
-            if value.is_finite() && (step.is_multiple_of(cadence.eval_every) || last) {
+            let mut healthy = value.is_finite();
+            if healthy && (step.is_multiple_of(cadence.eval_every) || last) {
                 let (loss, accuracy) = trainer.evaluate()?;
                 record.evals.push(EvalPoint {
                     step,
@@ -319,11 +322,16 @@ pub fn train(
                     accuracy,
                     train_seconds: record.train_seconds,
                 });
+                if !loss.is_finite() {
+                    record.stopped = Some(format!("diverged at step {step}: test loss {loss}"));
+                    healthy = false;
+                }
             }
+            let last = last || !healthy;
             record.wall_seconds = earlier_seconds + started.elapsed().as_secs_f64();
             // A diverged model is not worth keeping.
             if cadence.checkpoint_every > 0
-                && value.is_finite()
+                && healthy
                 && (step.is_multiple_of(cadence.checkpoint_every) || last)
             {
                 checkpoint.save(trainer.state(), record)?;
@@ -356,4 +364,81 @@ pub fn progress_bar(enabled: bool, name: &str, steps: usize) -> ProgressBar {
     );
     bar.set_prefix(name.to_string());
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiln::data::{Dataset, LoaderConfig};
+
+    /// A trainer whose steps lose 1.0 and whose model breaks at step `breaks` (its test loss
+    /// becomes NaN, as after an update to NaN weights); its state is empty.
+    struct Breaking {
+        steps: usize,
+        breaks: usize,
+    }
+
+    impl Trainer for Breaking {
+        fn step(&mut self, _: &Batch) -> anyhow::Result<f32> {
+            self.steps += 1;
+            Ok(1.0)
+        }
+
+        fn evaluate(&mut self) -> anyhow::Result<(f32, f32)> {
+            let loss = if self.steps >= self.breaks {
+                f32::NAN
+            } else {
+                0.5
+            };
+            Ok((loss, 0.1))
+        }
+
+        fn state(&self) -> StateDict {
+            StateDict::default()
+        }
+    }
+
+    #[test]
+    fn a_model_broken_by_its_update_stops_the_run_without_a_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let images = 8;
+        let data = Dataset::new(vec![0; images * 3072], vec![0; images], vec!["a".into()]);
+        let loader = DataLoader::new(&data.unwrap(), LoaderConfig::new(1)).unwrap();
+        let checkpoint = Checkpoint::new(dir.path(), "run", "test", "settings".into());
+        let cadence = Cadence {
+            steps: 6,
+            eval_every: 1,
+            checkpoint_every: 1,
+        };
+        let mut trainer = Breaking {
+            steps: 0,
+            breaks: 3,
+        };
+        let mut record = RunRecord::default();
+        let stop = AtomicBool::new(false);
+        let bar = ProgressBar::hidden();
+        train(
+            "run",
+            &mut trainer,
+            &mut record,
+            &loader,
+            cadence,
+            &checkpoint,
+            &stop,
+            &bar,
+        )
+        .unwrap();
+        assert_eq!(record.train_loss.len(), 3);
+        assert_eq!(
+            record.stopped.as_deref(),
+            Some("diverged at step 3: test loss NaN")
+        );
+        // The checkpoint is the one of step 2, and it resumes as the diverged run's record
+        // cannot: JSON has no NaN.
+        let resumed = checkpoint
+            .resume(cadence.steps, |_| Ok(()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(resumed.train_loss.len(), 2);
+    }
 }
