@@ -27,6 +27,9 @@ pub struct EvalPoint {
 /// How a run stopped by a signal is described (`interrupted at step N`).
 pub const INTERRUPTED: &str = "interrupted";
 
+/// How a run stopped by a non-finite loss is described (`diverged at step N: ...`).
+pub const DIVERGED: &str = "diverged";
+
 /// What one run measured.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct RunRecord {
@@ -42,6 +45,13 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// Whether the run stopped on a non-finite training or test loss.
+    pub fn diverged(&self) -> bool {
+        self.stopped
+            .as_deref()
+            .is_some_and(|s| s.starts_with(DIVERGED))
+    }
+
     /// Training images per second at `batch_size` images a step (evaluation excluded; 0 before
     /// any step).
     pub fn images_per_second(&self, batch_size: usize) -> f64 {
@@ -308,7 +318,7 @@ pub fn train(
             bar.set_position(step as u64);
             bar.set_message(format!("loss {value:.4}"));
             if !value.is_finite() {
-                record.stopped = Some(format!("diverged at step {step}: training loss {value}"));
+                record.stopped = Some(format!("{DIVERGED} at step {step}: training loss {value}"));
             } else if stop.load(Ordering::Relaxed) {
                 record.stopped = Some(format!("{INTERRUPTED} at step {step}"));
             }
@@ -323,7 +333,7 @@ pub fn train(
                     train_seconds: record.train_seconds,
                 });
                 if !loss.is_finite() {
-                    record.stopped = Some(format!("diverged at step {step}: test loss {loss}"));
+                    record.stopped = Some(format!("{DIVERGED} at step {step}: test loss {loss}"));
                     healthy = false;
                 }
             }
@@ -433,6 +443,7 @@ mod tests {
             record.stopped.as_deref(),
             Some("diverged at step 3: test loss NaN")
         );
+        assert!(record.diverged());
         // The checkpoint is the one of step 2, and it resumes as the diverged run's record
         // cannot: JSON has no NaN.
         let resumed = checkpoint

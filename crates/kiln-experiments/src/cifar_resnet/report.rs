@@ -90,7 +90,8 @@ fn target_key(target: f32) -> String {
     format!("{target}")
 }
 
-/// What a sweep run says: its losses and whether it [`diverged`].
+/// What a sweep run says: its losses and whether it [`diverged`], or stopped as diverged (a
+/// test loss that was not finite, [`crate::runs::RunRecord::diverged`]).
 pub fn sweep_point(r: &RunResult) -> SweepPoint {
     let losses = &r.record.train_loss;
     SweepPoint {
@@ -98,7 +99,7 @@ pub fn sweep_point(r: &RunResult) -> SweepPoint {
         steps: losses.len(),
         first_loss: losses.first().copied(),
         final_loss: smoothed(losses).last().copied(),
-        diverged: diverged(losses),
+        diverged: diverged(losses) || r.record.diverged(),
     }
 }
 
@@ -295,5 +296,26 @@ mod tests {
         settled.extend([2.0; 10]);
         assert!(!diverged(&settled));
         assert!(!diverged(&[]), "no steps, nothing diverged");
+    }
+
+    #[test]
+    fn a_sweep_run_stopped_by_a_non_finite_test_loss_diverged() {
+        let mut result = RunResult {
+            spec: super::super::config::RunSpec {
+                name: "sweep-0.4".into(),
+                batch_norm: false,
+                lr: 0.4,
+                epochs: 2,
+            },
+            steps_per_epoch: 3,
+            batch_size: 4,
+            record: crate::runs::RunRecord {
+                train_loss: vec![2.3, 2.2, 2.1],
+                ..Default::default()
+            },
+        };
+        assert!(!sweep_point(&result).diverged);
+        result.record.stopped = Some("diverged at step 3: test loss NaN".into());
+        assert!(sweep_point(&result).diverged);
     }
 }
