@@ -237,6 +237,30 @@ fn seeds_that_differ_by_a_multiple_of_a_large_power_of_two_give_other_weights() 
 }
 
 #[test]
+fn resume_refuses_a_checkpoint_made_on_other_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test, origin) = synthetic(dir.path(), 5, 120, 40);
+    let out = dir.path().join("out");
+    let mut config = tiny_config(&out, Study::Bn);
+    config.protocol.steps_no_bn = 2;
+    config.protocol.steps_bn = 2;
+    experiment::run(&config, &train, &test, &origin, &AtomicBool::new(false)).unwrap();
+    let (other, _, _) = synthetic(&dir.path().join("other"), 6, 120, 40);
+    for train in [other, train.first(100)] {
+        let resumed = ExperimentConfig {
+            resume: Some(out.clone()),
+            out: dir.path().join("resumed"),
+            ..config.clone()
+        };
+        let err =
+            experiment::run(&resumed, &train, &test, &origin, &AtomicBool::new(false)).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("made with other settings"), "{message}");
+        assert!(message.contains("train 120 images"), "{message}");
+    }
+}
+
+#[test]
 fn resume_refuses_a_progress_record_it_could_not_have_written() {
     let dir = tempfile::tempdir().unwrap();
     let (train, test, origin) = synthetic(dir.path(), 5, 120, 40);

@@ -5,7 +5,7 @@
 use crate::folder::CHECKPOINTS;
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
-use kiln::data::{Batch, DataLoader};
+use kiln::data::{Batch, DataLoader, Dataset};
 use kiln::nn::{accuracy_async, cross_entropy, Module, Sequential, StateDict};
 use kiln::tensor::no_grad;
 use std::future::Future;
@@ -125,6 +125,27 @@ pub async fn evaluate_yielding<F: Future<Output = ()>>(
         (loss / count as f64) as f32,
         (correct / count as f64) as f32,
     ))
+}
+
+/// What a checkpoint's fingerprint says of a run's data: the sizes of its training and test
+/// sets and a CRC-32 of each one's images and labels, so that a run is not continued on other
+/// data (another subset, or CIFAR-10 where it trained on the synthetic stand-in).
+pub fn data_fingerprint(train: &Dataset, test: &Dataset) -> String {
+    let crc = |data: &Dataset| {
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(data.images());
+        for label in data.labels() {
+            hasher.update(&label.to_le_bytes());
+        }
+        hasher.finalize()
+    };
+    format!(
+        "train {} images (crc32 {:08x}), test {} images (crc32 {:08x})",
+        train.len(),
+        crc(train),
+        test.len(),
+        crc(test)
+    )
 }
 
 /// A run's model and optimizer, as [`train`] drives them.
@@ -379,7 +400,7 @@ pub fn progress_bar(enabled: bool, name: &str, steps: usize) -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kiln::data::{Dataset, LoaderConfig};
+    use kiln::data::LoaderConfig;
 
     /// A trainer whose steps lose 1.0 and whose model breaks at step `breaks` (its test loss
     /// becomes NaN, as after an update to NaN weights); its state is empty.

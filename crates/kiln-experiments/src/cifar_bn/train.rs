@@ -64,22 +64,24 @@ fn loader(
 const PROGRAM: &str = "cifar_bn";
 
 /// What a checkpoint stores of the configuration: everything that shapes the run's numbers
-/// step by step (the number of steps only says where it ends).
-fn config_fingerprint(config: &ExperimentConfig, spec: &RunSpec) -> String {
+/// step by step (the number of steps only says where it ends), `data` included
+/// ([`runs::data_fingerprint`]).
+fn config_fingerprint(config: &ExperimentConfig, spec: &RunSpec, data: &str) -> String {
     let p = &config.protocol;
     let spec = RunSpec {
         steps: 0,
         ..spec.clone()
     };
     format!(
-        "{spec:?} batch {} eval every {} on {:?} hidden {:?} seed {} lr {}",
+        "{spec:?} batch {} eval every {} on {:?} hidden {:?} seed {} lr {}, {data}",
         p.batch_size, p.eval_every, config.eval_limit, config.hidden, config.seed, config.lr
     )
 }
 
-/// The checkpoint of `spec`'s run in output folder `dir`.
-fn checkpoint_in(dir: &Path, config: &ExperimentConfig, spec: &RunSpec) -> Checkpoint {
-    Checkpoint::new(dir, &spec.name, PROGRAM, config_fingerprint(config, spec))
+/// The checkpoint of `spec`'s run on `data` in output folder `dir`.
+fn checkpoint_in(dir: &Path, config: &ExperimentConfig, spec: &RunSpec, data: &str) -> Checkpoint {
+    let fingerprint = config_fingerprint(config, spec, data);
+    Checkpoint::new(dir, &spec.name, PROGRAM, fingerprint)
 }
 
 /// The article's network with Adam, evaluated on the test loader.
@@ -119,10 +121,11 @@ pub fn run(
     let mut model = model::build(spec, config.hidden, config.seed)?;
     model.to_device(config.device)?;
     let mut adam = Adam::new(model.parameters(), AdamConfig::default().lr(config.lr))?;
+    let data = runs::data_fingerprint(train, test);
     let resume_from = config
         .resume
         .as_deref()
-        .map(|dir| checkpoint_in(dir, config, spec));
+        .map(|dir| checkpoint_in(dir, config, spec, &data));
     let mut record = runs::start(&spec.name, resume_from.as_ref(), spec.steps, |dict| {
         Ok(checkpoint::load_state_dict(dict, &model, Some(&mut adam))?)
     })?;
@@ -138,7 +141,7 @@ pub fn run(
         &mut record,
         &train_data,
         cadence,
-        &checkpoint_in(&config.out, config, spec),
+        &checkpoint_in(&config.out, config, spec, &data),
         stop,
         &runs::progress_bar(config.progress, &spec.name, spec.steps),
     )?;

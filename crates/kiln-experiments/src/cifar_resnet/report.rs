@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn a_sweep_run_stopped_by_a_non_finite_test_loss_diverged() {
         let mut result = RunResult {
-            spec: super::super::config::RunSpec {
+            spec: crate::cifar_resnet::config::RunSpec {
                 name: "sweep-0.4".into(),
                 batch_norm: false,
                 lr: 0.4,

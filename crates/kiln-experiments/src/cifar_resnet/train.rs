@@ -140,16 +140,19 @@ impl Trainer for ResNetTrainer {
 /// The name checkpoints are keyed by.
 const PROGRAM: &str = "cifar_resnet";
 
-/// Everything that shapes a run's numbers step by step.
-fn config_fingerprint(config: &ResNetConfig, spec: &RunSpec) -> String {
+/// Everything that shapes a run's numbers step by step, `data` included
+/// ([`runs::data_fingerprint`]).
+fn config_fingerprint(config: &ResNetConfig, spec: &RunSpec, data: &str) -> String {
     format!(
-        "{spec:?} width {} batch {} on {:?} test images, seed {}",
+        "{spec:?} width {} batch {} on {:?} test images, seed {}, {data}",
         config.width, config.batch_size, config.eval_limit, config.seed
     )
 }
 
-fn checkpoint_in(dir: &Path, config: &ResNetConfig, spec: &RunSpec) -> Checkpoint {
-    Checkpoint::new(dir, &spec.name, PROGRAM, config_fingerprint(config, spec))
+/// The checkpoint of `spec`'s run on `data` in output folder `dir`.
+fn checkpoint_in(dir: &Path, config: &ResNetConfig, spec: &RunSpec, data: &str) -> Checkpoint {
+    let fingerprint = config_fingerprint(config, spec, data);
+    Checkpoint::new(dir, &spec.name, PROGRAM, fingerprint)
 }
 
 /// Trains one run.
@@ -160,6 +163,7 @@ pub fn run(
     test: &Dataset,
     stop: &AtomicBool,
 ) -> anyhow::Result<RunResult> {
+    let data = runs::data_fingerprint(train, test);
     let (batch_size, train_data, test) = loaders(config, train, test)?;
     let steps_per_epoch = train_data.num_batches();
     let steps = spec.epochs * steps_per_epoch;
@@ -171,7 +175,7 @@ pub fn run(
     let resume_from = config
         .resume
         .as_deref()
-        .map(|dir| checkpoint_in(dir, config, spec));
+        .map(|dir| checkpoint_in(dir, config, spec, &data));
     let mut record = runs::start(&spec.name, resume_from.as_ref(), steps, |dict| {
         checkpoint::load_state_dict(dict, &model, Some(&mut sgd))?;
         Ok(scheduler.load_state(SCHEDULE_PREFIX, dict)?)
@@ -193,7 +197,7 @@ pub fn run(
         &mut record,
         &train_data,
         cadence,
-        &checkpoint_in(&config.out, config, spec),
+        &checkpoint_in(&config.out, config, spec, &data),
         stop,
         &runs::progress_bar(config.progress, &spec.name, steps),
     )?;
