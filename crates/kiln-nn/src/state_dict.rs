@@ -66,6 +66,17 @@ pub enum CheckpointError {
         /// The entry's name.
         name: String,
     },
+    /// An entry is a counter where a tensor is needed, or a tensor where a counter is (such as
+    /// PyTorch's optimizer steps, kept as `f32` tensors).
+    #[error("checkpoint entry `{name}` is {found}, not {expected}")]
+    WrongKind {
+        /// The entry's name.
+        name: String,
+        /// What is needed: "a tensor" or "a counter (a U64 scalar)".
+        expected: &'static str,
+        /// What the entry is.
+        found: &'static str,
+    },
     /// A tensor's shape in the checkpoint differs from the module's.
     #[error("checkpoint tensor `{name}` has shape {found}, the model expects {expected}")]
     ShapeMismatch {
@@ -194,7 +205,7 @@ impl StateDict {
 
     /// The tensor named `name` (a CPU tensor after loading from a file).
     pub fn tensor(&self, name: &str) -> CheckpointResult<&Tensor> {
-        self.tensors.get(name).ok_or_else(|| missing(name))
+        self.tensors.get(name).ok_or_else(|| self.absent(name))
     }
 
     /// The counter named `name`.
@@ -202,7 +213,27 @@ impl StateDict {
         self.counters
             .get(name)
             .copied()
-            .ok_or_else(|| missing(name))
+            .ok_or_else(|| self.absent(name))
+    }
+
+    /// Why the tensor or counter `name` cannot be had: it is the other kind, or missing.
+    fn absent(&self, name: &str) -> CheckpointError {
+        const TENSOR: &str = "a tensor";
+        const COUNTER: &str = "a counter (a U64 scalar)";
+        let kind = |expected, found| CheckpointError::WrongKind {
+            name: name.to_string(),
+            expected,
+            found,
+        };
+        if self.tensors.contains_key(name) {
+            kind(COUNTER, TENSOR)
+        } else if self.counters.contains_key(name) {
+            kind(TENSOR, COUNTER)
+        } else {
+            CheckpointError::Missing {
+                name: name.to_string(),
+            }
+        }
     }
 
     /// Whether there is a tensor or counter named `name`.
@@ -438,12 +469,6 @@ fn checksum<'a>(
         hasher.update(&[0]);
     }
     hasher.finalize()
-}
-
-fn missing(name: &str) -> CheckpointError {
-    CheckpointError::Missing {
-        name: name.to_string(),
-    }
 }
 
 fn format_error(e: safetensors::SafeTensorError) -> CheckpointError {

@@ -161,6 +161,41 @@ fn optimizer_state_is_saved_under_the_parameter_index() {
 }
 
 #[test]
+fn a_step_count_past_what_an_optimizer_takes_is_refused_at_load() {
+    let model = common::mlp(4, 3, false, 0);
+    let mut adam = Adam::new(model.parameters(), AdamConfig::default()).unwrap();
+    let (x, labels) = common::spiral(3, 4, 0);
+    train_step(&model, &mut adam, &x, &labels);
+    let mut dict = checkpoint::state_dict(&model, Some(&adam));
+    dict.insert_counter("optimizer.0.step", u64::MAX);
+    let err = adam.load_state("optimizer.", &dict).unwrap_err();
+    assert!(matches!(err, CheckpointError::Incompatible(_)), "{err}");
+    assert!(
+        err.to_string().contains("`optimizer.0.step` counts"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_entry_of_the_other_kind_is_named_as_such_not_as_missing() {
+    let mut dict = StateDict::new();
+    dict.insert_tensor(
+        "optimizer.0.step",
+        Tensor::from_vec(vec![3.0], &[]).unwrap(),
+    );
+    dict.insert_counter("0.weight", 1);
+    let err = dict.counter("optimizer.0.step").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "checkpoint entry `optimizer.0.step` is a tensor, not a counter (a U64 scalar)"
+    );
+    let err = dict.tensor("0.weight").unwrap_err();
+    assert!(matches!(err, CheckpointError::WrongKind { .. }), "{err}");
+    let err = dict.tensor("1.weight").unwrap_err();
+    assert!(matches!(err, CheckpointError::Missing { .. }), "{err}");
+}
+
+#[test]
 fn loading_into_another_shape_names_the_tensor_and_both_shapes() {
     let dir = tempfile::tempdir().unwrap();
     let path = temp_path(&dir, "wide.safetensors");

@@ -1,6 +1,6 @@
 //! Adam and AdamW.
 
-use super::state::StateTable;
+use super::state::{StateTable, MAX_STEP};
 use super::{finite_non_negative, Optimizer};
 use crate::state_dict::{CheckpointResult, StateDict};
 use kiln_tensor::{AdamStep, Error, Result, Tensor};
@@ -102,7 +102,7 @@ impl Optimizer for Adam {
             let state = self.state.get_or_init(i, p)?;
             state.step += 1;
             let step = u32::try_from(state.step)
-                .map_err(|_| Error::invalid("Adam", "more than u32::MAX steps"))?;
+                .map_err(|_| Error::invalid("Adam", format!("more than {MAX_STEP} steps")))?;
             let hp = AdamStep {
                 lr: c.lr,
                 beta1: c.beta1,

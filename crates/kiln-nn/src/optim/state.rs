@@ -3,6 +3,9 @@
 use crate::state_dict::{CheckpointError, CheckpointResult, StateDict};
 use kiln_tensor::{Result, Tensor};
 
+/// Most steps an optimizer takes on a parameter: the update kernels count steps in `u32`.
+pub(super) const MAX_STEP: u64 = u32::MAX as u64;
+
 /// The state of one parameter.
 #[derive(Debug)]
 pub(super) struct ParamState {
@@ -84,6 +87,11 @@ impl StateTable {
                 buffers.push(buffer);
             }
             let step = dict.counter(&step_name)?;
+            if step > MAX_STEP {
+                return Err(CheckpointError::Incompatible(format!(
+                    "`{step_name}` counts {step} steps, more than the {MAX_STEP} an optimizer takes"
+                )));
+            }
             states.push(Some(ParamState { step, buffers }));
         }
         self.states = states;
