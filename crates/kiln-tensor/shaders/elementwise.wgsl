@@ -163,8 +163,9 @@ fn apply_binary(op: u32, u: f32, v: f32) -> f32 {
         case OP_MAX_SHARE: {
             return select(select(select(1.0, 0.5, u == v), 0.0, u < v), 1.0, u_nan || v_nan);
         }
-        // u where v != 0 (NaN included), else exactly 0.
-        case OP_PICK: { return select(0.0, u, v != 0.0 || v_nan); }
+        // u where v != 0 (NaN included), else -0 (which adding the other branch's pick leaves
+        // out, -0 included).
+        case OP_PICK: { return select(-0.0, u, v != 0.0 || v_nan); }
         default: { return nan(); }
     }
 }

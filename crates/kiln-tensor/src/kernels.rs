@@ -90,7 +90,8 @@ pub enum BinaryOp {
     /// a == b, 0 where a < b, 1 where either is NaN (PyTorch's rule; `Minimum` uses it with the
     /// operands swapped).
     MaxShare,
-    /// a where b != 0 (NaN included), else exactly 0: one branch of a select.
+    /// a where b != 0 (NaN included), else -0: one branch of a select (adding -0 to the other
+    /// branch's value leaves it as it is, -0 included).
     Pick,
 }
 

@@ -320,6 +320,38 @@ device_test!(
     }
 );
 
+device_test!(
+    where_gives_the_selected_value_bit_for_bit_and_watches_its_mask,
+    |device| {
+        let on = |data: &[f32]| {
+            Tensor::from_slice(data, &[2])
+                .and_then(|t| t.to_device(device))
+                .unwrap()
+        };
+        // A selected -0 stays -0, whichever branch it comes from.
+        for (mask, bits) in [
+            (on(&[1.0, 1.0]), [true, false]),
+            (on(&[0.0, 0.0]), [false, true]),
+        ] {
+            let y = Tensor::where_(&mask, &on(&[-0.0, 0.0]), &on(&[0.0, -0.0])).unwrap();
+            let signs: Vec<bool> = y
+                .to_vec()
+                .unwrap()
+                .iter()
+                .map(|v| v.is_sign_negative())
+                .collect();
+            assert_eq!(signs, bits, "mask {:?}", mask.to_vec().unwrap());
+        }
+        // Writing to the mask after the forward pass fails backward, as for any input.
+        let x = leaf(&[1.0, 2.0], &[2], device);
+        let mask = on(&[1.0, 0.0]);
+        let y = Tensor::where_(&mask, &x, &on(&[0.0, 0.0])).unwrap();
+        mask.assign(&on(&[0.0, 1.0])).unwrap();
+        let err = y.sum_all().unwrap().backward().unwrap_err();
+        assert!(err.to_string().contains("in place"), "{err}");
+    }
+);
+
 #[test]
 fn elementwise_errors_name_the_op_and_shapes() {
     let x = Tensor::zeros(&[2, 3]);
@@ -329,6 +361,12 @@ fn elementwise_errors_name_the_op_and_shapes() {
     assert_error(x.maximum(&y), &["maximum", "[2, 3]", "[4]"]);
     assert_error(x.minimum(&y), &["minimum", "[2, 3]", "[4]"]);
     assert_error(Tensor::where_(&y, &x, &x), &["where_", "[2, 3]", "[4]"]);
+    let one = Tensor::zeros(&[1]);
+    let (two, three) = (Tensor::zeros(&[2]), Tensor::zeros(&[3]));
+    assert_error(
+        Tensor::where_(&one, &two, &three),
+        &["where_", "[2]", "[3]"],
+    );
 }
 
 device_test!(

@@ -177,9 +177,12 @@ pub(super) fn binary<T: Element>(
         BinaryOp::Maximum => broadcast_map(a, b, out, |x, y| x.max_nan(y)),
         BinaryOp::Minimum => broadcast_map(a, b, out, |x, y| x.min_nan(y)),
         BinaryOp::MaxShare => broadcast_map(a, b, out, max_share),
-        BinaryOp::Pick => {
-            broadcast_map(a, b, out, |x, y| if y != T::zero() { x } else { T::zero() })
-        }
+        BinaryOp::Pick => broadcast_map(
+            a,
+            b,
+            out,
+            |x, y| if y != T::zero() { x } else { T::neg_zero() },
+        ),
     }
 }
 

@@ -36,22 +36,27 @@ impl Tensor {
     }
 
     /// `on_true` where `mask` is nonzero (NaN counts as nonzero), `on_false` where it is 0,
-    /// all three broadcast together. Only the selected value reaches the output: a NaN or
-    /// infinity in the other branch does not. Gradients flow to the selected branch; the mask
-    /// gets none.
+    /// all three broadcast together. Only the selected value reaches the output, bit for bit
+    /// (`-0` included): a NaN or infinity in the other branch does not. Gradients flow to the
+    /// selected branch; the mask gets none, but writing to it before backward is an error, as
+    /// for any input.
     pub fn where_(mask: &Tensor, on_true: &Tensor, on_false: &Tensor) -> Result<Tensor> {
+        let operands = on_true.shape().broadcast(on_false.shape(), "where_")?;
+        operands.broadcast(mask.shape(), "where_")?;
         let mask = mask.detach();
         let zero = Tensor::full_on(&[], 0.0, mask.dtype(), mask.device())?;
         let unmasked = mask.eq(&zero)?;
         on_true.pick(&mask)?.add(&on_false.pick(&unmasked)?)
     }
 
-    /// `self` where `mask` is nonzero, exactly 0 elsewhere (broadcast); `mask` is detached.
+    /// `self` where `mask` is nonzero, `-0` elsewhere (broadcast), so that adding the other
+    /// branch's pick gives that branch's value exactly; `mask` is detached, and an input for
+    /// the in-place check only (its gradient is not listed).
     fn pick(&self, mask: &Tensor) -> Result<Tensor> {
         let (storage, out) = self.binary_forward(mask, BinaryOp::Pick, "where_")?;
-        let (mask, shape) = (mask.clone(), self.shape().clone());
-        Ok(Tensor::from_op(storage, out, &[self], move |g| {
-            let (picked, _) = g.binary_forward(&mask, BinaryOp::Pick, "where_")?;
+        let (kept, shape) = (mask.clone(), self.shape().clone());
+        Ok(Tensor::from_op(storage, out, &[self, mask], move |g| {
+            let (picked, _) = g.binary_forward(&kept, BinaryOp::Pick, "where_")?;
             let picked = Tensor::from_storage(picked, g.shape().clone());
             Ok(vec![Some(picked.sum_to(&shape)?)])
         }))
