@@ -136,3 +136,23 @@ fn broadcasting_keeps_the_sign_of_zero() {
         .collect();
     assert_eq!(signs, [true, true, true, false, false, false]);
 }
+
+#[test]
+fn the_divisors_gradient_stays_in_range_where_its_square_does_not() {
+    // d(a / b)/db = -a / b², whose b² overflows (1e40) or underflows (1e-50) in f32.
+    for (a, b, want) in [(1e30f32, 1e20f32, -1e-10f32), (1e-35, 1e-25, -1e15)] {
+        let b = t(&[b], &[1]).requires_grad();
+        t(&[a], &[1])
+            .div(&b)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let got = b.grad().unwrap().to_vec().unwrap()[0];
+        assert!(
+            (got - want).abs() <= 1e-5 * want.abs(),
+            "{a} / b: {got}, want {want}"
+        );
+    }
+}

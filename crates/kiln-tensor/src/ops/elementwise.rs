@@ -156,14 +156,16 @@ impl Tensor {
         )
     }
 
-    /// `self / rhs`, broadcast.
+    /// `self / rhs`, broadcast. The divisor's gradient `-g a / b²` is computed as
+    /// `-g ((a / b) / b)`, as PyTorch does: `b²` alone leaves the `f32` range for `|b|` past
+    /// about 1e19 or below 1e-19, where the gradient itself does not.
     pub fn div(&self, rhs: &Tensor) -> Result<Tensor> {
         self.binary_op(
             rhs,
             BinaryOp::Div,
             "div",
             |_, b, g| g.div(b),
-            |a, b, g| g.mul(a)?.div(&b.mul(b)?)?.neg(),
+            |a, b, g| g.mul(&a.div(b)?.div(b)?)?.neg(),
         )
     }
     // ANCHOR_END: arithmetic
