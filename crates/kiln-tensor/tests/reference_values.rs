@@ -156,3 +156,18 @@ fn the_divisors_gradient_stays_in_range_where_its_square_does_not() {
         );
     }
 }
+
+#[test]
+fn the_gradient_of_clamp_passes_at_its_bounds_as_pytorchs() {
+    let x = t(&[-1.0, 0.0, 3.0, 6.0, 7.0], &[5]).requires_grad();
+    x.clamp(0.0, 6.0)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    assert_eq!(
+        x.grad().unwrap().to_vec().unwrap(),
+        [0.0, 1.0, 1.0, 1.0, 0.0]
+    );
+}

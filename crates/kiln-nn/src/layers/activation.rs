@@ -49,8 +49,9 @@ impl Default for LeakyReLU {
 
 stateless_module!(LeakyReLU, |layer, x| x.leaky_relu(layer.0));
 
-/// `x` limited to `[low, high]` elementwise (PyTorch's `Hardtanh`; `Clamp { low: 0.0, high:
-/// 6.0 }` is ReLU6).
+/// `x` limited to `[low, high]` elementwise, as PyTorch's `clamp`: the forward pass of its
+/// `Hardtanh` (`Clamp { low: 0.0, high: 6.0 }` is ReLU6's), with `clamp`'s gradient, which
+/// passes at `x` equal to a bound where `Hardtanh`'s and ReLU6's are 0.
 #[derive(Debug, Clone, Copy)]
 pub struct Clamp {
     /// The lower bound.

@@ -53,7 +53,8 @@ impl Tensor {
         self.activation(UnaryOp::Abs, UnaryOp::Sign)
     }
 
-    /// `x` limited to `[low, high]`; an error naming the bounds unless `low <= high`.
+    /// `x` limited to `[low, high]`; an error naming the bounds unless `low <= high`. The
+    /// gradient passes where `low <= x <= high`, bounds included, as for PyTorch's `clamp`.
     pub fn clamp(&self, low: f32, high: f32) -> Result<Tensor> {
         if low.is_nan() || high.is_nan() || low > high {
             return Err(Error::invalid(
