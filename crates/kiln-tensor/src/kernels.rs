@@ -8,7 +8,7 @@
 //! Conventions: storages are contiguous row-major; shapes have been validated by the caller;
 //! methods return freshly allocated storage unless they take `&mut`.
 
-use crate::{DType, Result, Shape, Storage};
+use crate::{DType, Error, Result, Shape, Storage};
 
 /// Elementwise functions of one argument.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -260,7 +260,32 @@ pub struct AdamStep {
     pub step: u32,
 }
 
+/// Whether every one of `values` is finite and at least 0.
+fn finite_non_negative(values: &[f32]) -> bool {
+    values.iter().all(|v| v.is_finite() && *v >= 0.0)
+}
+
 impl AdamStep {
+    /// An error naming `op` unless the betas are in `[0, 1)`, the learning rate, `eps` and the
+    /// decay finite and at least 0, and `step` at least 1 (at 0 the bias corrections divide by
+    /// 0).
+    pub fn check(&self, op: &'static str) -> Result<()> {
+        let betas = (0.0..1.0).contains(&self.beta1) && (0.0..1.0).contains(&self.beta2);
+        if !betas || !finite_non_negative(&[self.lr, self.eps, self.weight_decay]) {
+            return Err(Error::invalid(
+                op,
+                format!("betas must be in [0, 1) and the rest finite and >= 0, got {self:?}"),
+            ));
+        }
+        if self.step == 0 {
+            return Err(Error::invalid(
+                op,
+                "step counts from 1 (at 0 the bias corrections divide by 0)",
+            ));
+        }
+        Ok(())
+    }
+
     /// `step` as the exponent of the bias corrections `1 - β^t`: steps past `i32::MAX` give
     /// `i32::MAX` (where `β^t` has long been 0) rather than wrapping to a negative power.
     pub(crate) fn exponent(&self) -> i32 {
@@ -279,6 +304,24 @@ pub struct SgdStep {
     pub nesterov: bool,
     /// L2 penalty added to the gradient.
     pub weight_decay: f32,
+}
+
+impl SgdStep {
+    /// An error naming `op` unless the learning rate, momentum and decay are finite and at
+    /// least 0, and Nesterov has momentum.
+    pub fn check(&self, op: &'static str) -> Result<()> {
+        let finite = finite_non_negative(&[self.lr, self.momentum, self.weight_decay]);
+        if !finite || (self.nesterov && self.momentum == 0.0) {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "hyper-parameters must be finite and >= 0, and Nesterov needs momentum, \
+                     got {self:?}"
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The primitives of one device. Every method validates nothing about shapes (the ops did) but

@@ -124,6 +124,37 @@ fn fused_updates_match_their_formulas_and_refuse_aliasing() {
         .adam_update_(&g, &m, &v, &AdamStep { step: 0, ..adam })
         .unwrap_err();
     assert!(err.to_string().contains("step counts from 1"), "{err}");
+    // Hyper-parameters that would turn the weights into NaN are refused, the weights untouched.
+    let kept = p.to_vec().unwrap();
+    let bad_adam = [
+        AdamStep { beta1: 1.0, ..adam },
+        AdamStep { beta2: 1.0, ..adam },
+        AdamStep {
+            lr: f32::NAN,
+            ..adam
+        },
+        AdamStep { eps: -1.0, ..adam },
+    ];
+    for hp in bad_adam {
+        let err = p.adam_update_(&g, &m, &v, &hp).unwrap_err();
+        assert!(err.to_string().contains("adam_update_"), "{err}");
+    }
+    let bad_sgd = [
+        SgdStep { lr: f32::NAN, ..hp },
+        SgdStep {
+            weight_decay: -1.0,
+            ..hp
+        },
+        SgdStep {
+            nesterov: true,
+            ..hp
+        },
+    ];
+    for hp in bad_sgd {
+        let err = p.sgd_update_(&g, None, &hp).unwrap_err();
+        assert!(err.to_string().contains("sgd_update_"), "{err}");
+    }
+    assert_eq!(p.to_vec().unwrap(), kept);
     // A step count past i32::MAX is the limit of the bias corrections, not a negative power.
     let before = p.to_vec().unwrap();
     let late = AdamStep {

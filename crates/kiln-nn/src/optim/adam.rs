@@ -1,7 +1,7 @@
 //! Adam and AdamW.
 
 use super::state::{StateTable, MAX_STEP};
-use super::{finite_non_negative, Optimizer};
+use super::Optimizer;
 use crate::state_dict::{CheckpointResult, StateDict};
 use kiln_tensor::{AdamStep, Error, Result, Tensor};
 
@@ -43,6 +43,19 @@ impl Default for AdamConfig {
 }
 
 impl AdamConfig {
+    /// The hyper-parameters of step `step` (from 1).
+    fn at_step(&self, step: u32) -> AdamStep {
+        AdamStep {
+            lr: self.lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+            decoupled: self.decoupled_weight_decay,
+            step,
+        }
+    }
+
     /// PyTorch's AdamW defaults: Adam's, with decoupled weight decay `1e-2`.
     pub fn adamw() -> AdamConfig {
         AdamConfig {
@@ -71,14 +84,7 @@ impl Adam {
     /// An optimizer over `params` (usually [`crate::Module::parameters`]). Errors for betas
     /// outside `[0, 1)` and negative or non-finite learning rate, eps or decay.
     pub fn new(params: Vec<Tensor>, config: AdamConfig) -> Result<Adam> {
-        let c = config;
-        let betas_ok = (0.0..1.0).contains(&c.beta1) && (0.0..1.0).contains(&c.beta2);
-        if !betas_ok || !finite_non_negative(&[c.lr, c.eps, c.weight_decay]) {
-            return Err(Error::invalid(
-                "Adam",
-                format!("betas must be in [0, 1) and the rest finite and >= 0, got {c:?}"),
-            ));
-        }
+        config.at_step(1).check("Adam")?;
         let state = StateTable::new(&["exp_avg", "exp_avg_sq"], params.len());
         Ok(Adam {
             params,
@@ -103,15 +109,7 @@ impl Optimizer for Adam {
             state.step += 1;
             let step = u32::try_from(state.step)
                 .map_err(|_| Error::invalid("Adam", format!("more than {MAX_STEP} steps")))?;
-            let hp = AdamStep {
-                lr: c.lr,
-                beta1: c.beta1,
-                beta2: c.beta2,
-                eps: c.eps,
-                weight_decay: c.weight_decay,
-                decoupled: c.decoupled_weight_decay,
-                step,
-            };
+            let hp = c.at_step(step);
             let [m, v] = &state.buffers[..] else {
                 unreachable!("Adam keeps two buffers per parameter")
             };

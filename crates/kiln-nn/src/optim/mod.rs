@@ -17,11 +17,6 @@ pub use sgd::{Sgd, SgdConfig};
 use crate::state_dict::{CheckpointResult, StateDict};
 use kiln_tensor::{Result, Tensor};
 
-/// Whether every hyper-parameter in `values` is finite and at least 0 (NaN is not).
-fn finite_non_negative(values: &[f32]) -> bool {
-    values.iter().all(|v| v.is_finite() && *v >= 0.0)
-}
-
 /// A rule that updates parameters from their gradients.
 pub trait Optimizer {
     /// Updates every parameter that has a gradient, in place.

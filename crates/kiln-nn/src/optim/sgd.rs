@@ -1,9 +1,9 @@
 //! Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
 
 use super::state::StateTable;
-use super::{finite_non_negative, Optimizer};
+use super::Optimizer;
 use crate::state_dict::{CheckpointResult, StateDict};
-use kiln_tensor::{Error, Result, SgdStep, Tensor};
+use kiln_tensor::{Result, SgdStep, Tensor};
 
 /// SGD hyper-parameters, in PyTorch's formulation (`torch.optim.SGD` with `dampening=0`, checked
 /// against it in `tests/torch_optim.rs`): with gradient `g`,
@@ -20,6 +20,18 @@ pub struct SgdConfig {
     pub nesterov: bool,
     /// L2 penalty added to the gradient.
     pub weight_decay: f32,
+}
+
+impl SgdConfig {
+    /// The hyper-parameters of every step.
+    fn hyper_parameters(&self) -> SgdStep {
+        SgdStep {
+            lr: self.lr,
+            momentum: self.momentum,
+            nesterov: self.nesterov,
+            weight_decay: self.weight_decay,
+        }
+    }
 }
 
 impl Default for SgdConfig {
@@ -46,19 +58,8 @@ impl Sgd {
     /// An optimizer over `params` (usually [`crate::Module::parameters`]). Errors for Nesterov
     /// without momentum and for negative or non-finite hyper-parameters.
     pub fn new(params: Vec<Tensor>, config: SgdConfig) -> Result<Sgd> {
-        let c = config;
-        if !finite_non_negative(&[c.lr, c.momentum, c.weight_decay])
-            || (c.nesterov && c.momentum == 0.0)
-        {
-            return Err(Error::invalid(
-                "Sgd",
-                format!(
-                    "hyper-parameters must be finite and >= 0, and Nesterov needs momentum, \
-                     got {c:?}"
-                ),
-            ));
-        }
-        let buffers: &'static [&'static str] = if c.momentum == 0.0 {
+        config.hyper_parameters().check("Sgd")?;
+        let buffers: &'static [&'static str] = if config.momentum == 0.0 {
             &[]
         } else {
             &["momentum_buffer"]
@@ -79,13 +80,7 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self) -> Result<()> {
-        let c = self.config;
-        let hp = SgdStep {
-            lr: c.lr,
-            momentum: c.momentum,
-            nesterov: c.nesterov,
-            weight_decay: c.weight_decay,
-        };
+        let hp = self.config.hyper_parameters();
         for (i, p) in self.params.iter().enumerate() {
             let Some(grad) = p.grad() else { continue };
             let state = self.state.get_or_init(i, p)?;

@@ -92,7 +92,7 @@ impl Tensor {
     /// Records nothing for autograd; like [`Tensor::assign`], it fails the backward pass of a
     /// graph that used the parameter or a moment before. Errors when shapes, dtypes or devices
     /// differ, when the parameter or a moment is a transposed view, when two of the four
-    /// share storage, or for step 0.
+    /// share storage, and for hyper-parameters [`AdamStep::check`] refuses.
     pub fn adam_update_(
         &self,
         grad: &Tensor,
@@ -101,12 +101,7 @@ impl Tensor {
         hp: &AdamStep,
     ) -> Result<()> {
         const OP: &str = "adam_update_";
-        if hp.step == 0 {
-            return Err(Error::invalid(
-                OP,
-                "step counts from 1 (at 0 the bias corrections divide by 0)",
-            ));
-        }
+        hp.check(OP)?;
         let k = kernels_of(OP, &[self, grad, exp_avg, exp_avg_sq])?;
         for t in [grad, exp_avg, exp_avg_sq] {
             check_like(OP, self, t)?;
@@ -131,8 +126,8 @@ impl Tensor {
     ///   `g + momentum * b` (Nesterov) or `b`; without one, the direction is `g`;
     /// - `p -= lr * direction`.
     ///
-    /// Errors when `hp.momentum` is nonzero and no buffer is given, and as
-    /// [`Tensor::adam_update_`].
+    /// Errors when `hp.momentum` is nonzero and no buffer is given, for hyper-parameters
+    /// [`SgdStep::check`] refuses, and as [`Tensor::adam_update_`].
     pub fn sgd_update_(
         &self,
         grad: &Tensor,
@@ -140,6 +135,7 @@ impl Tensor {
         hp: &SgdStep,
     ) -> Result<()> {
         const OP: &str = "sgd_update_";
+        hp.check(OP)?;
         if hp.momentum != 0.0 && momentum_buffer.is_none() {
             return Err(Error::invalid(OP, "momentum needs a momentum buffer"));
         }
