@@ -104,6 +104,15 @@ fn convolution_sizes_are_checked() {
         padding: Padding::uniform(1 << 27),
     };
     assert_error(x.conv2d(&w, None, wide), &["conv2d", "cannot allocate"]);
+    // The bias is checked with the other operands, under conv2d.
+    let valid = Conv2dOptions::default();
+    let bias = Tensor::zeros(&[2]);
+    assert_error(
+        x.conv2d(&w, Some(&bias), valid),
+        &["conv2d bias", "[2]", "[1]"],
+    );
+    let bias = Tensor::from_vec_f64(vec![0.0], &[1]).unwrap();
+    assert_error(x.conv2d(&w, Some(&bias), valid), &["conv2d", "dtypes"]);
 }
 
 #[test]

@@ -138,7 +138,8 @@ impl Conv2dOptions {
 
 impl Tensor {
     /// Convolution of `self` (`[n, c_in, h, w]`) with `weight` (`[c_out, c_in, kh, kw]`),
-    /// plus `bias` (`[c_out]`) if given; output `[n, c_out, oh, ow]`.
+    /// plus `bias` (`[c_out]`) if given; output `[n, c_out, oh, ow]`. Shapes, dtypes and
+    /// devices are checked before anything runs.
     pub fn conv2d(
         &self,
         weight: &Tensor,
@@ -147,7 +148,16 @@ impl Tensor {
     ) -> Result<Tensor> {
         // ANCHOR: conv2d
         let d = opts.dims(self.shape(), weight.shape())?;
-        let k = kernels_of("conv2d", &[self, weight])?;
+        let mut operands = vec![self, weight];
+        operands.extend(bias);
+        let k = kernels_of("conv2d", &operands)?;
+        if let Some(b) = bias.filter(|b| b.dims() != [d.c_out]) {
+            return Err(Error::ShapeMismatch {
+                op: "conv2d bias",
+                lhs: b.shape().clone(),
+                rhs: Shape::new(&[d.c_out]),
+            });
+        }
         let storage = k.conv2d(&*self.try_storage()?, &*weight.try_storage()?, d)?;
         let (x, w) = (self.clone(), weight.clone());
         let y = Tensor::from_op(
@@ -171,12 +181,7 @@ impl Tensor {
         );
         match bias {
             None => Ok(y),
-            Some(b) if b.dims() == [d.c_out] => y.add(&b.reshape(&[1, d.c_out, 1, 1])?),
-            Some(b) => Err(Error::ShapeMismatch {
-                op: "conv2d bias",
-                lhs: b.shape().clone(),
-                rhs: Shape::new(&[d.c_out]),
-            }),
+            Some(b) => y.add(&b.reshape(&[1, d.c_out, 1, 1])?),
         }
         // ANCHOR_END: conv2d
     }
