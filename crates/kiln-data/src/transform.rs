@@ -23,7 +23,8 @@ pub enum Transform {
     /// Pad every side with `padding` zeros, then keep a random 32x32 window (the shape is
     /// unchanged, the content moves by up to `padding` pixels). Random: for training only.
     RandomCrop {
-        /// Zero border added on each side before cropping.
+        /// Zero border added on each side before cropping: less than the image's side, so
+        /// that every window keeps part of the image.
         padding: usize,
     },
     /// Mirror left-right with probability 1/2. Random: for training only.
@@ -84,8 +85,10 @@ impl Transforms {
     }
 
     /// Fails on a standardization with a non-positive or non-finite std, or non-finite mean,
-    /// and on a cutout square of side 0 or larger than the image.
+    /// on a crop's padding as wide as the image or wider, and on a cutout square of side 0 or
+    /// larger than the image.
     pub(crate) fn validate(&self) -> Result<()> {
+        let side = HEIGHT.min(WIDTH);
         for step in &self.0 {
             match step {
                 Transform::Standardize { mean, std }
@@ -97,10 +100,15 @@ impl Transforms {
                          std {std:?}"
                     )));
                 }
-                Transform::Cutout { size } if !(1..=HEIGHT.min(WIDTH)).contains(size) => {
+                Transform::RandomCrop { padding } if *padding >= side => {
                     return Err(DataError::InvalidArgument(format!(
-                        "Cutout size must be 1 to {}, got {size}",
-                        HEIGHT.min(WIDTH)
+                        "RandomCrop padding must be 0 to {}, got {padding}",
+                        side - 1
+                    )));
+                }
+                Transform::Cutout { size } if !(1..=side).contains(size) => {
+                    return Err(DataError::InvalidArgument(format!(
+                        "Cutout size must be 1 to {side}, got {size}"
                     )));
                 }
                 _ => {}

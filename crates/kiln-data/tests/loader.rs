@@ -273,6 +273,19 @@ fn cutout_zeroes_one_clipped_square_in_every_channel_reproducibly() {
     .unwrap_err()
     .to_string();
     assert!(msg.contains("Cutout size must be 1 to 32, got 33"), "{msg}");
+    for padding in [32, usize::MAX] {
+        let msg = DataLoader::new(
+            &data,
+            LoaderConfig {
+                transforms: Transforms::new().then(Transform::RandomCrop { padding }),
+                ..LoaderConfig::new(1)
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        let said = format!("RandomCrop padding must be 0 to 31, got {padding}");
+        assert!(msg.contains(&said), "{msg}");
+    }
 }
 
 #[test]
