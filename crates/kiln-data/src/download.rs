@@ -27,7 +27,8 @@ impl Cifar10 {
     /// Atomic: the archive is streamed into a temporary file in `dir` under a progress bar,
     /// checked, extracted into a temporary folder in `dir` (members that would land outside it
     /// are refused, see [`extract_tar_gz`](crate::extract_tar_gz)), and only when the archive
-    /// holds every expected file are they renamed into `<dir>/cifar-10-batches-bin/`.
+    /// holds every expected file are they moved into place: the whole folder in one rename as
+    /// `<dir>/cifar-10-batches-bin/`, or, when that folder exists, file by file into it.
     /// Temporaries are removed on every path that returns; those that a killed run left in
     /// `dir` are removed by the next call once nothing in them has changed for two minutes. A
     /// transfer failure gives [`DataError::Download`], which says where to put the files by
@@ -59,8 +60,12 @@ impl Cifar10 {
                 missing,
             });
         }
+        // One rename when the folder is absent, so that a kill leaves all of it or none; into
+        // a folder that exists (files removed by hand, say), file by file.
         let folder = Self::folder(dir);
-        std::fs::create_dir_all(&folder).map_err(io_err("creating", &folder))?;
+        if !folder.exists() {
+            return rename(&extracted, &folder);
+        }
         for entry in std::fs::read_dir(&extracted).map_err(io_err("listing", &extracted))? {
             let from = entry.map_err(io_err("listing", &extracted))?.path();
             let to = folder.join(from.file_name().expect("read_dir entries have names"));

@@ -198,6 +198,14 @@ fn good_archive_is_installed_and_a_rerun_does_nothing() {
     );
     // Not even a connection attempt: an unreachable URL is fine too.
     Cifar10::download_from(&refused_url(), Cifar10::MD5, &data).unwrap();
+
+    // A file removed from the installed folder is downloaded again into it.
+    let folder = data.join("cifar-10-batches-bin");
+    std::fs::remove_file(folder.join("data_batch_3.bin")).unwrap();
+    Cifar10::download_from(&server.url, &md5_hex(&archive), &data).unwrap();
+    assert_eq!(server.count(), 2);
+    assert_eq!(Cifar10::load(&data).unwrap().0.len(), 50_000);
+    assert_eq!(leftovers(&data), Vec::<String>::new());
 }
 
 #[test]
