@@ -183,6 +183,68 @@ fn interrupted_by(signal: i32) -> (Output, tempfile::TempDir) {
     (child.wait_with_output().unwrap(), dir)
 }
 
+/// The output of `command`, which must end within a minute (it is killed otherwise).
+fn output_within_a_minute(mut command: Command) -> Output {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("still running after a minute");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_folder_that_a_run_is_writing_into_is_refused_to_other_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("out");
+    let mut child = cifar_bn(&["--steps-no-bn", "100000", "--checkpoint-every", "1"])
+        .arg("--out")
+        .arg(&folder)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    first_checkpoint(&folder);
+    let mut resume = cifar_bn(&[]);
+    resume.arg("--resume").arg(&folder);
+    let resumed = output_within_a_minute(resume);
+    let mut overwrite = cifar_bn(&["--overwrite", "--out"]);
+    overwrite.arg(&folder);
+    let overwritten = output_within_a_minute(overwrite);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for (what, out) in [("--resume", resumed), ("--overwrite", overwritten)] {
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{what} ran");
+        assert!(err.contains("another run is writing"), "{what}: {err}");
+    }
+    assert!(folder
+        .join("checkpoints")
+        .join("no-bn.safetensors")
+        .exists());
+    // Once the run has ended, however it ended (here by SIGKILL), the folder is free.
+    let out = cifar_bn(&[
+        "--overwrite",
+        "--steps-no-bn",
+        "2",
+        "--steps-bn",
+        "2",
+        "--out",
+    ])
+    .arg(&folder)
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 #[test]
 fn sigterm_and_sigint_write_what_was_measured_and_exit_non_zero() {
     for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {

@@ -132,7 +132,8 @@ fn run() -> anyhow::Result<ExitCode> {
     let train = settings
         .train_images
         .map_or(train.clone(), |n| train.first(n));
-    let out = args.run.output_folder(&PROGRAM, &settings)?;
+    // Held until the program ends: no other run writes into the folder meanwhile.
+    let (out, _lock) = args.run.output_folder(&PROGRAM, &settings)?;
     let config = ResNetConfig {
         device,
         protocol: preset.name,

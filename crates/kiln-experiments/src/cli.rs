@@ -1,7 +1,7 @@
 //! What the example programs' command lines share: flag parsers, the device flag, `--resume`'s
 //! settings check, and the signals that stop a run.
 
-use crate::folder::{self, Program, RUN_FILE};
+use crate::folder::{self, FolderLock, Program, RUN_FILE};
 use anyhow::{anyhow, bail, Context};
 use clap::parser::ValueSource;
 use clap::ArgMatches;
@@ -134,15 +134,18 @@ impl RunArgs {
         Ok((train, test, origin))
     }
 
-    /// The output folder: `--resume`'s, or a new one claimed with `settings` (see
-    /// [`folder::create`]) at `--out` or under `runs/<program>/`.
+    /// The output folder, locked for this process while the lock lives: `--resume`'s, or a
+    /// new one claimed with `settings` (see [`folder::create`]) at `--out` or under
+    /// `runs/<program>/`.
     pub fn output_folder(
         &self,
         program: &Program,
         settings: &impl serde::Serialize,
-    ) -> anyhow::Result<PathBuf> {
+    ) -> anyhow::Result<(PathBuf, FolderLock)> {
         if let Some(folder) = &self.resume {
-            return Ok(folder.clone());
+            let lock =
+                folder::lock(folder).with_context(|| format!("--resume {}", folder.display()))?;
+            return Ok((folder.clone(), lock));
         }
         folder::create(
             program,

@@ -3,12 +3,47 @@
 
 use anyhow::{bail, Context};
 use kiln::nn::checkpoint::{create_atomically, write_atomically};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
 /// The file that marks a folder as this program's output and holds the run's settings.
 pub const RUN_FILE: &str = "run.json";
 /// The folder of checkpoints inside an output folder.
 pub const CHECKPOINTS: &str = "checkpoints";
+/// The file a running program holds locked in its output folder.
+const LOCK_FILE: &str = ".lock";
+
+/// An exclusive lock on an output folder, held while a program writes into it: another run
+/// (a `--resume`, an `--overwrite`) cannot take the folder until it is dropped or the process
+/// ends, however it ends.
+#[must_use = "the folder is unlocked when this is dropped"]
+#[derive(Debug)]
+pub struct FolderLock {
+    _file: File,
+}
+
+/// Locks `folder` for this process: an error naming the folder when another run holds it.
+pub fn lock(folder: &Path) -> anyhow::Result<FolderLock> {
+    let path = folder.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(FolderLock { _file: file }),
+        Err(TryLockError::WouldBlock) => bail!(
+            "{}: another run is writing into this folder (it holds {} locked); wait for it to \
+             end, or stop it",
+            folder.display(),
+            path.display()
+        ),
+        Err(TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
 
 /// A program that writes output folders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +88,8 @@ pub struct Stored {
     pub checkpoint_every: usize,
 }
 
-/// Creates a new output folder of `program` and claims it with `run.json` holding `settings`
-/// and the checkpoint cadence `checkpoint_every`.
+/// Creates a new output folder of `program`, locks it, and claims it with `run.json` holding
+/// `settings` and the checkpoint cadence `checkpoint_every`.
 ///
 /// With `out`, the folder may exist if it holds none of the files the program writes, or with
 /// `overwrite`, which first removes those (an earlier run's outputs; nothing else). Without
@@ -67,13 +102,17 @@ pub fn create(
     overwrite: bool,
     settings: &serde_json::Value,
     checkpoint_every: usize,
-) -> anyhow::Result<PathBuf> {
-    let folder = match out {
-        Some(out) => {
-            prepare_explicit(program, out, overwrite)?;
-            out.to_path_buf()
+) -> anyhow::Result<(PathBuf, FolderLock)> {
+    let (folder, lock) = match out {
+        Some(out) => (
+            out.to_path_buf(),
+            prepare_explicit(program, out, overwrite)?,
+        ),
+        None => {
+            let folder = create_unique(base)?;
+            let lock = lock(&folder)?;
+            (folder, lock)
         }
-        None => create_unique(base)?,
     };
     let run = RunFile {
         program: program.signature(),
@@ -82,7 +121,7 @@ pub fn create(
         checkpoint_every,
     };
     claim(&folder.join(RUN_FILE), &serde_json::to_vec_pretty(&run)?)?;
-    Ok(folder)
+    Ok((folder, lock))
 }
 
 /// What [`create`] stored in `folder/run.json` for `program`, for `--resume folder`: refused
@@ -132,21 +171,21 @@ pub fn stored(program: &Program, folder: &Path) -> anyhow::Result<Stored> {
     })
 }
 
-/// Makes sure `out` can receive a new run.
-fn prepare_explicit(program: &Program, out: &Path, overwrite: bool) -> anyhow::Result<()> {
+/// Makes sure `out` can receive a new run, and locks it (before removing anything).
+fn prepare_explicit(program: &Program, out: &Path, overwrite: bool) -> anyhow::Result<FolderLock> {
     if !out.exists() {
-        return std::fs::create_dir_all(out)
-            .with_context(|| format!("--out {}: creating the folder", out.display()));
-    }
-    if !out.is_dir() {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("--out {}: creating the folder", out.display()))?;
+    } else if !out.is_dir() {
         bail!("--out {}: is a file, not a folder", out.display());
     }
+    let lock = lock(out).with_context(|| format!("--out {}", out.display()))?;
     let earlier: Vec<&str> = program
         .written()
         .filter(|name| out.join(name).exists())
         .collect();
     if earlier.is_empty() {
-        return Ok(());
+        return Ok(lock);
     }
     if !overwrite {
         bail!(
@@ -166,7 +205,7 @@ fn prepare_explicit(program: &Program, out: &Path, overwrite: bool) -> anyhow::R
         };
         removed.with_context(|| format!("--overwrite: removing {}", path.display()))?;
     }
-    Ok(())
+    Ok(lock)
 }
 
 /// Creates `base/<timestamp>` (or `-2`, `-3`, ...), exclusively.

@@ -251,7 +251,8 @@ impl Checkpoint {
     }
 }
 
-/// Removes temporary files left in `folder` by a checkpoint write that was killed.
+/// Removes temporary files left in `folder` by a checkpoint write that was killed (no other
+/// run is writing there: the program holds the output folder's lock, [`crate::folder::lock`]).
 fn remove_stale_temporaries(folder: &Path) -> anyhow::Result<()> {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return Ok(());
