@@ -9,6 +9,7 @@ use experiment::{BnPlacement, ExperimentConfig, Protocol, Study};
 use kiln::data::{Cifar10, DataOrigin, DataSource, Dataset, SyntheticConfig};
 use kiln::tensor::Device;
 use std::cell::Cell;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::task::Poll;
@@ -236,25 +237,39 @@ fn seeds_that_differ_by_a_multiple_of_a_large_power_of_two_give_other_weights() 
     }
 }
 
-#[test]
-fn resume_refuses_a_checkpoint_made_on_other_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let (train, test, origin) = synthetic(dir.path(), 5, 120, 40);
-    let out = dir.path().join("out");
-    let mut config = tiny_config(&out, Study::Bn);
+/// A finished run of 2 + 2 steps on seeded synthetic data in `dir/out`: its data and settings.
+fn short_run(dir: &std::path::Path) -> (Dataset, Dataset, DataOrigin, ExperimentConfig) {
+    let (train, test, origin) = synthetic(dir, 5, 120, 40);
+    let mut config = tiny_config(&dir.join("out"), Study::Bn);
     config.protocol.steps_no_bn = 2;
     config.protocol.steps_bn = 2;
     experiment::run(&config, &train, &test, &origin, &AtomicBool::new(false)).unwrap();
+    (train, test, origin, config)
+}
+
+/// The error of resuming `config`'s run on `data` into `into`, with its causes.
+fn resume_error(
+    config: &ExperimentConfig,
+    into: PathBuf,
+    (train, test, origin): (&Dataset, &Dataset, &DataOrigin),
+) -> String {
+    let resumed = ExperimentConfig {
+        resume: Some(config.out.clone()),
+        out: into,
+        ..config.clone()
+    };
+    let err = experiment::run(&resumed, train, test, origin, &AtomicBool::new(false)).unwrap_err();
+    format!("{err:#}")
+}
+
+#[test]
+fn resume_refuses_a_checkpoint_made_on_other_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test, origin, config) = short_run(dir.path());
     let (other, _, _) = synthetic(&dir.path().join("other"), 6, 120, 40);
     for train in [other, train.first(100)] {
-        let resumed = ExperimentConfig {
-            resume: Some(out.clone()),
-            out: dir.path().join("resumed"),
-            ..config.clone()
-        };
-        let err =
-            experiment::run(&resumed, &train, &test, &origin, &AtomicBool::new(false)).unwrap_err();
-        let message = format!("{err:#}");
+        let into = dir.path().join("resumed");
+        let message = resume_error(&config, into, (&train, &test, &origin));
         assert!(message.contains("made with other settings"), "{message}");
         assert!(message.contains("train 120 images"), "{message}");
     }
@@ -263,13 +278,8 @@ fn resume_refuses_a_checkpoint_made_on_other_data() {
 #[test]
 fn resume_refuses_a_progress_record_it_could_not_have_written() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, test, origin) = synthetic(dir.path(), 5, 120, 40);
-    let out = dir.path().join("out");
-    let mut config = tiny_config(&out, Study::Bn);
-    config.protocol.steps_no_bn = 2;
-    config.protocol.steps_bn = 2;
-    experiment::run(&config, &train, &test, &origin, &AtomicBool::new(false)).unwrap();
-    let path = out.join("checkpoints/no-bn.safetensors");
+    let (train, test, origin, config) = short_run(dir.path());
+    let path = config.out.join("checkpoints/no-bn.safetensors");
     let original = kiln::nn::StateDict::load(&path).unwrap();
     let record = original.metadata("cifar_bn.record").unwrap().to_string();
     for seconds in ["-5", "1e300"] {
@@ -281,14 +291,8 @@ fn resume_refuses_a_progress_record_it_could_not_have_written() {
         );
         dict.insert_metadata("cifar_bn.record", edited);
         dict.save(&path).unwrap();
-        let resumed = ExperimentConfig {
-            resume: Some(out.clone()),
-            out: dir.path().join(format!("resumed{seconds}")),
-            ..config.clone()
-        };
-        let err =
-            experiment::run(&resumed, &train, &test, &origin, &AtomicBool::new(false)).unwrap_err();
-        let message = format!("{err:#}");
+        let into = dir.path().join(format!("resumed{seconds}"));
+        let message = resume_error(&config, into, (&train, &test, &origin));
         assert!(message.contains("implausible times"), "{message}");
         assert!(message.contains("no-bn.safetensors"), "{message}");
     }

@@ -166,18 +166,23 @@ fn first_checkpoint(folder: &Path) -> PathBuf {
     checkpoint
 }
 
-/// Starts a long run, waits for its first checkpoint, sends `signal`, and returns the output.
-fn interrupted_by(signal: i32) -> (Output, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let folder = dir.path().join("out");
+/// Starts a long run into `folder` and waits for its first checkpoint.
+fn long_run(folder: &Path) -> std::process::Child {
     let child = cifar_bn(&["--steps-no-bn", "100000", "--checkpoint-every", "1"])
         .arg("--out")
-        .arg(&folder)
+        .arg(folder)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    first_checkpoint(&folder);
+    first_checkpoint(folder);
+    child
+}
+
+/// Starts a long run, waits for its first checkpoint, sends `signal`, and returns the output.
+fn interrupted_by(signal: i32) -> (Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let child = long_run(&dir.path().join("out"));
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
     (child.wait_with_output().unwrap(), dir)
@@ -205,14 +210,7 @@ fn output_within_a_minute(mut command: Command) -> Output {
 fn a_folder_that_a_run_is_writing_into_is_refused_to_other_runs() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("out");
-    let mut child = cifar_bn(&["--steps-no-bn", "100000", "--checkpoint-every", "1"])
-        .arg("--out")
-        .arg(&folder)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    first_checkpoint(&folder);
+    let mut child = long_run(&folder);
     let mut resume = cifar_bn(&[]);
     resume.arg("--resume").arg(&folder);
     let resumed = output_within_a_minute(resume);
@@ -220,7 +218,7 @@ fn a_folder_that_a_run_is_writing_into_is_refused_to_other_runs() {
     overwrite.arg(&folder);
     let overwritten = output_within_a_minute(overwrite);
     child.kill().unwrap();
-    child.wait().unwrap();
+    child.wait_with_output().unwrap();
     for (what, out) in [("--resume", resumed), ("--overwrite", overwritten)] {
         let err = stderr(&out);
         assert!(!out.status.success(), "{what} ran");

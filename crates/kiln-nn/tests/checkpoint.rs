@@ -141,12 +141,18 @@ fn resumed_training_draws_the_dropout_masks_of_the_uninterrupted_run() {
     assert_eq!(losses, expected[3..]);
 }
 
-#[test]
-fn optimizer_state_is_saved_under_the_parameter_index() {
+/// A small model and its Adam after one step.
+fn after_one_adam_step() -> (Sequential, Adam) {
     let model = common::mlp(4, 3, false, 0);
     let mut adam = Adam::new(model.parameters(), AdamConfig::default()).unwrap();
     let (x, labels) = common::spiral(3, 4, 0);
     train_step(&model, &mut adam, &x, &labels);
+    (model, adam)
+}
+
+#[test]
+fn optimizer_state_is_saved_under_the_parameter_index() {
+    let (model, adam) = after_one_adam_step();
     let dict = checkpoint::state_dict(&model, Some(&adam));
     assert_eq!(dict.counter("optimizer.parameters").unwrap(), 6);
     assert_eq!(dict.counter("optimizer.0.step").unwrap(), 1);
@@ -162,10 +168,7 @@ fn optimizer_state_is_saved_under_the_parameter_index() {
 
 #[test]
 fn a_step_count_past_what_an_optimizer_takes_is_refused_at_load() {
-    let model = common::mlp(4, 3, false, 0);
-    let mut adam = Adam::new(model.parameters(), AdamConfig::default()).unwrap();
-    let (x, labels) = common::spiral(3, 4, 0);
-    train_step(&model, &mut adam, &x, &labels);
+    let (model, mut adam) = after_one_adam_step();
     let mut dict = checkpoint::state_dict(&model, Some(&adam));
     dict.insert_counter("optimizer.0.step", u64::MAX);
     let err = adam.load_state("optimizer.", &dict).unwrap_err();
