@@ -94,14 +94,47 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The names most programs need: tensors, layers, losses, optimizers and the data loader.
+///
+/// Every layer is among them, so that a current CNN needs nothing else:
+///
+/// ```
+/// use kiln::prelude::*;
+///
+/// # fn main() -> kiln::tensor::Result<()> {
+/// let init = LayerInit::default();
+/// let block = Sequential::new()
+///     .with(Conv2d::new(4, 4, (1, 1), init, 1)?)
+///     .with(BatchNorm2d::new(4, BatchNormConfig::default())?)
+///     .with(GELU(Gelu::Erf));
+/// let net = Sequential::new()
+///     .with(Conv2d::new(3, 4, (1, 1), init, 0)?)
+///     .with(Residual::new(block))
+///     .with(MaxPool2d(Pool2dOptions::window(2)))
+///     .with(AvgPool2d(Pool2dOptions::window(1)))
+///     .with(LayerNorm::new(&[4, 2, 2], 1e-5, true)?)
+///     .with(GlobalMaxPool)
+///     .with(Linear::new(4, 3, init, 2)?)
+///     .with(Clamp { low: -5.0, high: 5.0 })
+///     .with(LeakyReLU::default())
+///     .with(Scale(0.5));
+/// let logits = net.forward(&Tensor::rand_uniform(&[2, 3, 4, 4], 0.0, 1.0, 3))?;
+/// cross_entropy_smoothed(&logits, &[0, 2], 0.1)?.backward()?;
+/// assert_eq!(logits.dims(), &[2, 3]);
+/// # let _ = (GlobalAvgPool, SiLU);
+/// # Ok(())
+/// # }
+/// ```
 pub mod prelude {
     pub use kiln_data::{Cifar10, DataLoader, DataSource, LoaderConfig, Transform, Transforms};
     pub use kiln_nn::{
-        accuracy, checkpoint, cross_entropy, mse, Adam, AdamConfig, BatchNorm1d, BatchNorm2d,
-        BatchNormConfig, Conv2d, Dropout, Flatten, LayerInit, Linear, Module, Momentum, Optimizer,
-        ReLU, Sequential, Sgd, SgdConfig, Sigmoid, Tanh,
+        accuracy, checkpoint, cross_entropy, cross_entropy_smoothed, mse, Adam, AdamConfig,
+        AvgPool2d, BatchNorm1d, BatchNorm2d, BatchNormConfig, Clamp, Conv2d, Dropout, Flatten,
+        GlobalAvgPool, GlobalMaxPool, LayerInit, LayerNorm, LeakyReLU, Linear, MaxPool2d, Module,
+        Momentum, Optimizer, ReLU, Residual, Scale, Sequential, Sgd, SgdConfig, SiLU, Sigmoid,
+        Tanh, GELU,
     };
     pub use kiln_tensor::{
-        default_device, no_grad, Conv2dOptions, Device, DeviceChoice, Padding, Shape, Tensor,
+        default_device, no_grad, Conv2dOptions, Device, DeviceChoice, Gelu, Padding, Pool2dOptions,
+        Shape, Tensor,
     };
 }

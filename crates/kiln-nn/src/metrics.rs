@@ -40,11 +40,23 @@ pub fn accuracy_async(
     }
 }
 
-/// An error unless `logits` is `[labels.len(), classes]` with `classes >= 1` and labels given.
+/// An error unless `logits` is `[labels.len(), classes]` with `classes >= 1`, labels given,
+/// and every label one of the classes.
 fn check(logits: &Tensor, labels: &[u32]) -> Result<()> {
-    match *logits.dims() {
-        [rows, classes] if rows == labels.len() && !labels.is_empty() && classes > 0 => Ok(()),
-        _ => Err(shape_error(logits, labels)),
+    let classes = match *logits.dims() {
+        [rows, classes] if rows == labels.len() && !labels.is_empty() && classes > 0 => classes,
+        _ => return Err(shape_error(logits, labels)),
+    };
+    match labels
+        .iter()
+        .enumerate()
+        .find(|(_, &l)| l as usize >= classes)
+    {
+        Some((i, l)) => Err(Error::invalid(
+            "accuracy",
+            format!("label {l} at index {i} is out of range for {classes} classes"),
+        )),
+        None => Ok(()),
     }
 }
 

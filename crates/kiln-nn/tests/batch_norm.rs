@@ -195,6 +195,14 @@ fn wrong_inputs_are_errors_naming_the_shape() {
         ..BatchNormConfig::default()
     };
     assert!(BatchNorm1d::new(3, bad).is_err());
+    for eps in [f32::INFINITY, f32::NAN, -1e-5] {
+        let bad = BatchNormConfig {
+            eps,
+            ..BatchNormConfig::default()
+        };
+        let err = BatchNorm1d::new(3, bad).unwrap_err().to_string();
+        assert!(err.contains("BatchNorm") && err.contains("eps"), "{err}");
+    }
 }
 
 /// `t` as an `f64` CPU tensor.

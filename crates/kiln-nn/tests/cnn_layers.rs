@@ -84,6 +84,7 @@ fn layer_norm_has_named_affine_parameters() {
     assert!(LayerNorm::new(&[], 1e-5, true).is_err());
     assert!(LayerNorm::new(&[3, 0], 1e-5, true).is_err());
     assert!(LayerNorm::new(&[3], -1.0, true).is_err());
+    assert!(LayerNorm::new(&[3], f32::INFINITY, true).is_err());
     let err = ln
         .forward(&Tensor::zeros(&[3, 5, 4]))
         .unwrap_err()

@@ -28,6 +28,14 @@ fn linear_computes_x_times_w_transposed_plus_b() {
         }
     }
     assert!(layer.forward(&Tensor::zeros(&[3])).is_err());
+    let err = layer
+        .forward(&Tensor::zeros(&[2, 5]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Linear") && err.contains("in_features = 3"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -40,6 +40,8 @@ device_test!(accuracy_of_logits_with_nan_is_nan, |device| {
     let no_classes = Tensor::zeros(&[2, 0]);
     let err = accuracy(&no_classes, &[0, 0]).unwrap_err().to_string();
     assert!(err.contains("accuracy") && err.contains("[2, 0]"), "{err}");
+    let err = accuracy(&finite, &[0, 3]).unwrap_err().to_string();
+    assert!(err.contains("label 3 at index 1"), "{err}");
 });
 
 /// A small CNN: convolution, ReLU, flatten, batch norm, two dense layers with a ReLU.

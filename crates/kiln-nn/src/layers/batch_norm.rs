@@ -88,14 +88,14 @@ pub type BatchNorm2d = BatchNorm<2>;
 impl<const D: usize> BatchNorm<D> {
     /// A layer for `channels` channels, in train mode, on the CPU (move it with
     /// [`Module::to_device`]). Errors if `channels` is 0, the momentum is outside `[0, 1]` or
-    /// `eps` is negative.
+    /// `eps` is negative or not finite.
     pub fn new(channels: usize, config: BatchNormConfig) -> Result<Self> {
         check_sizes("BatchNorm", &[("channels", channels)])?;
         let weight = config.momentum.batch_weight();
-        if !(0.0..=1.0).contains(&weight) || config.eps.is_nan() || config.eps < 0.0 {
+        if !(0.0..=1.0).contains(&weight) || !(config.eps.is_finite() && config.eps >= 0.0) {
             return Err(Error::invalid(
                 "BatchNorm",
-                format!("momentum must be in [0, 1] and eps >= 0, got {config:?}"),
+                format!("momentum must be in [0, 1] and eps finite and >= 0, got {config:?}"),
             ));
         }
         let channel = |value| Tensor::full_on(&[channels], value, DType::F32, Device::Cpu);

@@ -20,12 +20,15 @@ pub struct LayerNorm {
 
 impl LayerNorm {
     /// A layer over trailing dimensions `normalized`, affine or not, on the CPU. Errors if
-    /// `normalized` is empty or holds a 0, or `eps` is negative.
+    /// `normalized` is empty or holds a 0, or `eps` is negative or not finite.
     pub fn new(normalized: &[usize], eps: f32, affine: bool) -> Result<LayerNorm> {
-        if normalized.is_empty() || eps.is_nan() || eps < 0.0 {
+        if normalized.is_empty() || !(eps.is_finite() && eps >= 0.0) {
             return Err(Error::invalid(
                 "LayerNorm",
-                format!("needs normalized dimensions and eps >= 0, got {normalized:?} and {eps}"),
+                format!(
+                    "needs normalized dimensions and eps finite and >= 0, got {normalized:?} and \
+                     {eps}"
+                ),
             ));
         }
         let sizes: Vec<(&str, usize)> = normalized

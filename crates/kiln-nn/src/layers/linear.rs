@@ -47,12 +47,12 @@ impl Linear {
 impl Module for Linear {
     // ANCHOR: forward
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        if x.rank() != 2 {
+        let in_features = self.weight().dims()[1];
+        if x.rank() != 2 || x.dims()[1] != in_features {
             return Err(Error::invalid(
                 "Linear",
                 format!(
-                    "input must be [n, in_features] with in_features = {}, got {}",
-                    self.weight().dims()[1],
+                    "input must be [n, in_features] with in_features = {in_features}, got {}",
                     x.shape()
                 ),
             ));
