@@ -92,7 +92,7 @@ impl<const D: usize> BatchNorm<D> {
     pub fn new(channels: usize, config: BatchNormConfig) -> Result<Self> {
         check_sizes("BatchNorm", &[("channels", channels)])?;
         let weight = config.momentum.batch_weight();
-        if !(0.0..=1.0).contains(&weight) || !(config.eps.is_finite() && config.eps >= 0.0) {
+        if !((0.0..=1.0).contains(&weight) && config.eps.is_finite() && config.eps >= 0.0) {
             return Err(Error::invalid(
                 "BatchNorm",
                 format!("momentum must be in [0, 1] and eps finite and >= 0, got {config:?}"),
