@@ -357,6 +357,7 @@ fn elementwise_errors_name_the_op_and_shapes() {
     let x = Tensor::zeros(&[2, 3]);
     assert_error(x.clamp(1.0, -1.0), &["clamp", "[1, -1]", "[2, 3]"]);
     assert_error(x.clamp(f32::NAN, 1.0), &["clamp", "NaN"]);
+    assert_error(x.leaky_relu(f32::NAN), &["leaky_relu", "NaN", "[2, 3]"]);
     let y = Tensor::zeros(&[4]);
     assert_error(x.maximum(&y), &["maximum", "[2, 3]", "[4]"]);
     assert_error(x.minimum(&y), &["minimum", "[2, 3]", "[4]"]);

@@ -166,16 +166,19 @@ fn sizes_past_what_the_result_can_hold_are_errors() {
         Tensor::zeros(&[1, 1, 2, 2]).max_pool2d(opts),
         &["max_pool2d", "overflows"],
     );
-    // A window that fits the padded input but whose area overflows.
-    let opts = kiln_tensor::Pool2dOptions {
-        kernel: (1 << 33, 1 << 33),
-        stride: (1, 1),
-        padding: (1 << 32, 1 << 32),
-    };
-    assert_error(
-        Tensor::zeros(&[1, 1, 1, 1]).avg_pool2d(opts),
-        &["avg_pool2d", "window", "overflows"],
-    );
+    // Windows that fit the padded input but whose area overflows, or is past what f32 (and
+    // the GPU's u32 arithmetic) holds exactly.
+    for k in [1 << 33, 1 << 16] {
+        let opts = kiln_tensor::Pool2dOptions {
+            kernel: (k, k),
+            stride: (1, 1),
+            padding: (k / 2, k / 2),
+        };
+        assert_error(
+            Tensor::zeros(&[1, 1, 1, 1]).avg_pool2d(opts),
+            &["avg_pool2d", "window's area", "2^24"],
+        );
+    }
 }
 
 #[test]

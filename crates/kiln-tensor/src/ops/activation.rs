@@ -43,8 +43,18 @@ impl Tensor {
         self.activation(UnaryOp::Silu, UnaryOp::SiluGrad)
     }
 
-    /// Leaky ReLU: `x` where `x > 0`, else `slope * x`.
+    /// Leaky ReLU: `x` where `x > 0`, else `slope * x`; an error naming the slope unless it is
+    /// finite.
     pub fn leaky_relu(&self, slope: f32) -> Result<Tensor> {
+        if !slope.is_finite() {
+            return Err(Error::invalid(
+                "leaky_relu",
+                format!(
+                    "slope {slope} is not finite (tensor of shape {})",
+                    self.shape()
+                ),
+            ));
+        }
         self.activation(UnaryOp::LeakyRelu(slope), UnaryOp::LeakyReluGrad(slope))
     }
 

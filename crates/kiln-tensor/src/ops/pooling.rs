@@ -126,9 +126,9 @@ fn pool_dims(op: &'static str, shape: &Shape, opts: Pool2dOptions) -> Result<Poo
     if h.checked_add(2 * pad.0).is_none() || w.checked_add(2 * pad.1).is_none() {
         return fail("the padded input's size overflows");
     }
-    // Average pooling divides by the window's area.
-    if kh.checked_mul(kw).is_none() {
-        return fail("the window's area overflows");
+    // Average pooling divides by the window's area, as an f32 (and as a u32 on the GPU).
+    if kh.checked_mul(kw).is_none_or(|area| area > MAX_F32_INDEX) {
+        return fail("the window's area exceeds 2^24");
     }
     if h == 0 || w == 0 || h + 2 * pad.0 < kh || w + 2 * pad.1 < kw {
         return fail("the window does not fit in the padded input");
