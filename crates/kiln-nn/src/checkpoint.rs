@@ -27,10 +27,12 @@
 //!   optimizer only if the optimizer state it holds is at that same step.
 
 pub use crate::durable::{create_atomically, write_atomically, FileError};
-use crate::module::Module;
+use crate::module::{Module, TensorRole};
 use crate::optim::Optimizer;
 use crate::state_dict::OPTIMIZER_PREFIX;
 pub use crate::state_dict::{CheckpointError, CheckpointResult, StateDict};
+use kiln_tensor::Tensor;
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
@@ -64,7 +66,17 @@ pub struct LoadReport {
     pub unexpected: Vec<String>,
 }
 
-/// The tensors of `module` and, if given, the state of `optimizer`, as one dictionary.
+/// An error naming the first name that two of `tensors` share.
+fn check_unique(tensors: &[(String, Tensor, TensorRole)]) -> CheckpointResult<()> {
+    let mut seen = HashSet::new();
+    match tensors.iter().find(|(name, _, _)| !seen.insert(name)) {
+        Some((name, _, _)) => Err(CheckpointError::DuplicateName { name: name.clone() }),
+        None => Ok(()),
+    }
+}
+
+/// The tensors of `module` and, if given, the state of `optimizer`, as one dictionary. Its
+/// tensor names must be unique: [`save`] and the loads refuse a module whose are not.
 pub fn state_dict(module: &dyn Module, optimizer: Option<&dyn Optimizer>) -> StateDict {
     let mut dict = StateDict::new();
     for (name, t, _) in module.named_tensors() {
@@ -110,6 +122,7 @@ pub fn load_state_dict_with(
         dict.check_steps()?;
     }
     let tensors = module.named_tensors();
+    check_unique(&tensors)?;
     let mut report = LoadReport::default();
     let mut sources = Vec::with_capacity(tensors.len());
     for (name, t, _) in &tensors {
@@ -152,6 +165,7 @@ pub fn save(
     module: &dyn Module,
     optimizer: Option<&dyn Optimizer>,
 ) -> CheckpointResult<()> {
+    check_unique(&module.named_tensors())?;
     state_dict(module, optimizer).save(path)
 }
 

@@ -77,6 +77,16 @@ pub enum CheckpointError {
         /// What the entry is.
         found: &'static str,
     },
+    /// Two of a module's tensors have the same name, so a checkpoint could hold only one of
+    /// them (a custom module whose walk does not prefix its children's names).
+    #[error(
+        "the module has two tensors named `{name}`; a module's visit_tensors must give each a \
+         name of its own (prefix each child's names)"
+    )]
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
     /// A tensor's shape in the checkpoint differs from the module's.
     #[error("checkpoint tensor `{name}` has shape {found}, the model expects {expected}")]
     ShapeMismatch {

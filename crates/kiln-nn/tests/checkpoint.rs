@@ -429,3 +429,40 @@ fn a_damaged_checksum_key_is_refused_not_taken_for_a_foreign_file() {
     assert_eq!(back.metadata("kiln.format"), None);
     assert_eq!(back.metadata("kiln.crc32"), None);
 }
+
+/// Two layers whose walk forgets to prefix their names.
+struct Unprefixed(Linear, Linear);
+
+impl Module for Unprefixed {
+    fn forward(&self, x: &Tensor) -> kiln_tensor::Result<Tensor> {
+        self.1.forward(&self.0.forward(x)?)
+    }
+    fn visit_tensors(&self, f: &mut dyn FnMut(&str, &Tensor, kiln_nn::TensorRole)) {
+        self.0.visit_tensors(f);
+        self.1.visit_tensors(f);
+    }
+    fn map_tensors(
+        &mut self,
+        f: &mut dyn FnMut(&Tensor) -> kiln_tensor::Result<Tensor>,
+    ) -> kiln_tensor::Result<()> {
+        self.0.map_tensors(f)?;
+        self.1.map_tensors(f)
+    }
+    fn visit_counters(&self, _: &mut dyn FnMut(&str, &std::sync::atomic::AtomicU64)) {}
+    fn set_training(&mut self, _: bool) {}
+}
+
+#[test]
+fn a_module_with_two_tensors_of_one_name_is_refused_not_half_saved() {
+    let layer = |seed| Linear::new(3, 3, LayerInit::torch(), seed).unwrap();
+    let twins = Unprefixed(layer(0), layer(1));
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_path(&dir, "twins.safetensors");
+    let err = checkpoint::save(&path, &twins, None).unwrap_err();
+    assert!(matches!(err, CheckpointError::DuplicateName { .. }), "{err}");
+    assert!(err.to_string().contains("`weight`"), "{err}");
+    assert!(!path.exists());
+    checkpoint::save(&path, &layer(2), None).unwrap();
+    let err = checkpoint::load(&path, &twins, None).unwrap_err();
+    assert!(matches!(err.cause(), CheckpointError::DuplicateName { .. }), "{err}");
+}
