@@ -86,7 +86,8 @@ pub trait Module: Send + Sync {
     }
 
     /// Moves every tensor to `device`; parameters stay leaves that require grad. Build
-    /// optimizers after moving: they hold the parameter tensors themselves.
+    /// optimizers after moving: they hold the parameter tensors themselves (and an optimizer
+    /// none of whose parameters gets a gradient refuses to step).
     fn to_device(&mut self, device: Device) -> Result<()> {
         self.map_tensors(&mut |t| {
             let moved = t.to_device(device)?;

@@ -459,10 +459,16 @@ fn a_module_with_two_tensors_of_one_name_is_refused_not_half_saved() {
     let dir = tempfile::tempdir().unwrap();
     let path = temp_path(&dir, "twins.safetensors");
     let err = checkpoint::save(&path, &twins, None).unwrap_err();
-    assert!(matches!(err, CheckpointError::DuplicateName { .. }), "{err}");
+    assert!(
+        matches!(err, CheckpointError::DuplicateName { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("`weight`"), "{err}");
     assert!(!path.exists());
     checkpoint::save(&path, &layer(2), None).unwrap();
     let err = checkpoint::load(&path, &twins, None).unwrap_err();
-    assert!(matches!(err.cause(), CheckpointError::DuplicateName { .. }), "{err}");
+    assert!(
+        matches!(err.cause(), CheckpointError::DuplicateName { .. }),
+        "{err}"
+    );
 }

@@ -2,8 +2,8 @@
 //!
 //! The loss is `0.5 * p²` (gradient `p`) or `0 * p` (gradient 0, to isolate weight decay).
 
-use kiln_nn::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
-use kiln_tensor::Tensor;
+use kiln_nn::{Adam, AdamConfig, LayerInit, Linear, Module, Optimizer, Sequential, Sgd, SgdConfig};
+use kiln_tensor::{Device, Tensor};
 
 fn scalar_param(value: f32) -> Tensor {
     Tensor::from_vec(vec![value], &[1]).unwrap().requires_grad()
@@ -174,4 +174,34 @@ fn negative_and_non_finite_hyper_parameters_are_refused() {
         };
         assert!(Adam::new(vec![], config).is_err(), "{eps}");
     }
+}
+
+#[test]
+fn a_step_when_no_parameter_has_a_gradient_is_refused() {
+    let p = scalar_param(1.0);
+    let mut sgd = Sgd::new(vec![p.clone()], SgdConfig::default()).unwrap();
+    let mut adam = Adam::new(vec![p.clone()], AdamConfig::default()).unwrap();
+    for (name, opt) in [("Sgd", &mut sgd as &mut dyn Optimizer), ("Adam", &mut adam)] {
+        let err = opt.step().unwrap_err().to_string();
+        assert!(
+            err.contains(name) && err.contains("has a gradient"),
+            "{err}"
+        );
+    }
+    assert_eq!(p.item().unwrap(), 1.0);
+    // The usual cause: an optimizer built before its module moved to the GPU holds the CPU
+    // tensors the move replaced, which never get a gradient.
+    if kiln_tensor::test_util::gpu_or_skip().is_none() {
+        return;
+    }
+    let mut model = Sequential::new().with(Linear::new(2, 1, LayerInit::torch(), 0).unwrap());
+    let mut early = Sgd::new(model.parameters(), SgdConfig::default()).unwrap();
+    model.to_device(Device::Gpu).unwrap();
+    let x = Tensor::ones(&[3, 2]).to_device(Device::Gpu).unwrap();
+    model
+        .forward(&x)
+        .and_then(|y| y.sum_all())
+        .and_then(|loss| loss.backward())
+        .unwrap();
+    assert!(early.step().is_err(), "a step on the replaced tensors");
 }

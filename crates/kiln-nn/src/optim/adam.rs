@@ -1,7 +1,7 @@
 //! Adam and AdamW.
 
 use super::state::{StateTable, MAX_STEP};
-use super::Optimizer;
+use super::{check_gradients, Optimizer};
 use crate::state_dict::{CheckpointResult, StateDict};
 use kiln_tensor::{AdamStep, Error, Result, Tensor};
 
@@ -102,6 +102,7 @@ impl Adam {
 impl Optimizer for Adam {
     // ANCHOR: step
     fn step(&mut self) -> Result<()> {
+        check_gradients("Adam", &self.params)?;
         let c = self.config;
         for (i, p) in self.params.iter().enumerate() {
             let Some(grad) = p.grad() else { continue };

@@ -15,11 +15,28 @@ pub use adam::{Adam, AdamConfig};
 pub use sgd::{Sgd, SgdConfig};
 
 use crate::state_dict::{CheckpointResult, StateDict};
-use kiln_tensor::{Result, Tensor};
+use kiln_tensor::{Error, Result, Tensor};
+
+/// An error naming `optimizer` when it has parameters and none has a gradient: a step would
+/// silently do nothing, as it always does for an optimizer built before its module was moved
+/// to another device (it holds the tensors the move replaced).
+fn check_gradients(optimizer: &'static str, params: &[Tensor]) -> Result<()> {
+    if params.is_empty() || params.iter().any(|p| p.grad().is_some()) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        optimizer,
+        format!(
+            "none of its {} parameters has a gradient: call backward before step, and build \
+             the optimizer after moving the module to its device",
+            params.len()
+        ),
+    ))
+}
 
 /// A rule that updates parameters from their gradients.
 pub trait Optimizer {
-    /// Updates every parameter that has a gradient, in place.
+    /// Updates every parameter that has a gradient, in place; an error when none has one.
     fn step(&mut self) -> Result<()>;
 
     /// The parameters, in the order their state is keyed by.

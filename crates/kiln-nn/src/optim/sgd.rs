@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
 
 use super::state::StateTable;
-use super::Optimizer;
+use super::{check_gradients, Optimizer};
 use crate::state_dict::{CheckpointResult, StateDict};
 use kiln_tensor::{Result, SgdStep, Tensor};
 
@@ -80,6 +80,7 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self) -> Result<()> {
+        check_gradients("Sgd", &self.params)?;
         let hp = self.config.hyper_parameters();
         for (i, p) in self.params.iter().enumerate() {
             let Some(grad) = p.grad() else { continue };
