@@ -6,7 +6,7 @@
 
 use crate::module::TensorRole;
 use kiln_tensor::random::derive_seed;
-use kiln_tensor::{DType, Result, Shape, Tensor};
+use kiln_tensor::{DType, Error, Result, Shape, Tensor};
 
 /// Fan-in and fan-out of a weight tensor, the sizes initializers scale by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,18 +21,20 @@ impl Fans {
     /// The fans of a weight of shape `[out, in, k...]`: `fan_in = in * receptive field`,
     /// `fan_out = out * receptive field`, the receptive field being the product of the kernel
     /// axes (1 for a dense `[out, in]` weight). This is the convention of PyTorch and TensorFlow
-    /// alike. A shape of rank 0 or 1 has both fans equal to its number of elements.
+    /// alike. A shape of rank 0 or 1 has both fans equal to its number of elements. Products
+    /// past `usize::MAX` saturate (no tensor of such a shape can be allocated).
     pub fn of(shape: &[usize]) -> Fans {
+        let product = |sizes: &[usize]| sizes.iter().fold(1usize, |p, &d| p.saturating_mul(d));
         match shape {
             [out, inp, kernel @ ..] => {
-                let field: usize = kernel.iter().product();
+                let field = product(kernel);
                 Fans {
-                    fan_in: inp * field,
-                    fan_out: out * field,
+                    fan_in: inp.saturating_mul(field),
+                    fan_out: out.saturating_mul(field),
                 }
             }
             _ => {
-                let n = shape.iter().product();
+                let n = product(shape);
                 Fans {
                     fan_in: n,
                     fan_out: n,
@@ -71,18 +73,28 @@ impl Init {
     }
 
     /// A CPU tensor of `shape` filled by this rule, scaled by `fans` (for a bias, pass the fans
-    /// of its layer's weight). The same seed gives the same values.
-    pub fn tensor(self, shape: &[usize], fans: Fans, seed: u64) -> Tensor {
+    /// of its layer's weight). The same seed gives the same values. An error when the tensor
+    /// does not fit in host memory, or a Kaiming slope `a` is not finite.
+    pub fn tensor(self, shape: &[usize], fans: Fans, seed: u64) -> Result<Tensor> {
+        Shape::new(shape).check_host_alloc("Init::tensor", DType::F32)?;
         let uniform = |limit: f32| Tensor::rand_uniform(shape, -limit, limit, seed);
-        match self {
+        Ok(match self {
             Init::Zeros => Tensor::zeros(shape),
             Init::Ones => Tensor::ones(shape),
-            Init::GlorotUniform => uniform((6.0 / (fans.fan_in + fans.fan_out) as f32).sqrt()),
+            Init::GlorotUniform => {
+                uniform((6.0 / fans.fan_in.saturating_add(fans.fan_out) as f32).sqrt())
+            }
+            Init::KaimingUniform { a } if !a.is_finite() => {
+                return Err(Error::invalid(
+                    "Init::tensor",
+                    format!("KaimingUniform's slope a must be finite, got {a}"),
+                ))
+            }
             Init::KaimingUniform { a } => {
                 let gain = (2.0 / (1.0 + a * a)).sqrt();
                 uniform(gain * (3.0 / fans.fan_in as f32).sqrt())
             }
-        }
+        })
     }
 }
 
@@ -137,12 +149,20 @@ impl LayerInit {
     ) -> Result<WeightBias> {
         Shape::new(weight_shape).check_host_alloc(layer, DType::F32)?;
         let fans = Fans::of(weight_shape);
-        let weight = self.weight.tensor(weight_shape, fans, seed).requires_grad();
-        let bias = self.bias.map(|init| {
-            init.tensor(&weight_shape[..1], fans, derive_seed(seed, 1))
-                .requires_grad()
-        });
-        Ok(WeightBias { weight, bias })
+        let named = |e: Error| Error::invalid(layer, e.to_string());
+        let weight = self
+            .weight
+            .tensor(weight_shape, fans, seed)
+            .map_err(named)?;
+        let bias = self
+            .bias
+            .map(|init| init.tensor(&weight_shape[..1], fans, derive_seed(seed, 1)))
+            .transpose()
+            .map_err(named)?;
+        Ok(WeightBias {
+            weight: weight.requires_grad(),
+            bias: bias.map(Tensor::requires_grad),
+        })
     }
 }
 
@@ -191,6 +211,7 @@ mod tests {
         let limit = (6.0f32 / (270.0 + 450.0)).sqrt();
         let values = Init::GlorotUniform
             .tensor(&[50, 30, 3, 3], fans, 7)
+            .unwrap()
             .to_vec()
             .unwrap();
         let max = values.iter().fold(0f32, |m, v| m.max(v.abs()));
@@ -203,6 +224,7 @@ mod tests {
         let fans = Fans::of(&[20, 100]);
         let values = Init::torch_default()
             .tensor(&[20, 100], fans, 3)
+            .unwrap()
             .to_vec()
             .unwrap();
         let max = values.iter().fold(0f32, |m, v| m.max(v.abs()));

@@ -1,8 +1,8 @@
 //! Layers and containers: shapes, names and order of parameters, initialization, device moves.
 
 use kiln_nn::{
-    BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Flatten, Init, LayerInit, Linear, Module,
-    ReLU, Sequential, Sigmoid, Tanh,
+    BatchNorm1d, BatchNorm2d, BatchNormConfig, Conv2d, Fans, Flatten, Init, LayerInit, Linear,
+    Module, ReLU, Sequential, Sigmoid, Tanh,
 };
 use kiln_tensor::{Device, Padding, Tensor};
 
@@ -70,7 +70,7 @@ fn tensorflow_init_is_glorot_with_zero_bias() {
         .unwrap()
         .iter()
         .all(|&v| v == 0.0));
-    let ones = Init::Ones.tensor(&[3], kiln_nn::Fans::of(&[3]), 0);
+    let ones = Init::Ones.tensor(&[3], kiln_nn::Fans::of(&[3]), 0).unwrap();
     assert_eq!(ones.to_vec().unwrap(), vec![1.0; 3]);
 }
 
@@ -187,4 +187,21 @@ fn a_layer_too_large_for_host_memory_is_an_error_naming_its_size() {
     assert!(err.to_string().starts_with("Conv2d: shape ["), "{err}");
     let err = BatchNorm1d::new(1 << 61, BatchNormConfig::default()).unwrap_err();
     assert!(err.to_string().starts_with("full: shape ["), "{err}");
+}
+
+#[test]
+fn initializers_refuse_what_they_cannot_fill_instead_of_panicking() {
+    for a in [f32::NAN, f32::INFINITY] {
+        let init = LayerInit {
+            weight: Init::KaimingUniform { a },
+            bias: None,
+        };
+        let err = Linear::new(3, 2, init, 0).unwrap_err().to_string();
+        assert!(err.contains("Linear") && err.contains("slope a"), "{err}");
+    }
+    let huge = [1 << 40, 1 << 40];
+    let err = Init::Ones.tensor(&huge, Fans::of(&huge), 0).unwrap_err();
+    assert!(err.to_string().contains("Init::tensor: shape ["), "{err}");
+    let fans = Fans::of(&[2, 1 << 40, 1 << 40]);
+    assert_eq!((fans.fan_in, fans.fan_out), (usize::MAX, usize::MAX));
 }
