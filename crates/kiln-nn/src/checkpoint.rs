@@ -126,7 +126,7 @@ pub fn load_state_dict_with(
     let mut report = LoadReport::default();
     let mut sources = Vec::with_capacity(tensors.len());
     for (name, t, _) in &tensors {
-        if !options.strict && !dict.has_tensor(name) {
+        if !options.strict && !dict.contains(name) {
             report.missing.push(name.clone());
             continue;
         }
@@ -134,11 +134,13 @@ pub fn load_state_dict_with(
     }
     report.unexpected = dict
         .tensor_names()
+        .chain(dict.unloadable_names())
         .filter(|name| {
             !name.starts_with(OPTIMIZER_PREFIX) && !tensors.iter().any(|(n, _, _)| n == name)
         })
         .map(str::to_string)
         .collect();
+    report.unexpected.sort();
     if let (true, Some(name)) = (options.strict, report.unexpected.first()) {
         return Err(CheckpointError::Unexpected { name: name.clone() });
     }

@@ -166,6 +166,10 @@ pub struct StateDict {
     /// Tensors decoded to `f32` from a float type kiln does not compute in (`F16`, `BF16`),
     /// with that type's name: they load only with [`LoadOptions::cast`](crate::checkpoint::LoadOptions::cast).
     decoded_from: BTreeMap<String, String>,
+    /// Entries of a dtype or shape kiln does not hold (integer or bool tensors of PyTorch's
+    /// buffers, say), with a description: an error when a module needs them, reported as
+    /// unexpected otherwise, and not written back by [`StateDict::to_bytes`].
+    unloadable: BTreeMap<String, String>,
 }
 
 impl StateDict {
@@ -239,6 +243,11 @@ impl StateDict {
             kind(COUNTER, TENSOR)
         } else if self.counters.contains_key(name) {
             kind(TENSOR, COUNTER)
+        } else if let Some(what) = self.unloadable.get(name) {
+            CheckpointError::Format(format!(
+                "entry `{name}` has {what}; kiln loads F32, F64, F16 and BF16 tensors and U64 \
+                 and I64 scalars"
+            ))
         } else {
             CheckpointError::Missing {
                 name: name.to_string(),
@@ -246,9 +255,11 @@ impl StateDict {
         }
     }
 
-    /// Whether there is a tensor or counter named `name`.
+    /// Whether there is an entry named `name`: a tensor, a counter, or one kiln cannot hold.
     pub fn contains(&self, name: &str) -> bool {
-        self.has_tensor(name) || self.counters.contains_key(name)
+        self.has_tensor(name)
+            || self.counters.contains_key(name)
+            || self.unloadable.contains_key(name)
     }
 
     /// Whether there is a tensor named `name`.
@@ -259,6 +270,11 @@ impl StateDict {
     /// The tensor names, sorted.
     pub fn tensor_names(&self) -> impl Iterator<Item = &str> {
         self.tensors.keys().map(String::as_str)
+    }
+
+    /// The names of the entries kiln cannot hold, sorted.
+    pub(crate) fn unloadable_names(&self) -> impl Iterator<Item = &str> {
+        self.unloadable.keys().map(String::as_str)
     }
 
     /// Copies the tensor named `name` into `dst`, in place and on `dst`'s device, after
@@ -345,9 +361,11 @@ impl StateDict {
         safetensors::serialize(entries, Some(metadata)).map_err(format_error)
     }
 
-    /// Decodes a safetensors encoding: `F32` and `F64` tensors become CPU tensors, `U64` scalars
-    /// counters, the header's metadata metadata. A checksum written by kiln is verified; a file
-    /// marked as kiln's whose checksum key is missing (damaged) is refused.
+    /// Decodes a safetensors encoding: `F32` and `F64` tensors become CPU tensors (`F16` and
+    /// `BF16` ones too, decoded to `f32`), `U64` and `I64` scalars counters, the header's
+    /// metadata metadata; other entries are kept as names only, an error if used. A checksum
+    /// written by kiln is verified; a file marked as kiln's whose checksum key is missing
+    /// (damaged) is refused.
     pub fn from_bytes(bytes: &[u8]) -> CheckpointResult<StateDict> {
         let file = SafeTensors::deserialize(bytes).map_err(format_error)?;
         let (_, header) = SafeTensors::read_metadata(bytes).map_err(format_error)?;
@@ -411,10 +429,8 @@ impl StateDict {
                     dict.insert_counter(name, value);
                 }
                 other => {
-                    return Err(CheckpointError::Format(format!(
-                        "entry `{name}` has dtype {other:?} and shape {shape:?}; kiln loads F32, \
-                         F64, F16 and BF16 tensors and U64 and I64 scalars"
-                    )))
+                    let what = format!("dtype {other:?} and shape {shape:?}");
+                    dict.unloadable.insert(name.to_string(), what);
                 }
             }
         }

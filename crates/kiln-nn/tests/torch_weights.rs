@@ -120,3 +120,48 @@ fn a_non_strict_load_reports_missing_and_unexpected_tensors_as_pytorch_does() {
         "{err}"
     );
 }
+
+/// PyTorch's state dicts often hold integer or bool buffers, which kiln does not: a non-strict
+/// load lists them as unexpected, a strict one refuses them, and a module needing one is told
+/// its dtype.
+#[test]
+fn entries_kiln_cannot_hold_are_unexpected_in_a_non_strict_load() {
+    use safetensors::tensor::TensorView;
+    use safetensors::Dtype;
+    let bytes = std::fs::read(data("torch_f32.safetensors")).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let positions: Vec<u8> = (0..4i64).flat_map(i64::to_le_bytes).collect();
+    let mask = [1u8, 0];
+    let mut entries: Vec<(String, TensorView)> = file
+        .iter()
+        .map(|(name, view)| (name.to_string(), view))
+        .collect();
+    entries.push((
+        "pos".into(),
+        TensorView::new(Dtype::I64, vec![4], &positions).unwrap(),
+    ));
+    entries.push((
+        "mask".into(),
+        TensorView::new(Dtype::BOOL, vec![2], &mask).unwrap(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("buffers.safetensors");
+    safetensors::serialize_to_file(entries, None, &path).unwrap();
+
+    let net = model(true);
+    let lenient = LoadOptions {
+        strict: false,
+        ..LoadOptions::default()
+    };
+    let report = checkpoint::load_with(&path, &net, None, lenient).unwrap();
+    assert_eq!(report.unexpected, ["mask", "pos"]);
+    assert!(error_against_torch(&net) < 1e-5);
+    let err = checkpoint::load(&path, &net, None).unwrap_err();
+    assert!(
+        matches!(err.cause(), CheckpointError::Unexpected { name } if name == "mask"),
+        "{err}"
+    );
+    let dict = kiln_nn::StateDict::load(&path).unwrap();
+    let err = dict.tensor("pos").unwrap_err().to_string();
+    assert!(err.contains("dtype I64 and shape [4]"), "{err}");
+}
