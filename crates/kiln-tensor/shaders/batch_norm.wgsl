@@ -1,4 +1,4 @@
-// requires: grid.wgsl
+// requires: nan.wgsl, grid.wgsl
 // Batch normalization over x viewed as [n, c, spatial]: per-channel statistics over the
 // M = n * spatial values of a channel, normalization, and the analytic backward.
 //
@@ -154,7 +154,7 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
         return;
     }
     let ch = (i / p.spatial) % p.c;
-    let scale = gamma[ch] / sqrt(var_[ch] + p.eps);
+    let scale = gamma[ch] / sqrt_nan(var_[ch] + p.eps);
     y[i] = (x[i] - mean[ch]) * scale + beta[ch];
 }
 
@@ -172,7 +172,7 @@ fn backward_partial(
     var acc = vec4(0.0);
     if ch < p.c {
         let m = mean[ch];
-        let invstd = 1.0 / sqrt(var_[ch] + p.eps);
+        let invstd = 1.0 / sqrt_nan(var_[ch] + p.eps);
         let end = min(p.n * p.spatial, (split + 1u) * p.chunk);
         for (var j = split * p.chunk + l; j < end; j += WG) {
             let at = channel_offset(p, ch, j);
@@ -210,7 +210,7 @@ fn backward_data(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
         return;
     }
     let ch = (i / p.spatial) % p.c;
-    let invstd = 1.0 / sqrt(var_[ch] + p.eps);
+    let invstd = 1.0 / sqrt_nan(var_[ch] + p.eps);
     let scale = gamma[ch] * invstd;
     let g = gy_data[i];
     if p.batch_stats == 0u {

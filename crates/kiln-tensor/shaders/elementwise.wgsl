@@ -102,7 +102,7 @@ fn apply_unary(op: u32, v: f32, c: f32, c2: f32) -> f32 {
         case OP_EXP: { return exp(v); }
         // SPIR-V leaves log undefined at 0 and below, sqrt below 0.
         case OP_LOG: { return select(select(log(v), neg_inf(), v == 0.0), nan(), v < 0.0); }
-        case OP_SQRT: { return select(sqrt(v), nan(), v < 0.0); }
+        case OP_SQRT: { return sqrt_nan(v); }
         case OP_RELU: { return max(v, 0.0); }
         case OP_SIGMOID: { return 1.0 / (1.0 + exp(-v)); }
         // tanh(±10) is ±1 in f32; clamping keeps exp-based implementations from overflowing.

@@ -34,3 +34,8 @@ fn max_nan(u: f32, v: f32) -> f32 {
 fn min_nan(u: f32, v: f32) -> f32 {
     return select(select(min(u, v), v, is_nan(v)), u, is_nan(u));
 }
+
+// The square root, NaN below 0 as in IEEE 754 (SPIR-V leaves `sqrt` undefined there).
+fn sqrt_nan(v: f32) -> f32 {
+    return select(sqrt(v), nan(), v < 0.0);
+}

@@ -11,11 +11,12 @@ use crate::kernels::BnDims;
 use crate::Result;
 
 /// With the workgroup-memory tree of `shaders/tree_workgroup.wgsl` (the default).
-pub(super) const SHADER: Shader = shader!("batch_norm", requires: ["grid", "tree_workgroup"]);
+pub(super) const SHADER: Shader =
+    shader!("batch_norm", requires: ["nan", "grid", "tree_workgroup"]);
 /// With the subgroup tree of `shaders/tree_subgroup.wgsl` ([`super::with_subgroup_reductions`]).
 pub(super) const SHADER_SUBGROUPS: Shader = Shader {
     name: "batch_norm_subgroups",
-    ..shader!("batch_norm", requires: ["grid", "tree_subgroup"])
+    ..shader!("batch_norm", requires: ["nan", "grid", "tree_subgroup"])
 };
 
 /// The shader of the reductions: the one the calling thread asks for, or an error naming the
