@@ -98,7 +98,8 @@ PY
 }
 
 # The GEMM core and its operand files as they were before their k coordinates were carried
-# instead of divided (the parent of the commit that added `add_digits`), from the tree at $1.
+# instead of divided (the parent of the commit that added `add_digits`), from the tree at $1,
+# with today's GEMM parameters and numbering of slices in the core, which the host sets.
 with_divisions() {
     local added
     added=$(git -C "$1" log --format=%H -S add_digits -- crates/kiln-tensor/shaders/conv2d.wgsl |
@@ -106,6 +107,19 @@ with_divisions() {
     git -C "$1" archive "$added^" crates/kiln-tensor/shaders/{matmul,matmul_batched}.wgsl \
         crates/kiln-tensor/shaders/conv2d{,_forward,_backward_data,_backward_weight}.wgsl |
         tar -xf -
+    python3 - "$1/crates/kiln-tensor/shaders/matmul.wgsl" crates/kiln-tensor/shaders/matmul.wgsl <<'PY'
+import re, sys
+today, path = open(sys.argv[1]).read(), sys.argv[2]
+core = open(path).read()
+def part(text, pattern):
+    found = re.findall(pattern, text, re.S)
+    assert len(found) == 1, f"{pattern!r} found {len(found)} times"
+    return found[0]
+# The parameters' struct, and the slice and block of a workgroup (up to its first row).
+for pattern in (r"struct Gemm \{.*?\n\}\n", r"    let g = params\.gemm;\n.*?(?=    let row0)"):
+    core = core.replace(part(core, pattern), part(today, pattern))
+open(path, "w").write(core)
+PY
 }
 
 # Runs a program into $logs/$1.log (its command line first), bounded by $TIMEOUT and by what is
