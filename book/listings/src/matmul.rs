@@ -90,8 +90,9 @@ struct Dims {
 
 // ANCHOR: kiln_params
 /// The uniform block of kiln's kernel (`Params` in `shaders/matmul_batched.wgsl`): the GEMM
-/// shape, then element `(row, kk)` of A at `row * a_row + kk * a_col` and element `(kk, col)`
-/// of B at `kk * b_row + col * b_col` (batch strides unused here). Padded to 48 bytes.
+/// shape and batch count (`Gemm`, 32 bytes, since a struct member of a uniform takes a multiple
+/// of 16), then element `(row, kk)` of A at `row * a_row + kk * a_col` and element `(kk, col)`
+/// of B at `kk * b_row + col * b_col` (batch strides unused here). Padded to 64 bytes.
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct KilnParams {
@@ -99,6 +100,8 @@ struct KilnParams {
     n: u32,
     k: u32,
     k_chunk: u32,
+    batch: u32,
+    _gemm_pad: [u32; 3],
     a_batch: u32,
     a_row: u32,
     a_col: u32,
@@ -150,6 +153,8 @@ impl Kernel {
                 n,
                 k,
                 k_chunk: k.max(1),
+                batch: 1,
+                _gemm_pad: [0; 3],
                 a_batch: 0,
                 a_row: k,
                 a_col: 1,
